@@ -17,12 +17,16 @@ const SchemaVersion = 1
 
 // Results is one drill: one scenario run from start of stack to verdict.
 type Results struct {
-	Schema     int       `json:"schema"`
-	RunID      string    `json:"run_id"`
-	Feature    string    `json:"feature,omitempty"` // feature file path, when run from Gherkin
-	Scenario   string    `json:"scenario"`          // scenario name; history groups by it
-	Tags       []string  `json:"tags,omitempty"`
-	Shard      string    `json:"shard,omitempty"` // "i/n" when the run was sharded
+	Schema   int      `json:"schema"`
+	RunID    string   `json:"run_id"`
+	Feature  string   `json:"feature,omitempty"` // feature file path, when run from Gherkin
+	Scenario string   `json:"scenario"`          // scenario name; history groups by it
+	Tags     []string `json:"tags,omitempty"`
+	Shard    string   `json:"shard,omitempty"` // "i/n" when the run was sharded
+	// Group names the drill run this drill belongs to: every scenario and every shard of one
+	// `drdrill run` (or one CI pipeline) shares it, so reports.Merge can refuse to mix runs.
+	// Empty in files written before it existed; such files merge with anything.
+	Group      string    `json:"group,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 
