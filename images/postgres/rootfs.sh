@@ -2,6 +2,7 @@
 # Builds drdrill/postgres:15 without a registry: a Debian bookworm root filesystem with
 # postgresql-15 made by debootstrap, trimmed, and imported with `docker import`.
 # Usage: rootfs.sh TAG [LABEL=VALUE ...]
+#        rootfs.sh --mirror   (print the mirror it would use and exit; images.Ensure hashes it)
 # The Debian mirror is read from this machine's apt configuration, never hard-coded.
 set -euo pipefail
 tag=${1:?usage: rootfs.sh TAG [LABEL=VALUE ...]}; shift
@@ -19,6 +20,7 @@ if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
   mirror=$(awk '$1=="deb" && $0 !~ /security/ {for(i=2;i<=NF;i++) if ($i ~ /^https?:/) {print $i; exit}}' /etc/apt/sources.list)
 fi
 [ -n "$mirror" ] || { echo "rootfs.sh: no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list" >&2; exit 1; }
+if [ "$tag" = "--mirror" ]; then echo "$mirror"; exit 0; fi
 command -v debootstrap >/dev/null || { echo "rootfs.sh: debootstrap is missing: apt-get install -y debootstrap" >&2; exit 1; }
 
 root=$(mktemp -d /tmp/drdrill-pgroot.XXXXXX)
