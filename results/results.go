@@ -41,6 +41,9 @@ type Results struct {
 	Objectives []Objective  `json:"objectives"`
 	Verdict    Status       `json:"verdict"`
 	Findings   []string     `json:"findings,omitempty"` // plain-language notes: bystander loss, refusals, faults
+	// Error is why the drill did not finish (a failed step or phase, a cancelled run): the
+	// figures above are then partial. Empty when the drill ran to its verdict.
+	Error string `json:"error,omitempty"`
 }
 
 // Params are the drill's inputs: everything needed to run it again.
