@@ -1,0 +1,75 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/drdrill/drdrill/fixtures"
+)
+
+// BlastRadius is what the incident really changed, found by comparing a manifest of the live
+// database with the pre-incident one, never from the script's input.
+type BlastRadius struct {
+	Tenants []int64 // affected tenants, ascending
+	Sites   []int64 // their sites that are gone or newly soft-deleted, ascending
+	Users   int64   // users of those sites, per the pre-incident manifest
+	Diffs   []fixtures.TenantDiff
+}
+
+// Assess finds the blast radius: the tenants whose data differs from before, a manifest
+// taken before the incident. The live manifest covers the same tenants as before (its Scope).
+func Assess(ctx context.Context, dsn string, before fixtures.Manifest) (BlastRadius, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return BlastRadius{}, fmt.Errorf("connect to live db: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	now, err := fixtures.TakeManifest(ctx, conn, before.Scope)
+	if err != nil {
+		return BlastRadius{}, fmt.Errorf("manifest of live db: %w", err)
+	}
+	return blastRadius(before, now), nil
+}
+
+// blastRadius compares two manifests of the same scope.
+func blastRadius(before, now fixtures.Manifest) BlastRadius {
+	br := BlastRadius{Diffs: before.Diff(now)}
+	for _, d := range br.Diffs {
+		br.Tenants = append(br.Tenants, d.Tenant)
+		gone := map[int64]bool{}
+		for _, id := range d.SitesMissing {
+			gone[id] = true
+		}
+		for _, s := range now.Tenants[d.Tenant].Sites {
+			if s.Deleted {
+				gone[s.ID] = true
+			}
+		}
+		for _, s := range before.Tenants[d.Tenant].Sites {
+			// A site already soft-deleted before the incident is not its doing.
+			if gone[s.ID] && !s.Deleted {
+				br.Sites = append(br.Sites, s.ID)
+				br.Users += s.Users
+			}
+		}
+	}
+	slices.Sort(br.Tenants)
+	slices.Sort(br.Sites)
+	return br
+}
+
+// assess is the first step of every runbook.
+func (e *Env) assess(ctx context.Context) error {
+	return e.Step(ctx, "assess blast radius", func(ctx context.Context) error {
+		br, err := Assess(ctx, e.Stack.DSN(), e.Before)
+		if err != nil {
+			return err
+		}
+		e.Blast = br
+		e.progressf("blast radius: %d tenants, %d sites, %d users changed since the pre-incident manifest", len(br.Tenants), len(br.Sites), br.Users)
+		return nil
+	})
+}

@@ -1,0 +1,104 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/drdrill/drdrill/saas"
+)
+
+type copyResult struct {
+	read, written int64
+	committed     time.Time
+}
+
+// copyTenants copies every row of tenants from src (the database restored to T0) into dst (the
+// live one), table by table in dependency order, in one transaction: a tenant comes back whole
+// or not at all. Rows keep their IDs. A row that is missing live is inserted; a row that is
+// live and was marked deleted at or after T0 gets its pre-incident deleted_at back; any other
+// live row is left as it is, so nothing written after T0 is clobbered.
+func copyTenants(ctx context.Context, src, dst *pgxpool.Pool, tenants []int64, t0 time.Time) (copyResult, error) {
+	var res copyResult
+	in := int64Array(tenants)
+	sc, err := src.Acquire(ctx)
+	if err != nil {
+		return res, fmt.Errorf("connect to side db: %w", err)
+	}
+	defer sc.Release()
+	tx, err := dst.Begin(ctx)
+	if err != nil {
+		return res, fmt.Errorf("begin on live db: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+
+	for _, table := range saas.Tables {
+		tmp := "restore_" + table
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE %s (LIKE %s) ON COMMIT DROP`, tmp, table)); err != nil {
+			return res, fmt.Errorf("%s: create temp table: %w", table, err)
+		}
+		out := fmt.Sprintf(`COPY (SELECT * FROM %s WHERE %s = ANY('%s'::bigint[])) TO STDOUT (FORMAT binary)`, table, tenantColumn(table), in)
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			_, err := sc.Conn().PgConn().CopyTo(ctx, pw, out)
+			pw.CloseWithError(err)
+			done <- err
+		}()
+		tag, err := tx.Conn().PgConn().CopyFrom(ctx, pr, fmt.Sprintf(`COPY %s FROM STDIN (FORMAT binary)`, tmp))
+		pr.CloseWithError(io.ErrClosedPipe) // unblocks the reader's side if CopyFrom stopped early
+		outErr := <-done
+		if outErr != nil {
+			return res, fmt.Errorf("%s: %s: %w", table, out, outErr)
+		}
+		if err != nil {
+			return res, fmt.Errorf("%s: copy into live temp table: %w", table, err)
+		}
+		res.read += tag.RowsAffected()
+
+		ins, args := upsertSQL(table, tmp), []any{t0}
+		if table == "records" {
+			args = nil
+		}
+		tag2, err := tx.Exec(ctx, ins, args...)
+		if err != nil {
+			return res, fmt.Errorf("%s: %s: %w", table, ins, err)
+		}
+		res.written += tag2.RowsAffected()
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return res, fmt.Errorf("commit: %w", err)
+	}
+	res.committed = time.Now()
+	return res, nil
+}
+
+// upsertSQL puts rows of tmp back into table ($1 is T0).
+func upsertSQL(table, tmp string) string {
+	if table == "records" {
+		// Records have no soft delete: a live record is the newer truth (written after T0 on a
+		// surviving site). ON CONFLICT without a target also skips (site_id, key) clashes.
+		return fmt.Sprintf(`INSERT INTO %s SELECT * FROM %s ON CONFLICT DO NOTHING`, table, tmp)
+	}
+	return fmt.Sprintf(`INSERT INTO %[1]s AS t SELECT * FROM %[2]s ON CONFLICT (id) DO UPDATE SET deleted_at = EXCLUDED.deleted_at WHERE t.deleted_at >= $1`, table, tmp)
+}
+
+// int64Array renders ids as a Postgres array literal; COPY takes no parameters, and integers
+// need no quoting.
+func int64Array(ids []int64) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteByte('}')
+	return b.String()
+}

@@ -1,0 +1,113 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/drdrill/drdrill/stack"
+)
+
+// DefaultScriptImage holds the faulty maintenance script at ScriptPath.
+const (
+	DefaultScriptImage = "drdrill/saasd:dev"
+	ScriptPath         = "/legacy-cleanup"
+	idFilePath         = "/incident-ids.txt"
+)
+
+// Exit codes of the faulty script.
+const (
+	ExitDone       = 0
+	ExitRuntime    = 1
+	ExitBadInput   = 2
+	ExitRefused    = 3 // a guardrail stopped it before it changed anything
+	logTailLines   = 40
+	incidentPrefix = "incident"
+)
+
+// IncidentSpec is one run of the faulty script: what it was told to do and with which IDs.
+type IncidentSpec struct {
+	Mode string  // mark | purge (passed as is: the script itself judges bad input, exit 2)
+	IDs  []int64 // written one per line into the ID file the script reads
+	// Guardrails the scenario switched on.
+	DryRun    bool
+	CheckKind bool
+	MaxScope  int // 0 = no limit
+	Batch     int // 0 = the script's default
+	// Image overrides DefaultScriptImage.
+	Image string
+	// IDFile, if not nil, is uploaded as the ID file instead of IDs (to drill bad input).
+	IDFile []byte
+}
+
+// Args returns the script's command line (the DSN is the stack's internal one).
+func (sp IncidentSpec) Args(dsn string) []string {
+	args := []string{ScriptPath, "--mode", sp.Mode, "--ids", idFilePath, "--dsn", dsn}
+	if sp.DryRun {
+		args = append(args, "--dry-run")
+	}
+	if sp.CheckKind {
+		args = append(args, "--check-kind")
+	}
+	if sp.MaxScope > 0 {
+		args = append(args, "--max-scope", strconv.Itoa(sp.MaxScope))
+	}
+	if sp.Batch > 0 {
+		args = append(args, "--batch", strconv.Itoa(sp.Batch))
+	}
+	return args
+}
+
+// IncidentResult is what the faulty script's run left: T0, its exit and its log.
+type IncidentResult struct {
+	// T0 is the harness clock immediately before the container start request: the incident
+	// cannot have changed anything before it.
+	T0       time.Time
+	Duration time.Duration // T0 to exit, as the harness saw it
+	ExitCode int
+	Refused  bool   // exit 3: a guardrail stopped it
+	Log      string // the last lines of its output
+	IDs      int
+}
+
+// RunIncident runs the faulty script once against s as a one-shot container on the stack's
+// network and waits for it to exit. Exit codes are data (see the Exit constants), not errors;
+// the error is for failures to run it at all, and for ctx being cancelled.
+func RunIncident(ctx context.Context, s *stack.Stack, spec IncidentSpec) (IncidentResult, error) {
+	res := IncidentResult{IDs: len(spec.IDs)}
+	pool, err := newPool()
+	if err != nil {
+		return res, fmt.Errorf("incident: %w", err)
+	}
+	image := spec.Image
+	if image == "" {
+		image = DefaultScriptImage
+	}
+	ids := spec.IDFile
+	if ids == nil {
+		var b strings.Builder
+		for _, id := range spec.IDs {
+			b.WriteString(strconv.FormatInt(id, 10))
+			b.WriteByte('\n')
+		}
+		ids = []byte(b.String())
+	}
+	j := job{
+		Name:    incidentPrefix + " " + ScriptPath,
+		Image:   image,
+		Cmd:     spec.Args(s.InternalDSN()),
+		Network: s.Network(),
+		Labels:  s.Labels(),
+		Files:   map[string][]byte{idFilePath: ids},
+	}
+	jr, err := j.run(ctx, pool)
+	res.T0, res.Duration, res.ExitCode = jr.Started, jr.Duration, jr.ExitCode
+	res.Refused = err == nil && jr.ExitCode == ExitRefused
+	res.Log = tail(jr.Log, logTailLines)
+	if err != nil {
+		return res, fmt.Errorf("incident: %w", err)
+	}
+	return res, nil
+}

@@ -1,0 +1,185 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	dc "github.com/ory/dockertest/v3/docker"
+
+	"github.com/drdrill/drdrill/stack"
+)
+
+// Paths inside the db container (and inside side databases and restore jobs, which mount the
+// same volumes at the same places).
+const (
+	DataDir    = stack.PGDATA
+	ArchiveDir = "/archive"
+)
+
+// notReachedLog is what Postgres 15 logs (FATAL) when the archive ends before the target.
+const notReachedLog = "recovery ended before configured recovery target was reached"
+
+// ErrTargetNotReached means the WAL archive ended before the recovery target: the restore
+// could only reach the end of the archive, and what was committed after it is lost.
+var ErrTargetNotReached = errors.New("recovery ended before the target time: WAL after the archive's end is lost")
+
+// recoveryTime formats t for recovery_target_time, in UTC with microseconds (Postgres' precision).
+func recoveryTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05.000000") + "+00"
+}
+
+// recoverySettings are the lines appended to postgresql.auto.conf for a point-in-time
+// recovery that stops just before target and then promotes. recovery_target_inclusive = off
+// stops before any transaction that committed at target or later: nothing the incident did
+// (it started at T0 = target) survives. A zero target recovers to the end of the archive.
+func recoverySettings(target time.Time) string {
+	lines := []string{
+		"# drdrill point-in-time recovery",
+		"restore_command = 'cp " + ArchiveDir + "/%f %p'",
+		"recovery_target_action = 'promote'",
+	}
+	if !target.IsZero() {
+		lines = append(lines,
+			"recovery_target_time = '"+recoveryTime(target)+"'",
+			"recovery_target_inclusive = off")
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// restoreDataDirScript replaces the data directory with a copy of a base backup and sets it up
+// to recover to target. It runs as postgres (the owner of every volume) in a shell.
+func restoreDataDirScript(backupDir string, target time.Time) string {
+	return fmt.Sprintf(`set -eu
+D=%[1]s
+find "$D" -mindepth 1 -delete
+cp -a %[2]s/. "$D"/
+chmod 700 "$D"
+cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
+%[3]sDRDRILL_EOF
+touch "$D/recovery.signal"
+`, DataDir, backupDir, recoverySettings(target))
+}
+
+// dropTargetScript removes the recovery target from a data directory whose recovery stopped at
+// the end of the archive, so the next start recovers to the end of the archive and promotes.
+func dropTargetScript() string {
+	return fmt.Sprintf(`set -eu
+D=%s
+sed -i -e '/^recovery_target_time/d' -e '/^recovery_target_inclusive/d' "$D/postgresql.auto.conf"
+touch "$D/recovery.signal"
+`, DataDir)
+}
+
+// switchWAL forces the live primary to close its current WAL segment and waits until the
+// archiver has copied it: then a restore can replay everything committed so far.
+func switchWAL(ctx context.Context, dsn string, timeout time.Duration) (string, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", fmt.Errorf("connect to live db: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var seg string
+	if err := conn.QueryRow(ctx, `SELECT pg_walfile_name(pg_switch_wal())`).Scan(&seg); err != nil {
+		return "", fmt.Errorf("pg_switch_wal: %w", err)
+	}
+	err = poll(ctx, timeout, 50*time.Millisecond, "segment "+seg+" archived", func(ctx context.Context) (bool, error) {
+		var last *string
+		var failed *string
+		if err := conn.QueryRow(ctx, `SELECT last_archived_wal, last_failed_wal FROM pg_stat_archiver`).Scan(&last, &failed); err != nil {
+			return false, fmt.Errorf("read pg_stat_archiver: %w", err)
+		}
+		// WAL file names sort in timeline then LSN order: later names are later WAL.
+		return last != nil && len(*last) == len(seg) && *last >= seg, nil
+	})
+	return seg, err
+}
+
+// errGiveUp, wrapped by a poll condition's error, ends the wait at once: the condition can no
+// longer become true (the server it waits on has exited).
+var errGiveUp = errors.New("gave up")
+
+// poll calls cond every interval until it returns true, returns an error, or timeout passes.
+func poll(ctx context.Context, timeout, interval time.Duration, what string, cond func(ctx context.Context) (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var last error
+	for {
+		ok, err := cond(ctx)
+		if ok {
+			return nil
+		}
+		if errors.Is(err, errGiveUp) {
+			return fmt.Errorf("wait for %s: %w", what, err)
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			if last != nil {
+				return fmt.Errorf("wait for %s: %w (last: %v)", what, ctx.Err(), last)
+			}
+			return fmt.Errorf("wait for %s: %w", what, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// isPromoted reports whether the server at dsn answers and is out of recovery.
+func isPromoted(ctx context.Context, dsn string) (bool, error) {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, dsn)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var inRecovery bool
+	if err := conn.QueryRow(cctx, `SELECT pg_is_in_recovery()`).Scan(&inRecovery); err != nil {
+		return false, err
+	}
+	return !inRecovery, nil
+}
+
+// waitPromoted waits until the Postgres of service svc, reached at dsn, has finished recovery
+// and been promoted. If its container stops on the way, the error wraps errGiveUp, and also
+// ErrTargetNotReached when its log says the WAL archive ended before the recovery target.
+func (e *Env) waitPromoted(ctx context.Context, svc stack.Service, dsn string) error {
+	return poll(ctx, e.Params.timeout(), 100*time.Millisecond, string(svc)+" promoted", func(ctx context.Context) (bool, error) {
+		ok, err := isPromoted(ctx, dsn)
+		if ok {
+			return true, nil
+		}
+		if _, _, xerr := e.Stack.Exec(ctx, svc, []string{"true"}); xerr != nil && ctx.Err() == nil {
+			log := e.logTail(ctx, svc)
+			if strings.Contains(log, notReachedLog) {
+				return false, fmt.Errorf("%w: %w: %s", errGiveUp, ErrTargetNotReached, log)
+			}
+			return false, fmt.Errorf("%w: %s exited during recovery: %v\n%s", errGiveUp, svc, xerr, log)
+		}
+		return false, err
+	})
+}
+
+// logTail returns the last lines of a service's container output ("" if unavailable).
+func (e *Env) logTail(ctx context.Context, svc stack.Service) string {
+	id, err := e.Stack.ContainerID(svc)
+	if err != nil {
+		return ""
+	}
+	pool, err := newPool()
+	if err != nil {
+		return ""
+	}
+	var out strings.Builder
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = pool.Client.Logs(dc.LogsOptions{Context: lctx, Container: id, Stdout: true, Stderr: true, Tail: "20", OutputStream: &out, ErrorStream: &out})
+	return strings.TrimSpace(out.String())
+}

@@ -1,0 +1,219 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/stack"
+)
+
+// Runbook is a named recovery procedure. Run does its work in steps recorded through env.Step,
+// so that every runbook's timings land in results.json the same way.
+type Runbook interface {
+	Name() string
+	Run(ctx context.Context, env *Env) error
+}
+
+// registry lists every runbook, one file each. Adding a runbook is one new file and one line here.
+var registry = []Runbook{
+	undoMark{},
+	fullPITR{},
+	tenantRestore{},
+}
+
+// ErrUnknownRunbook is returned by Lookup for a name no runbook has.
+var ErrUnknownRunbook = errors.New("unknown runbook")
+
+// Runbooks returns the names of the registered runbooks, in registry order.
+func Runbooks() []string {
+	names := make([]string, len(registry))
+	for i, rb := range registry {
+		names[i] = rb.Name()
+	}
+	return names
+}
+
+// Lookup returns the runbook called name.
+func Lookup(name string) (Runbook, error) {
+	for _, rb := range registry {
+		if rb.Name() == name {
+			return rb, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownRunbook, name, strings.Join(Runbooks(), ", "))
+}
+
+// Params tune how a runbook works. Zero values take the defaults.
+type Params struct {
+	// Parallelism is how many tenant batches tenant-restore copies at once (default 2).
+	Parallelism int
+	// BatchSize is how many tenants one batch holds (default 10).
+	BatchSize int
+	// NoWALSwitch skips pg_switch_wal() on the live primary before a restore. By default the
+	// runbooks force the current WAL segment into the archive so the restore can reach T0;
+	// without it, WAL not yet archived is lost and the restore ends earlier (RPO > 0).
+	NoWALSwitch bool
+	// DBImage is the image of one-shot jobs on the database volumes (default drdrill/postgres:15).
+	DBImage string
+	// Timeout bounds each wait on a condition (recovery, promotion, app health); default 5 min.
+	Timeout time.Duration
+}
+
+func (p Params) parallelism() int {
+	if p.Parallelism > 0 {
+		return p.Parallelism
+	}
+	return 2
+}
+
+func (p Params) batchSize() int {
+	if p.BatchSize > 0 {
+		return p.BatchSize
+	}
+	return 10
+}
+
+func (p Params) dbImage() string {
+	if p.DBImage != "" {
+		return p.DBImage
+	}
+	return "drdrill/postgres:15"
+}
+
+func (p Params) timeout() time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
+	}
+	return 5 * time.Minute
+}
+
+// Env is what a runbook works with: the live stack, its backups, the incident and the
+// pre-incident manifest.
+type Env struct {
+	Stack   *stack.Stack
+	Backups *Backups
+	// T0 is the incident's start on the harness clock; restores target the moment just before it.
+	T0 time.Time
+	// Before is the manifest taken before the incident; the blast radius is the diff against a
+	// manifest of the live db over the same tenants (Before.Scope).
+	Before fixtures.Manifest
+	// IDs is the faulty script's input. Runbooks never act on it; it is kept for the report.
+	IDs    []int64
+	Params Params
+	// Progress receives one line per step; nil is quiet.
+	Progress io.Writer
+	// OnTenantsRestored, if set, is called each time a set of tenants has been put back
+	// (committed), with the harness time of the commit. The verifier may use it as a hint.
+	OnTenantsRestored func(tenants []int64, at time.Time)
+
+	// Blast is the blast radius found by the first step of every runbook.
+	Blast BlastRadius
+	// Findings are plain-language notes for the report (e.g. a recovery target not reached).
+	Findings []string
+	// Copy counts what tenant-restore copied.
+	Copy CopyStats
+
+	rec *recorder
+}
+
+// Step runs fn as the runbook step called name and records its start (relative to T0) and
+// duration. The error, if any, is recorded and returned wrapped with the step's name.
+func (e *Env) Step(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	if e.rec == nil {
+		e.rec = &recorder{t0: e.T0, progress: e.Progress}
+	}
+	return e.rec.do(ctx, name, fn)
+}
+
+func (e *Env) progressf(format string, args ...any) {
+	if e.Progress != nil {
+		fmt.Fprintf(e.Progress, format+"\n", args...)
+	}
+}
+
+func (e *Env) restored(tenants []int64, at time.Time) {
+	if e.OnTenantsRestored != nil {
+		e.OnTenantsRestored(tenants, at)
+	}
+}
+
+// RunRunbook runs the runbook called name against env and returns its recorded steps. The
+// returned results.Runbook is filled even when the runbook fails (its Error says why).
+func RunRunbook(ctx context.Context, name string, env *Env) (results.Runbook, error) {
+	out := results.Runbook{Name: name}
+	rb, err := Lookup(name)
+	if err != nil {
+		out.Error = err.Error()
+		return out, err
+	}
+	if env.Stack == nil {
+		err := fmt.Errorf("runbook %s: no stack", name)
+		out.Error = err.Error()
+		return out, err
+	}
+	if env.T0.IsZero() {
+		err := fmt.Errorf("runbook %s: T0 is not set (run the incident first)", name)
+		out.Error = err.Error()
+		return out, err
+	}
+	env.rec = &recorder{t0: env.T0, progress: env.Progress}
+	start := time.Now()
+	err = rb.Run(ctx, env)
+	out.DurationMS = results.MS(time.Since(start))
+	out.Steps = env.rec.steps()
+	if err != nil {
+		err = fmt.Errorf("runbook %s: %w", name, err)
+		out.Error = err.Error()
+	}
+	return out, err
+}
+
+// recorder collects step timings; batches of tenant-restore record concurrently.
+type recorder struct {
+	t0       time.Time
+	progress io.Writer
+
+	mu  sync.Mutex
+	got []results.Step
+}
+
+func (r *recorder) do(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+	start := time.Now()
+	err := ctx.Err()
+	if err == nil {
+		err = fn(ctx)
+	}
+	d := time.Since(start)
+	st := results.Step{Name: name, StartMS: results.MS(start.Sub(r.t0)), DurationMS: results.MS(d)}
+	if err != nil {
+		err = fmt.Errorf("step %q: %w", name, err)
+		st.Error = err.Error()
+	}
+	r.mu.Lock()
+	r.got = append(r.got, st)
+	if r.progress != nil {
+		status := "ok"
+		if err != nil {
+			status = "FAILED: " + err.Error()
+		}
+		fmt.Fprintf(r.progress, "runbook step %-40s T0%+9.1fs %8.2fs %s\n", name, start.Sub(r.t0).Seconds(), d.Seconds(), status)
+	}
+	r.mu.Unlock()
+	return err
+}
+
+func (r *recorder) steps() []results.Step {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]results.Step(nil), r.got...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].StartMS < out[j].StartMS })
+	return out
+}

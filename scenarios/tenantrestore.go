@@ -1,0 +1,247 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/drdrill/drdrill/stack"
+)
+
+// tenantRestore restores base backup + WAL to just before T0 into a side Postgres, then copies
+// the affected tenants' rows back into the live database, batch by batch, while the live stack
+// keeps serving everyone else: what Atlassian did by hand in 2022, automated.
+type tenantRestore struct{}
+
+func (tenantRestore) Name() string { return "tenant-restore" }
+
+// SideAlias is the network alias of tenant-restore's side database.
+const SideAlias = "restore"
+
+// CopyStats counts what tenant-restore moved.
+type CopyStats struct {
+	Batches     int
+	RowsRead    int64         // rows copied out of the side database
+	RowsWritten int64         // rows inserted or un-marked in the live database
+	Duration    time.Duration // first batch start to last batch end
+}
+
+// RowsPerSecond is the copy throughput over the whole copy phase.
+func (c CopyStats) RowsPerSecond() float64 {
+	if c.Duration <= 0 {
+		return 0
+	}
+	return float64(c.RowsRead) / c.Duration.Seconds()
+}
+
+func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
+	s := env.Stack
+	if err := env.assess(ctx); err != nil {
+		return err
+	}
+	if len(env.Blast.Tenants) == 0 {
+		return nil
+	}
+	target := env.T0
+	if err := env.switchWAL(ctx); err != nil {
+		return err
+	}
+	var bk Backup
+	if err := env.Step(ctx, "choose base backup", func(ctx context.Context) error {
+		var err error
+		bk, err = env.Backups.LatestBefore(target)
+		return err
+	}); err != nil {
+		return err
+	}
+
+	var side *stack.Postgres
+	defer func() {
+		// The side database goes even when the runbook fails or is cancelled.
+		if side == nil {
+			return
+		}
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if terr := side.Terminate(tctx); terr != nil && err == nil {
+			err = fmt.Errorf("terminate side db: %w", terr)
+		}
+	}()
+	var vol string
+	if err := env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
+		var err error
+		if vol, err = s.NewVolume(ctx, SideAlias+"-pgdata"); err != nil {
+			return err
+		}
+		side, err = startSide(ctx, s, SideAlias, vol, sideInitScript(bk.Dir, target))
+		return err
+	}); err != nil {
+		return err
+	}
+	err = env.Step(ctx, "replay WAL on side db to T0", func(ctx context.Context) error {
+		return env.waitPromoted(ctx, side.Service(), side.DSN())
+	})
+	if errors.Is(err, ErrTargetNotReached) {
+		// The archive ended before T0: restore what it holds, on the same volume, and say so.
+		env.Findings = append(env.Findings, fmt.Sprintf("tenant-restore: %v; restored tenants as of the end of the WAL archive instead", ErrTargetNotReached))
+		old := side
+		side = nil
+		if err := old.Terminate(ctx); err != nil {
+			return err
+		}
+		if err := env.Step(ctx, "restart side db without recovery target", func(ctx context.Context) error {
+			var err error
+			side, err = startSide(ctx, s, SideAlias+"-end", vol, dropTargetScript())
+			return err
+		}); err != nil {
+			return err
+		}
+		err = env.Step(ctx, "replay WAL on side db to the archive's end", func(ctx context.Context) error {
+			return env.waitPromoted(ctx, side.Service(), side.DSN())
+		})
+	}
+	if err != nil {
+		return err
+	}
+
+	if err := env.copyBack(ctx, side.DSN()); err != nil {
+		return err
+	}
+
+	err = env.Step(ctx, "stop side db", func(ctx context.Context) error {
+		p := side
+		side = nil
+		return p.Terminate(ctx)
+	})
+	return err
+}
+
+// startSide starts a side Postgres on the data volume vol with the backup and archive volumes
+// mounted; it returns once the server answers, typically still replaying WAL.
+func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string) (*stack.Postgres, error) {
+	return s.StartPostgres(ctx, stack.PostgresSpec{
+		Alias: alias,
+		Volumes: map[string]string{
+			vol:       DataDir,
+			"backups": BackupRoot,
+			"archive": ArchiveDir,
+		},
+		Init: init,
+		// Never archive into the live archive: the side db's promotion opens a new timeline
+		// that a later restore of the live db would follow.
+		Settings: map[string]string{"archive_mode": "off"},
+		Standby:  true,
+	})
+}
+
+// sideInitScript fills the side db's empty data volume from the base backup and sets it to
+// recover to target. It is idempotent: a restarted side container keeps its recovered data.
+func sideInitScript(backupDir string, target time.Time) string {
+	return fmt.Sprintf(`set -eu
+D=%[1]s
+if [ ! -s "$D/PG_VERSION" ]; then
+  cp -a %[2]s/. "$D"/
+  chmod 700 "$D"
+  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
+%[3]sarchive_mode = off
+DRDRILL_EOF
+  touch "$D/recovery.signal"
+fi
+`, DataDir, backupDir, recoverySettings(target))
+}
+
+// copyBack copies the affected tenants from the side db into the live db, in batches of
+// BatchSize tenants, Parallelism batches at a time, one step per batch.
+func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
+	tenants := e.Blast.Tenants
+	n := e.Params.batchSize()
+	var batches [][]int64
+	for i := 0; i < len(tenants); i += n {
+		batches = append(batches, tenants[i:min(i+n, len(tenants))])
+	}
+	par := min(e.Params.parallelism(), len(batches))
+	side, err := pgxpool.New(ctx, poolDSN(sideDSN, par))
+	if err != nil {
+		return fmt.Errorf("connect to side db: %w", err)
+	}
+	defer side.Close()
+	live, err := pgxpool.New(ctx, poolDSN(e.Stack.DSN(), par))
+	if err != nil {
+		return fmt.Errorf("connect to live db: %w", err)
+	}
+	defer live.Close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan int)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	start := time.Now()
+	for w := 0; w < par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				b := batches[i]
+				name := fmt.Sprintf("copy tenants batch %d/%d (%d tenants)", i+1, len(batches), len(b))
+				var st copyResult
+				err := e.Step(ctx, name, func(ctx context.Context) error {
+					var err error
+					st, err = copyTenants(ctx, side, live, b, e.T0)
+					return err
+				})
+				mu.Lock()
+				if err != nil && first == nil {
+					first = fmt.Errorf("tenants %v: %w", b, err)
+					cancel()
+				}
+				if err == nil {
+					e.Copy.Batches++
+					e.Copy.RowsRead += st.read
+					e.Copy.RowsWritten += st.written
+				}
+				mu.Unlock()
+				if err == nil {
+					e.restored(b, st.committed)
+				}
+			}
+		}()
+	}
+feed:
+	for i := range batches {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	e.Copy.Duration = time.Since(start)
+	if first != nil {
+		return first
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.progressf("tenant-restore: %d tenants, %d rows read, %d written, %.0f rows/s", len(tenants), e.Copy.RowsRead, e.Copy.RowsWritten, e.Copy.RowsPerSecond())
+	return nil
+}
+
+// poolDSN bounds a pool to the copy's parallelism.
+func poolDSN(dsn string, conns int) string {
+	sep := "?"
+	for _, c := range dsn {
+		if c == '?' {
+			sep = "&"
+		}
+	}
+	return fmt.Sprintf("%s%spool_max_conns=%d", dsn, sep, max(conns, 1))
+}

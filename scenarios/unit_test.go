@@ -1,0 +1,177 @@
+package scenarios
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLatestBefore(t *testing.T) {
+	base := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	bk := func(name string, finished time.Duration) Backup {
+		return Backup{Name: name, Started: base.Add(finished - time.Second), Finished: base.Add(finished)}
+	}
+	list := []Backup{bk("base-1", 10*time.Second), bk("base-2", 20*time.Second), bk("base-3", 30*time.Second)}
+	tests := []struct {
+		name    string
+		list    []Backup
+		target  time.Duration
+		want    string
+		wantErr string
+	}{
+		{"after all", list, 40 * time.Second, "base-3", ""},
+		{"between", list, 25 * time.Second, "base-2", ""},
+		{"exactly at a finish is not before", list, 20 * time.Second, "base-1", ""},
+		{"before the first", list, 5 * time.Second, "", "the first one, base-1, finished at 2026-11-25T09:00:10Z"},
+		{"none taken", nil, 5 * time.Second, "", "no base backup was taken"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := latestBefore(tt.list, base.Add(tt.target))
+			if tt.wantErr != "" {
+				if !errors.Is(err, ErrNoBackup) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want ErrNoBackup mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got.Name != tt.want {
+				t.Fatalf("got %q, %v; want %q", got.Name, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseBackupLabel(t *testing.T) {
+	label := `START WAL LOCATION: 0/2000028 (file 000000010000000000000002)
+CHECKPOINT LOCATION: 0/2000060
+BACKUP METHOD: streamed
+BACKUP FROM: primary
+START TIME: 2026-11-25 09:17:52 UTC
+LABEL: pg_basebackup base backup
+START TIMELINE: 1
+`
+	lsn, at := parseBackupLabel(label)
+	if lsn != "0/2000028" {
+		t.Errorf("lsn = %q", lsn)
+	}
+	if want := time.Date(2026, 11, 25, 9, 17, 52, 0, time.UTC); !at.Equal(want) {
+		t.Errorf("start = %v, want %v", at, want)
+	}
+}
+
+func TestRecoverySettings(t *testing.T) {
+	t0 := time.Date(2026, 11, 25, 9, 17, 57, 956187709, time.FixedZone("CET", 3600))
+	got := recoverySettings(t0)
+	for _, want := range []string{
+		"restore_command = 'cp /archive/%f %p'",
+		"recovery_target_time = '2026-11-25 08:17:57.956187+00'",
+		"recovery_target_inclusive = off",
+		"recovery_target_action = 'promote'",
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("settings lack %q:\n%s", want, got)
+		}
+	}
+	if end := recoverySettings(time.Time{}); strings.Contains(end, "recovery_target_time") {
+		t.Errorf("zero target still sets a time:\n%s", end)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	if got := Runbooks(); !slices.Equal(got, []string{"undo-mark", "full-pitr", "tenant-restore"}) {
+		t.Fatalf("Runbooks() = %v", got)
+	}
+	for _, name := range Runbooks() {
+		rb, err := Lookup(name)
+		if err != nil || rb.Name() != name {
+			t.Errorf("Lookup(%q) = %v, %v", name, rb, err)
+		}
+	}
+	_, err := Lookup("restore-everything")
+	if !errors.Is(err, ErrUnknownRunbook) || !strings.Contains(err.Error(), `"restore-everything" (known: undo-mark, full-pitr, tenant-restore)`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRecorder(t *testing.T) {
+	t0 := time.Now().Add(-2 * time.Second)
+	env := &Env{T0: t0}
+	ctx := context.Background()
+	if err := env.Step(ctx, "first", func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := env.Step(ctx, "second", func(context.Context) error { return boom })
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), `step "second"`) {
+		t.Fatalf("err = %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	ran := false
+	if err := env.Step(cctx, "third", func(context.Context) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+		t.Fatalf("cancelled step ran=%v err=%v", ran, err)
+	}
+	steps := env.rec.steps()
+	if len(steps) != 3 || steps[0].Name != "first" || steps[1].Error == "" || steps[0].Error != "" {
+		t.Fatalf("steps = %+v", steps)
+	}
+	// Starts are relative to T0, which was two seconds ago.
+	if steps[0].StartMS < 2000 || steps[0].StartMS > 60000 {
+		t.Errorf("start = %v ms since T0, want about 2000", steps[0].StartMS)
+	}
+}
+
+func TestIncidentArgs(t *testing.T) {
+	tests := []struct {
+		spec IncidentSpec
+		want string
+	}{
+		{IncidentSpec{Mode: "purge"}, "/legacy-cleanup --mode purge --ids /incident-ids.txt --dsn D"},
+		{IncidentSpec{Mode: "mark", DryRun: true, CheckKind: true, MaxScope: 5, Batch: 2},
+			"/legacy-cleanup --mode mark --ids /incident-ids.txt --dsn D --dry-run --check-kind --max-scope 5 --batch 2"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(tt.spec.Args("D"), " "); got != tt.want {
+			t.Errorf("Args = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestTarFiles(t *testing.T) {
+	buf, err := tarFiles(map[string][]byte{"/ids.txt": []byte("1\n2\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(buf)
+	h, err := tr.Next()
+	if err != nil || h.Name != "ids.txt" {
+		t.Fatalf("header %+v, %v", h, err)
+	}
+	b, _ := io.ReadAll(tr)
+	if string(b) != "1\n2\n" {
+		t.Fatalf("content %q", b)
+	}
+}
+
+func TestSQLBuilders(t *testing.T) {
+	if got := int64Array([]int64{3, 1000000000001}); got != "{3,1000000000001}" {
+		t.Errorf("int64Array = %q", got)
+	}
+	if got := upsertSQL("records", "restore_records"); !strings.HasSuffix(got, "ON CONFLICT DO NOTHING") {
+		t.Errorf("records upsert = %q", got)
+	}
+	if got := upsertSQL("sites", "restore_sites"); !strings.Contains(got, "DO UPDATE SET deleted_at = EXCLUDED.deleted_at WHERE t.deleted_at >= $1") {
+		t.Errorf("sites upsert = %q", got)
+	}
+	if got := tail("a\nb\nc\n", 2); got != "b\nc" {
+		t.Errorf("tail = %q", got)
+	}
+	if got := poolDSN("postgres://x/db?sslmode=disable", 3); got != "postgres://x/db?sslmode=disable&pool_max_conns=3" {
+		t.Errorf("poolDSN = %q", got)
+	}
+}
