@@ -1,0 +1,72 @@
+package measure
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/drdrill/drdrill/results"
+)
+
+func TestNearestRank(t *testing.T) {
+	tests := []struct {
+		n    int
+		p    float64
+		want int
+	}{
+		{0, 50, 0}, {1, 50, 1}, {1, 95, 1}, {1, 100, 1},
+		{4, 50, 2}, {5, 50, 3}, {10, 50, 5}, {10, 95, 10}, {10, 90, 9},
+		{20, 95, 19}, {100, 95, 95}, {100, 50, 50}, {101, 95, 96}, {3, 100, 3}, {7, 0, 1},
+	}
+	for _, tt := range tests {
+		if got := NearestRank(tt.n, tt.p); got != tt.want {
+			t.Errorf("NearestRank(%d, %v) = %d, want %d", tt.n, tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ds := []time.Duration{9, 1, 5, 3, 7, 2, 8, 4, 10, 6} // 1..10, shuffled
+	for _, tt := range []struct {
+		p    float64
+		want time.Duration
+	}{{50, 5}, {95, 10}, {90, 9}, {10, 1}, {100, 10}} {
+		got, ok := Percentile(ds, tt.p)
+		if !ok || got != tt.want {
+			t.Errorf("p%v = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if ds[0] != 9 {
+		t.Error("Percentile sorted its input")
+	}
+	if _, ok := Percentile(nil, 50); ok {
+		t.Error("percentile of nothing reported ok")
+	}
+}
+
+func TestRestorationCurve(t *testing.T) {
+	s := time.Second
+	got := RestorationCurve([]CurveTenant{
+		{Users: 10, Restored: true, RTO: 2 * s},
+		{Users: 30, Restored: true, RTO: 5 * s},
+		{Users: 40, Restored: true, RTO: 5 * s},
+		{Users: 20, Restored: false},
+	})
+	want := []results.CurvePoint{
+		{AtMS: 0, TenantsPct: 0, UsersPct: 0},
+		{AtMS: 2000, TenantsPct: 25, UsersPct: 10},
+		{AtMS: 5000, TenantsPct: 75, UsersPct: 80},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("curve\n got %+v\nwant %+v", got, want)
+	}
+	if c := RestorationCurve(nil); c != nil {
+		t.Errorf("curve of no tenant: %+v, want nil", c)
+	}
+	// Restored at T0 itself starts the curve above 0; no users: users follow tenants.
+	got = RestorationCurve([]CurveTenant{{Restored: true}, {Restored: true, RTO: s}})
+	want = []results.CurvePoint{{AtMS: 0, TenantsPct: 50, UsersPct: 50}, {AtMS: 1000, TenantsPct: 100, UsersPct: 100}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("curve\n got %+v\nwant %+v", got, want)
+	}
+}
