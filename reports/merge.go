@@ -1,0 +1,74 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/drdrill/drdrill/results"
+)
+
+// Report is the drills of one drill run, in a stable order, with the run's overall verdict.
+// A single results file is a Report of one drill.
+type Report struct {
+	Group      string             // the drill run's group, "" if no file named one
+	Drills     []*results.Results // ordered by feature, scenario, shard, start
+	Verdict    results.Status     // the worst verdict of the drills
+	StartedAt  time.Time          // earliest drill start
+	FinishedAt time.Time          // latest drill end
+}
+
+// ErrNoResults is returned when there is nothing to report.
+var ErrNoResults = errors.New("reports: no results to report")
+
+// Merge joins the results of one drill run — its scenarios, or its shards split across CI
+// jobs — into one Report. Its verdict is the worst of theirs (breached > unknown > ok). It
+// refuses to mix drill runs: results naming different groups, or the same run ID twice (the
+// same shard downloaded twice would double every count).
+func Merge(rs []*results.Results) (*Report, error) {
+	if len(rs) == 0 {
+		return nil, ErrNoResults
+	}
+	rep := &Report{Verdict: results.StatusOK}
+	seen := map[string]bool{}
+	var groupOf string // run id that named the group, for the error message
+	for i, r := range rs {
+		if r == nil {
+			return nil, fmt.Errorf("merge results: entry %d is nil", i)
+		}
+		if r.RunID != "" && seen[r.RunID] {
+			return nil, fmt.Errorf("merge results: run %s appears twice; pass each results.json once", r.RunID)
+		}
+		seen[r.RunID] = true
+		if r.Group != "" {
+			if rep.Group != "" && rep.Group != r.Group {
+				return nil, fmt.Errorf("merge results: run %s belongs to drill run %q but run %s to %q; report different drill runs separately",
+					r.RunID, r.Group, groupOf, rep.Group)
+			}
+			rep.Group, groupOf = r.Group, r.RunID
+		}
+		rep.Verdict = worst(rep.Verdict, r.Verdict)
+		if rep.StartedAt.IsZero() || r.StartedAt.Before(rep.StartedAt) {
+			rep.StartedAt = r.StartedAt
+		}
+		if r.FinishedAt.After(rep.FinishedAt) {
+			rep.FinishedAt = r.FinishedAt
+		}
+		rep.Drills = append(rep.Drills, r)
+	}
+	sort.SliceStable(rep.Drills, func(i, j int) bool {
+		a, b := rep.Drills[i], rep.Drills[j]
+		if a.Feature != b.Feature {
+			return a.Feature < b.Feature
+		}
+		if a.Scenario != b.Scenario {
+			return a.Scenario < b.Scenario
+		}
+		if a.Shard != b.Shard {
+			return a.Shard < b.Shard
+		}
+		return a.StartedAt.Before(b.StartedAt)
+	})
+	return rep, nil
+}

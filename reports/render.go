@@ -1,0 +1,115 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/drdrill/drdrill/results"
+)
+
+// Options tune RenderAll.
+type Options struct {
+	// HistoryDir, when set, is read for the trend of each scenario (the drills rendered are
+	// added to the trend if the directory does not hold them yet). RenderAll never writes it:
+	// recording a drill is AppendHistory's job.
+	HistoryDir string
+	// CucumberWritten says godog's own formatter already wrote cucumber.json into the output
+	// directory; RenderAll then leaves that file alone.
+	CucumberWritten bool
+}
+
+// The files RenderAll writes, by name.
+const (
+	JUnitFile    = "junit.xml"
+	CucumberFile = "cucumber.json"
+	SummaryFile  = "summary.md"
+	HTMLFile     = "report.html"
+)
+
+// RenderAll merges rs (one drill run: its scenarios or its shards) and writes junit.xml,
+// cucumber.json (unless opts.CucumberWritten), summary.md and report.html into outDir,
+// creating it if needed. Each file is written whole or not at all.
+func RenderAll(outDir string, rs []*results.Results, opts Options) error {
+	rep, err := Merge(rs)
+	if err != nil {
+		return err
+	}
+	var history map[string][]*results.Results
+	if opts.HistoryDir != "" {
+		if history, err = trends(opts.HistoryDir, rep); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return fmt.Errorf("report output directory: %w", err)
+	}
+	type out struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}
+	files := []out{
+		{JUnitFile, func(b *bytes.Buffer) error { return WriteJUnit(b, rep) }},
+		{CucumberFile, func(b *bytes.Buffer) error { return WriteCucumber(b, rep) }},
+		{SummaryFile, func(b *bytes.Buffer) error { return WriteSummary(b, rep) }},
+		{HTMLFile, func(b *bytes.Buffer) error { return WriteHTML(b, rep, history) }},
+	}
+	for _, f := range files {
+		if f.name == CucumberFile && opts.CucumberWritten {
+			continue
+		}
+		var b bytes.Buffer
+		if err := f.write(&b); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(outDir, f.name), b.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trends loads each scenario's history and makes sure the drills being reported are on it.
+func trends(dir string, rep *Report) (map[string][]*results.Results, error) {
+	h := map[string][]*results.Results{}
+	for _, r := range rep.Drills {
+		if _, ok := h[r.Scenario]; !ok {
+			past, err := LoadHistory(dir, r.Scenario)
+			if err != nil {
+				return nil, err
+			}
+			h[r.Scenario] = past
+		}
+		found := false
+		for _, p := range h[r.Scenario] {
+			found = found || p.RunID == r.RunID
+		}
+		if !found {
+			h[r.Scenario] = insertByStart(h[r.Scenario], r)
+		}
+	}
+	return h, nil
+}
+
+func insertByStart(rs []*results.Results, r *results.Results) []*results.Results {
+	i := len(rs)
+	for i > 0 && rs[i-1].StartedAt.After(r.StartedAt) {
+		i--
+	}
+	out := append([]*results.Results(nil), rs[:i]...)
+	out = append(out, r)
+	return append(out, rs[i:]...)
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

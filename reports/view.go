@@ -1,0 +1,414 @@
+package reports
+
+import (
+	"fmt"
+	"html/template"
+	"sort"
+	"strings"
+
+	"github.com/drdrill/drdrill/results"
+)
+
+// The view model: every figure the Markdown summary and the HTML page show, already formatted.
+// It is built from results alone, and it is what the golden tests pin (as JSON), so a change
+// to a number on the page shows up as a diff of data, not of markup.
+
+type reportView struct {
+	Title       string        `json:"title"`
+	Group       string        `json:"group,omitempty"`
+	Verdict     string        `json:"verdict"` // ok | breached | unknown
+	Headline    string        `json:"headline"`
+	Window      string        `json:"window"`
+	Drills      []drillView   `json:"drills"`
+	Compare     []compareRow  `json:"compare,omitempty"` // one row per drill when there are several
+	CompareNote string        `json:"compare_note,omitempty"`
+	Charts      template.HTML `json:"-"` // the comparison chart
+}
+
+type drillView struct {
+	Anchor     string         `json:"anchor"`
+	Scenario   string         `json:"scenario"`
+	Feature    string         `json:"feature,omitempty"`
+	RunID      string         `json:"run_id"`
+	Shard      string         `json:"shard,omitempty"`
+	Tags       string         `json:"tags,omitempty"`
+	Profile    string         `json:"profile"`
+	Seed       int64          `json:"seed"`
+	Runbook    string         `json:"runbook"`
+	Incident   string         `json:"incident"`
+	Started    string         `json:"started"`
+	Duration   string         `json:"duration"`
+	Verdict    string         `json:"verdict"`
+	Headline   string         `json:"headline"`
+	Objectives []objectiveRow `json:"objectives"`
+	Down       []figure       `json:"down"`
+	Lost       []figure       `json:"lost"`
+	Precision  string         `json:"precision"`
+	Worst      []tenantRow    `json:"worst_tenants"`
+	Bystanders []string       `json:"bystanders"`
+	Findings   []string       `json:"findings,omitempty"`
+	Steps      []stepRow      `json:"steps"`
+	RunbookErr string         `json:"runbook_error,omitempty"`
+	NotShown   string         `json:"rto_not_shown,omitempty"`
+	Trend      []trendRow     `json:"trend,omitempty"`
+	Charts     drillCharts    `json:"-"`
+}
+
+type drillCharts struct {
+	Curve, Atlassian, RTO, Loss, Steps, Trend template.HTML
+}
+
+type objectiveRow struct {
+	Name     string `json:"name"`
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Margin   string `json:"margin"`
+	Status   string `json:"status"` // ok | breached | unknown
+	Word     string `json:"word"`   // met | breached | unknown
+	Detail   string `json:"detail,omitempty"`
+	Source   string `json:"source,omitempty"`
+}
+
+// figure is one headline number: "RTO p95" "1m28s".
+type figure struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+	Bad   bool   `json:"bad,omitempty"` // drawn in the alarm colour
+}
+
+type tenantRow struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Users    int    `json:"users"`
+	RTO      string `json:"rto"`
+	Lost     int    `json:"lost"`
+	Changed  int    `json:"changed"`
+	Collat   int    `json:"collateral"`
+	RPO      string `json:"rpo"`
+	Restored bool   `json:"restored"`
+}
+
+type stepRow struct {
+	Name     string `json:"name"`
+	Start    string `json:"start"` // since T0
+	Duration string `json:"duration"`
+	Share    string `json:"share"` // of the runbook's step time
+	Attempt  int    `json:"attempt,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Dominant bool   `json:"dominant,omitempty"`
+}
+
+type trendRow struct {
+	When    string `json:"when"`
+	RunID   string `json:"run_id"`
+	Verdict string `json:"verdict"`
+	RTOP95  string `json:"rto_p95"`
+	RPOMax  string `json:"rpo_max"`
+	Current bool   `json:"current,omitempty"`
+}
+
+type compareRow struct {
+	Anchor        string `json:"anchor"`
+	Scenario      string `json:"scenario"`
+	Runbook       string `json:"runbook"`
+	Verdict       string `json:"verdict"`
+	Restored      string `json:"restored"`
+	RTOP95        string `json:"rto_p95"`
+	RTOMax        string `json:"rto_max"`
+	RPOMax        string `json:"rpo_max"`
+	Lost          string `json:"lost"`
+	BystanderLoss string `json:"bystander_loss"`
+}
+
+// buildView turns a report into the view model. history maps a scenario to its past drills
+// (oldest first); it may be nil.
+func buildView(rep *Report, history map[string][]*results.Results) reportView {
+	v := reportView{Title: "drdrill report", Group: rep.Group, Verdict: string(rep.Verdict)}
+	switch {
+	case len(rep.Drills) == 1:
+		v.Title = rep.Drills[0].Scenario
+	case rep.Group != "":
+		v.Title = fmt.Sprintf("Drill run %s: %d drills", rep.Group, len(rep.Drills))
+	default:
+		v.Title = fmt.Sprintf("%d drills", len(rep.Drills))
+	}
+	v.Window = rep.StartedAt.UTC().Format("2006-01-02 15:04 UTC")
+	met, breached, unknown := 0, 0, 0
+	for i, r := range rep.Drills {
+		d := buildDrill(i, r, history[r.Scenario])
+		v.Drills = append(v.Drills, d)
+		for _, o := range r.Objectives {
+			switch o.Status {
+			case results.StatusOK:
+				met++
+			case results.StatusBreached:
+				breached++
+			default:
+				unknown++
+			}
+		}
+	}
+	v.Headline = headline(rep.Verdict, met, breached, unknown, len(rep.Drills))
+	if len(rep.Drills) > 1 {
+		for i, r := range rep.Drills {
+			s := r.Summary
+			v.Compare = append(v.Compare, compareRow{
+				Anchor: v.Drills[i].Anchor, Scenario: r.Scenario, Runbook: r.Runbook.Name, Verdict: string(r.Verdict),
+				Restored: fmt.Sprintf("%d / %d", s.RestoredTenants, s.AffectedTenants),
+				RTOP95:   fmtOptMS(s.RTOP95MS, "—"), RTOMax: fmtOptMS(s.RTOMaxMS, "unbounded"),
+				RPOMax: fmtMS(s.RPOMaxMS), Lost: fmtCount(int64(s.LostWrites + s.ChangedWrites)),
+				BystanderLoss: fmtCount(int64(s.BystanderLost)),
+			})
+		}
+		if best := bestRunbook(rep.Drills); best != "" {
+			v.CompareNote = best
+		}
+	}
+	return v
+}
+
+func headline(verdict results.Status, met, breached, unknown, drills int) string {
+	total := met + breached + unknown
+	where := ""
+	if drills > 1 {
+		where = fmt.Sprintf(" across %d drills", drills)
+	}
+	switch verdict {
+	case results.StatusOK:
+		return fmt.Sprintf("All %d objectives met%s", total, where)
+	case results.StatusBreached:
+		s := fmt.Sprintf("%d of %d objectives breached%s", breached, total, where)
+		if breached == 0 {
+			s = "Verdict breached" + where
+		}
+		if unknown > 0 {
+			s += fmt.Sprintf(", %d not measured", unknown)
+		}
+		return s
+	}
+	return fmt.Sprintf("%d of %d objectives could not be measured%s", unknown, total, where)
+}
+
+// bestRunbook names, among drills that compare runbooks, the one with the lowest RTO p95 that
+// lost nothing of bystanders — the trade-off the comparison exists to show.
+func bestRunbook(rs []*results.Results) string {
+	runbooks := map[string]bool{}
+	for _, r := range rs {
+		runbooks[r.Runbook.Name] = true
+	}
+	if len(runbooks) < 2 {
+		return ""
+	}
+	var best *results.Results
+	for _, r := range rs {
+		if r.Summary.BystanderLost > 0 || r.Summary.RTOP95MS == nil || r.Summary.RestoredTenants < r.Summary.AffectedTenants {
+			continue
+		}
+		if best == nil || *r.Summary.RTOP95MS < *best.Summary.RTOP95MS {
+			best = r
+		}
+	}
+	if best == nil {
+		return "No runbook restored every affected tenant without bystander loss."
+	}
+	return fmt.Sprintf("Fastest runbook that restored every affected tenant without bystander loss: %s (RTO p95 %s).",
+		best.Runbook.Name, fmtMS(*best.Summary.RTOP95MS))
+}
+
+func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
+	s := r.Summary
+	d := drillView{
+		Anchor:   fmt.Sprintf("drill-%d-%s", i+1, slug(r.Scenario)),
+		Scenario: r.Scenario, Feature: r.Feature, RunID: r.RunID, Shard: r.Shard,
+		Tags: strings.Join(r.Tags, " "), Profile: r.Params.Profile, Seed: r.Params.Seed,
+		Runbook:  firstNonEmpty(r.Runbook.Name, r.Params.Runbook),
+		Started:  r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
+		Duration: fmtDuration(r.FinishedAt.Sub(r.StartedAt)),
+		Verdict:  string(r.Verdict), Findings: r.Findings, RunbookErr: r.Runbook.Error,
+		Precision: fmt.Sprintf("Times measured from T0 (%s) with a probe every %s; each is exact to within one probe interval.",
+			r.Incident.T0.UTC().Format("15:04:05"), fmtMS(s.ProbeIntervalMS)),
+	}
+	d.Incident = fmt.Sprintf("%s mode, %s IDs: %d tenants, %d sites, %s users affected",
+		firstNonEmpty(r.Params.Mode, "?"), firstNonEmpty(r.Params.IDKind, "?"), r.Incident.AffectedTenants,
+		r.Incident.AffectedSites, fmtCount(int64(r.Incident.AffectedUsers)))
+	if r.Incident.Refused {
+		d.Incident = "refused by a guardrail: nothing deleted"
+	}
+	met, breached, unknown := 0, 0, 0
+	for _, o := range r.Objectives {
+		d.Objectives = append(d.Objectives, objectiveRow{
+			Name: o.Name, Target: o.Target, Measured: measuredText(o), Margin: marginText(o),
+			Status: string(o.Status), Word: statusWord(o.Status), Detail: o.Detail, Source: o.Source,
+		})
+		switch o.Status {
+		case results.StatusOK:
+			met++
+		case results.StatusBreached:
+			breached++
+		default:
+			unknown++
+		}
+	}
+	d.Headline = headline(r.Verdict, met, breached, unknown, 1)
+
+	never := s.AffectedTenants - s.RestoredTenants
+	d.Down = []figure{
+		{Label: "restored", Value: fmt.Sprintf("%d of %d tenants", s.RestoredTenants, s.AffectedTenants), Bad: never > 0},
+		{Label: "RTO p50", Value: fmtOptMS(s.RTOP50MS, "—")},
+		{Label: "RTO p95", Value: fmtOptMS(s.RTOP95MS, "—")},
+		{Label: "RTO max", Value: fmtOptMS(s.RTOMaxMS, "never restored"), Bad: s.RTOMaxMS == nil && s.AffectedTenants > 0},
+		{Label: "MTTD", Value: fmtOptMS(s.MTTDMS, "not detected"), Bad: s.MTTDMS == nil && s.AffectedTenants > 0},
+	}
+	d.Lost = []figure{
+		{Label: "lost writes", Value: fmtCount(int64(s.LostWrites))},
+		{Label: "changed writes", Value: fmtCount(int64(s.ChangedWrites)), Bad: s.ChangedWrites > 0},
+		{Label: "collateral after T0", Value: fmtCount(int64(s.CollateralLost)), Bad: s.CollateralLost > 0},
+		{Label: "RPO max", Value: fmtMS(s.RPOMaxMS)},
+		{Label: "bystander loss", Value: bystanderText(s), Bad: s.BystanderLost > 0},
+	}
+	for _, t := range worstTenants(r.Tenants, 3) {
+		d.Worst = append(d.Worst, tenantRow{
+			ID: t.ID, Name: t.Name, Users: t.Users, RTO: fmtOptMS(t.RTOMS, "never restored"),
+			Lost: t.LostWrites, Changed: t.ChangedWrites, Collat: t.CollateralLost, RPO: fmtMS(t.RPOMS), Restored: t.Restored,
+		})
+	}
+	d.Bystanders = bystanderFindings(r)
+	if never > 0 {
+		d.NotShown = fmt.Sprintf("%d affected tenant(s) never restored: no RTO to draw.", never)
+	}
+	d.Steps = stepRows(r.Runbook.Steps)
+	for _, p := range past {
+		d.Trend = append(d.Trend, trendRow{
+			When: p.StartedAt.UTC().Format("2006-01-02 15:04"), RunID: p.RunID, Verdict: string(p.Verdict),
+			RTOP95: fmtOptMS(p.Summary.RTOP95MS, "—"), RPOMax: fmtMS(p.Summary.RPOMaxMS), Current: p.RunID == r.RunID,
+		})
+	}
+	return d
+}
+
+func bystanderText(s results.Summary) string {
+	if s.BystanderLost == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%s writes, %d tenants", fmtCount(int64(s.BystanderLost)), s.BystandersHit)
+}
+
+// worstTenants orders affected tenants worst first: never restored, then the longest RTO,
+// then the most writes lost (lost + changed + collateral), then by id for a stable order.
+func worstTenants(ts []results.Tenant, n int) []results.Tenant {
+	var aff []results.Tenant
+	for _, t := range ts {
+		if t.Affected {
+			aff = append(aff, t)
+		}
+	}
+	loss := func(t results.Tenant) int { return t.LostWrites + t.ChangedWrites + t.CollateralLost }
+	sort.SliceStable(aff, func(i, j int) bool {
+		a, b := aff[i], aff[j]
+		if (a.RTOMS == nil) != (b.RTOMS == nil) {
+			return a.RTOMS == nil
+		}
+		if a.RTOMS != nil && *a.RTOMS != *b.RTOMS {
+			return *a.RTOMS > *b.RTOMS
+		}
+		if loss(a) != loss(b) {
+			return loss(a) > loss(b)
+		}
+		return a.ID < b.ID
+	})
+	if len(aff) > n {
+		aff = aff[:n]
+	}
+	return aff
+}
+
+// bystanderFindings says in words what happened to tenants the incident did not touch.
+func bystanderFindings(r *results.Results) []string {
+	s := r.Summary
+	var hit []results.Tenant
+	down := 0
+	for _, t := range r.Tenants {
+		if t.Affected {
+			continue
+		}
+		if t.LostWrites+t.ChangedWrites+t.CollateralLost > 0 {
+			hit = append(hit, t)
+		}
+		if t.DowntimeMS > 0 {
+			down++
+		}
+	}
+	if s.BystanderLost == 0 && down == 0 {
+		return []string{"No bystander tenant lost or changed a write, and none was down."}
+	}
+	var out []string
+	if s.BystanderLost > 0 {
+		out = append(out, fmt.Sprintf("%d bystander tenants lost %s writes in all (lost %s, changed %s, collateral after T0 %s).",
+			s.BystandersHit, fmtCount(int64(s.BystanderLost)),
+			fmtCount(int64(sumBy(hit, func(t results.Tenant) int { return t.LostWrites }))),
+			fmtCount(int64(sumBy(hit, func(t results.Tenant) int { return t.ChangedWrites }))),
+			fmtCount(int64(sumBy(hit, func(t results.Tenant) int { return t.CollateralLost })))))
+		sort.SliceStable(hit, func(i, j int) bool {
+			li := hit[i].LostWrites + hit[i].ChangedWrites + hit[i].CollateralLost
+			lj := hit[j].LostWrites + hit[j].ChangedWrites + hit[j].CollateralLost
+			if li != lj {
+				return li > lj
+			}
+			return hit[i].ID < hit[j].ID
+		})
+		var names []string
+		for _, t := range hit[:min(3, len(hit))] {
+			names = append(names, fmt.Sprintf("%s (%d)", t.Name, t.LostWrites+t.ChangedWrites+t.CollateralLost))
+		}
+		if len(names) > 0 {
+			out = append(out, "Hardest hit: "+strings.Join(names, ", ")+".")
+		}
+	}
+	if down > 0 {
+		out = append(out, fmt.Sprintf("%d bystander tenants were down during the restore.", down))
+	}
+	return out
+}
+
+func sumBy(ts []results.Tenant, f func(results.Tenant) int) int {
+	n := 0
+	for _, t := range ts {
+		n += f(t)
+	}
+	return n
+}
+
+// stepRows lists runbook steps with their share of the total step time; the steps that
+// together take at least half of it are marked dominant.
+func stepRows(steps []results.Step) []stepRow {
+	total := 0.0
+	for _, s := range steps {
+		total += s.DurationMS
+	}
+	order := make([]int, len(steps))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return steps[order[a]].DurationMS > steps[order[b]].DurationMS })
+	dominant := map[int]bool{}
+	acc := 0.0
+	for _, i := range order {
+		if total <= 0 || acc >= total/2 {
+			break
+		}
+		dominant[i] = true
+		acc += steps[i].DurationMS
+	}
+	var rows []stepRow
+	for i, s := range steps {
+		share := "—"
+		if total > 0 {
+			share = fmt.Sprintf("%.0f%%", 100*s.DurationMS/total)
+		}
+		rows = append(rows, stepRow{
+			Name: s.Name, Start: "T0+" + fmtMS(s.StartMS), Duration: fmtMS(s.DurationMS), Share: share,
+			Attempt: s.Attempt, Error: s.Error, Dominant: dominant[i],
+		})
+	}
+	return rows
+}
