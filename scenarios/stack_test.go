@@ -22,11 +22,11 @@ func startStack(t *testing.T, cfg stack.Config) *stack.Stack {
 	if testing.Short() {
 		t.Skip("needs Docker")
 	}
-	cfg.RunID = fmt.Sprintf("scen-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano()%1e6)
-	if len(cfg.RunID) > 40 {
-		cfg.RunID = cfg.RunID[len(cfg.RunID)-40:]
-		cfg.RunID = "s" + strings.TrimLeft(cfg.RunID, "-_.")
+	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(name) > 26 {
+		name = name[len(name)-26:]
 	}
+	cfg.RunID = fmt.Sprintf("scen-%s-%06d", strings.Trim(name, "-."), time.Now().UnixNano()%1e6)
 	if testing.Verbose() {
 		cfg.Log = os.Stderr
 	}
