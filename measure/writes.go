@@ -67,9 +67,10 @@ func (l WriteLoss) CollateralWindow() time.Duration {
 // Every tenant with a ledgered write or an observed record gets an entry. Cost is linear in
 // len(writes) + len(observed).
 func CheckWrites(writes []Write, observed []Record, t0 time.Time) map[int64]WriteLoss {
-	// Group writes by key with a counting sort over dense group numbers: linear, and the
-	// ledger's order is kept inside a group.
-	group := make(map[siteKey]int32, len(writes)/2+1)
+	// One hash map from (site, key) to a dense group number serves both the ledger and the
+	// observation; groups are then visited in order, so memory is read sequentially. Writes are
+	// grouped by a counting sort that keeps the ledger's order inside a group.
+	group := make(map[siteKey]int32, len(writes)/2+len(observed)/4+1)
 	gid := make([]int32, len(writes))
 	var counts []int32
 	for i := range writes {
@@ -93,21 +94,30 @@ func CheckWrites(writes []Write, observed []Record, t0 time.Time) map[int64]Writ
 		order[fill[g]] = int32(i)
 		fill[g]++
 	}
+	gid, fill = nil, nil
 
-	obs := make(map[siteKey]string, len(observed))
-	obsTenant := make(map[siteKey]int64, len(observed))
-	for _, r := range observed {
-		k := siteKey{r.Site, r.Key}
-		obs[k] = r.Value
-		obsTenant[k] = r.Tenant
-	}
-
+	// obs[g] is the index+1 of the observed record of group g (0: absent).
+	obs := make([]int32, len(counts))
 	out := make(map[int64]WriteLoss)
-	var earliest = make(map[int64]time.Time)
-	for k, g := range group {
+	for i := range observed {
+		r := &observed[i]
+		if g, ok := group[siteKey{r.Site, r.Key}]; ok {
+			obs[g] = int32(i + 1)
+			continue
+		}
+		loss := out[r.Tenant]
+		loss.Tenant = r.Tenant
+		loss.Unledgered++
+		out[r.Tenant] = loss
+	}
+	group = nil
+
+	earliest := make(map[int64]time.Time)
+	bySeq := func(a, b int32) int { return cmpInt64(writes[a].Seq, writes[b].Seq) }
+	for g := range counts {
 		ws := order[start[g]:start[g+1]]
-		if !slices.IsSortedFunc(ws, func(a, b int32) int { return cmpInt64(writes[a].Seq, writes[b].Seq) }) {
-			slices.SortStableFunc(ws, func(a, b int32) int { return cmpInt64(writes[a].Seq, writes[b].Seq) })
+		if !slices.IsSortedFunc(ws, bySeq) {
+			slices.SortStableFunc(ws, bySeq)
 		}
 		tenant := writes[ws[0]].Tenant
 		loss := out[tenant]
@@ -117,10 +127,9 @@ func CheckWrites(writes []Write, observed []Record, t0 time.Time) map[int64]Writ
 				loss.Acked++
 			}
 		}
-		v, present := obs[k]
-		delete(obs, k)
 		survivor := -1 // index in ws of the write whose value is observed
-		if present {
+		if o := obs[g]; o > 0 {
+			v := observed[o-1].Value
 			for j := len(ws) - 1; j >= 0; j-- {
 				if writes[ws[j]].Value == v {
 					survivor = j
@@ -160,14 +169,6 @@ func CheckWrites(writes []Write, observed []Record, t0 time.Time) map[int64]Writ
 	for t, e := range earliest {
 		loss := out[t]
 		loss.RPO = t0.Sub(e)
-		out[t] = loss
-	}
-	// Whatever is left of the observation matched no ledgered key.
-	for k := range obs {
-		t := obsTenant[k]
-		loss := out[t]
-		loss.Tenant = t
-		loss.Unledgered++
 		out[t] = loss
 	}
 	return out
