@@ -1,0 +1,142 @@
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"time"
+
+	tclog "github.com/testcontainers/testcontainers-go/log"
+
+	"github.com/drdrill/drdrill/images"
+)
+
+// Configure sets the testcontainers settings drdrill depends on, unless the user set them:
+// TESTCONTAINERS_RYUK_DISABLED=true (Ryuk is an image nobody can pull here, and drdrill
+// cleans up by label itself) and TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1 (the harness may run
+// in a container, where testcontainers would otherwise use the bridge gateway). Call it before
+// the first testcontainers call of the process: testcontainers reads its config once. Start
+// calls it too.
+//
+// It also silences testcontainers' own logging (its default logger is process-wide): drdrill
+// prints its own progress lines to Config.Log.
+func Configure() {
+	tclog.SetDefault(tclog.NewNoopLogger())
+	if _, ok := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !ok {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	if _, ok := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !ok {
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
+}
+
+// Service names a container of the run; it is also its alias on the run's network.
+type Service string
+
+// The two services of the reference stack. Side databases are services too, named by their
+// PostgresSpec.Alias.
+const (
+	DB  Service = "db"
+	App Service = "app"
+)
+
+// Labels every Docker resource of a run carries.
+const (
+	LabelRun     = "drdrill.run"     // run ID
+	LabelPID     = "drdrill.pid"     // pid of the harness process that owns the run
+	LabelHost    = "drdrill.host"    // hostname of that process
+	LabelStarted = "drdrill.started" // unix time the run started, to detect a reused pid
+	LabelService = "drdrill.service" // db, app, or a side database's alias (containers only)
+)
+
+// Volumes of the db container, by the names Volume accepts, and where they are mounted.
+var dbVolumes = []struct{ Name, Path string }{
+	{"pgdata", PGDATA},
+	{"archive", "/archive"},
+	{"backups", "/backups"},
+}
+
+// PGDATA is the data directory inside every Postgres container of the stack.
+const PGDATA = "/var/lib/postgresql/data"
+
+// Ports the services listen on inside their containers.
+const (
+	DBPort  = 5432
+	AppPort = 8080
+)
+
+// Database is the database Start creates for the service.
+const Database = "drdrill"
+
+// Config describes one stack. Only RunID is worth setting in most tests; the zero value of
+// every other field has a working default.
+type Config struct {
+	// RunID names the run in labels and resource names ([A-Za-z0-9][A-Za-z0-9_.-]*, at most
+	// 40 characters); empty: a time-based ID.
+	RunID string
+	// DBImage and AppImage default to images.Postgres and images.App.
+	DBImage, AppImage string
+	// ArchiveTimeout bounds how old the newest archived WAL can be, hence the RPO of a
+	// restore from the archive; 0: 60s.
+	ArchiveTimeout time.Duration
+	// Settings are extra Postgres settings (-c name=value); they override the defaults.
+	Settings map[string]string
+	// Log receives progress lines ("stack: db ready in 2.1s"); nil: silent.
+	Log io.Writer
+	// DBHostPort and AppHostPort fix the host ports on 127.0.0.1; 0 picks free ones.
+	DBHostPort, AppHostPort int
+	// AppEnv adds environment variables to the app container (DATABASE_URL and ADDR are set).
+	AppEnv map[string]string
+	// WithoutApp starts only the database (for tests that need no HTTP service).
+	WithoutApp bool
+	// StartupTimeout bounds the wait for each service to be ready; 0: 90s.
+	StartupTimeout time.Duration
+}
+
+// Errors a caller may want to tell apart; cmd/drdrill maps them to exit codes and hints.
+var (
+	// ErrDockerUnreachable: no Docker engine answered at DOCKER_HOST or the default socket.
+	ErrDockerUnreachable = images.ErrDockerUnreachable
+	// ErrImageMissing: an image the stack needs is not on the engine; `make images` builds it.
+	ErrImageMissing = errors.New("not found")
+	// ErrPortInUse: a fixed host port is taken by another process.
+	ErrPortInUse = errors.New("in use")
+	// ErrBadConfig: a Config or PostgresSpec value is invalid.
+	ErrBadConfig = errors.New("bad stack config")
+	// ErrUnknownService: a fault named a service the stack does not have.
+	ErrUnknownService = errors.New("unknown service")
+)
+
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$`)
+
+func (c *Config) setDefaults() error {
+	if c.RunID == "" {
+		c.RunID = NewRunID()
+	}
+	if !runIDPattern.MatchString(c.RunID) {
+		return fmt.Errorf("%w: run ID %q: use letters, digits, '_', '.', '-' (at most 40)", ErrBadConfig, c.RunID)
+	}
+	if c.DBImage == "" {
+		c.DBImage = images.Postgres
+	}
+	if c.AppImage == "" {
+		c.AppImage = images.App
+	}
+	if c.ArchiveTimeout == 0 {
+		c.ArchiveTimeout = 60 * time.Second
+	}
+	if c.ArchiveTimeout < time.Second {
+		return fmt.Errorf("%w: archive timeout %v: Postgres counts it in whole seconds, use >= 1s", ErrBadConfig, c.ArchiveTimeout)
+	}
+	if c.StartupTimeout == 0 {
+		c.StartupTimeout = 90 * time.Second
+	}
+	for _, p := range []int{c.DBHostPort, c.AppHostPort} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("%w: host port %d: want 1-65535, or 0 for a free one", ErrBadConfig, p)
+		}
+	}
+	return nil
+}
