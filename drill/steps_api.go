@@ -1,0 +1,248 @@
+package drill
+
+// What the Gherkin steps (package steps) need from a drill besides its phases: configuration
+// changes before the stack starts, validation of step arguments without starting anything (the
+// runner checks every feature before the first container), and checks over the results that
+// Then-steps assert. The checks read d.Results() only: they hold no measurement.
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/results"
+)
+
+// ErrBreached is wrapped by CheckObjectives when an objective's verdict is breached. The CLI
+// maps it to its own exit code (and ignores it under --report-only).
+var ErrBreached = errors.New("objective breached")
+
+// ErrUnmeasured is wrapped by CheckObjectives when an objective could not be measured: the
+// drill could not answer the question, which is a failure, never a pass.
+var ErrUnmeasured = errors.New("objective not measured")
+
+// Configure changes the drill's configuration before the stack starts. f works on a copy:
+// when the result does not validate, the drill keeps its previous configuration.
+//
+// Lead: refuse (return an error) once StartStack has been called — a configuration change
+// after the stack started would silently not apply.
+func (d *Drill) Configure(f func(*Config)) error {
+	c := d.cfg
+	f(&c)
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	d.cfg = c
+	return nil
+}
+
+// Validate checks what a configuration names and sizes without starting anything: the
+// profile exists, overrides keep the profile valid, rates and intervals are in range. Errors
+// name the value.
+func (c Config) Validate() error {
+	name := c.Profile
+	if name == "" {
+		name = fixtures.Quick.Name
+	}
+	p, err := fixtures.ProfileByName(name)
+	if err != nil {
+		return err
+	}
+	if c.Tenants != 0 {
+		if p, err = p.Set("tenants", strconv.Itoa(c.Tenants)); err != nil {
+			return err
+		}
+	}
+	if c.RecordsPerSite != 0 {
+		if _, err = p.Set("records_per_site", strconv.Itoa(c.RecordsPerSite)); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.TrafficRate < 0 || c.TrafficRate > maxTrafficRate:
+		return fmt.Errorf("traffic rate %g writes/s: must be between 0 and %d", c.TrafficRate, maxTrafficRate)
+	case c.ProbeInterval < 0, c.VerifyInterval < 0, c.ArchiveTimeout < 0, c.BackupEvery < 0:
+		return fmt.Errorf("intervals must not be negative")
+	case c.Parallelism < 0 || c.Parallelism > maxParallelism:
+		return fmt.Errorf("restore parallelism %d: must be between 1 and %d", c.Parallelism, maxParallelism)
+	}
+	return nil
+}
+
+// Limits that catch typos (an extra zero or three) before anything starts.
+const (
+	maxTrafficRate = 100_000
+	maxParallelism = 1_000
+)
+
+// Profiles lists the fixtures profiles a drill can use.
+func Profiles() []string { return fixtures.ProfileNames() }
+
+// Runbooks lists the runbook names RunRunbook accepts.
+//
+// Lead: return scenarios.Runbooks() once package scenarios compiles; the list is repeated here
+// only so that steps can validate runbook names today.
+func Runbooks() []string { return []string{"undo-mark", "full-pitr", "tenant-restore"} }
+
+// CheckRunbook says whether RunRunbook would know the runbook called name.
+func CheckRunbook(name string) error {
+	if slices.Contains(Runbooks(), name) {
+		return nil
+	}
+	return fmt.Errorf("unknown runbook %q: known runbooks are %s", name, strings.Join(Runbooks(), ", "))
+}
+
+// Faults lists the fault names Inject accepts.
+//
+// Lead: return the fault registry's names.
+func Faults() []string { return nil }
+
+// CheckFault says whether Inject would know the fault called name.
+func CheckFault(name string) error {
+	if slices.Contains(Faults(), name) {
+		return nil
+	}
+	return fmt.Errorf("unknown fault %q: known faults are %s", name, strings.Join(Faults(), ", "))
+}
+
+// Modes and ID kinds of the faulty script.
+var (
+	incidentModes = []string{"mark", "purge"}
+	idKinds       = []string{"app", "site"}
+	guardrails    = []string{"dry-run", "check-kind", "max-scope=N"}
+)
+
+// Validate checks an incident spec as a step writes it: the mode, the kind of IDs, and each
+// guardrail (dry-run, check-kind, max-scope=N with N ≥ 1).
+func (s IncidentSpec) Validate() error {
+	if !slices.Contains(incidentModes, s.Mode) {
+		return fmt.Errorf("unknown mode %q: the cleanup script runs in %s mode", s.Mode, strings.Join(incidentModes, " or "))
+	}
+	if !slices.Contains(idKinds, s.IDKind) {
+		return fmt.Errorf("unknown ID kind %q: the ID list holds %s IDs", s.IDKind, strings.Join(idKinds, " or "))
+	}
+	for _, g := range s.Guardrails {
+		name, val, hasVal := strings.Cut(g, "=")
+		switch {
+		case (name == "dry-run" || name == "check-kind") && !hasVal:
+		case name == "max-scope" && hasVal:
+			if n, err := strconv.Atoi(val); err != nil || n < 1 {
+				return fmt.Errorf("guardrail %q: max-scope needs a whole number of sites ≥ 1, e.g. max-scope=5", g)
+			}
+		default:
+			return fmt.Errorf("unknown guardrail %q: known guardrails are %s", g, strings.Join(guardrails, ", "))
+		}
+	}
+	return nil
+}
+
+// CheckBlastRadius compares what the incident did, found from the data, with what a scenario
+// expects: verb is "deleted" (purge mode) or "marked" (mark mode).
+func (d *Drill) CheckBlastRadius(verb string, sites, tenants int) error {
+	return checkBlastRadius(&d.res, verb, sites, tenants)
+}
+
+func checkBlastRadius(r *results.Results, verb string, sites, tenants int) error {
+	mode := map[string]string{"deleted": "purge", "marked": "mark"}[verb]
+	if mode == "" {
+		return fmt.Errorf("unknown verb %q: write deleted (purge mode) or marked (mark mode)", verb)
+	}
+	in := r.Incident
+	if r.Incident.T0.IsZero() {
+		return errors.New("the cleanup script has not run: no blast radius to check")
+	}
+	if r.Params.Mode != mode && sites+tenants > 0 {
+		return fmt.Errorf("the script ran in %s mode: it cannot have %s sites", r.Params.Mode, verb)
+	}
+	if in.AffectedSites != sites || in.AffectedTenants != tenants {
+		return fmt.Errorf("the incident %s %d sites of %d tenants, expected %d sites of %d tenants",
+			verb, in.AffectedSites, in.AffectedTenants, sites, tenants)
+	}
+	return nil
+}
+
+// CheckRefused says whether the named guardrail stopped the cleanup script before it changed
+// anything (the script's log names the guardrail that refused).
+func (d *Drill) CheckRefused(guardrail string) error { return checkRefused(&d.res, guardrail) }
+
+func checkRefused(r *results.Results, guardrail string) error {
+	in := r.Incident
+	if in.T0.IsZero() {
+		return errors.New("the cleanup script has not run")
+	}
+	if !in.Refused {
+		return fmt.Errorf("the cleanup script was not refused: it exited %d and affected %d sites of %d tenants",
+			in.ExitCode, in.AffectedSites, in.AffectedTenants)
+	}
+	if !strings.Contains(in.Log, guardrail) {
+		return fmt.Errorf("the cleanup script was refused, but its log does not name the %q guardrail:\n%s", guardrail, in.Log)
+	}
+	return nil
+}
+
+// CheckBystanders says whether bystanders lost acknowledged writes (lost, changed or
+// collateral) as a scenario expects. It needs Verify to have run.
+func (d *Drill) CheckBystanders(wantLoss bool) error { return checkBystanders(&d.res, wantLoss) }
+
+func checkBystanders(r *results.Results, wantLoss bool) error {
+	if r.Verdict == "" {
+		return errors.New("the drill has not ended: bystander losses are counted when it ends")
+	}
+	s := r.Summary
+	switch {
+	case wantLoss && s.BystanderLost == 0:
+		return errors.New("no bystander lost an acknowledged write, expected some to")
+	case !wantLoss && s.BystanderLost > 0:
+		return fmt.Errorf("%d bystanders lost %d acknowledged writes, expected none to", s.BystandersHit, s.BystanderLost)
+	}
+	return nil
+}
+
+// CheckObjectives returns nil when every objective is met, an error wrapping ErrBreached that
+// lists each breached objective (measured, target, margin, source line), or one wrapping
+// ErrUnmeasured when an objective could not be measured. It needs Verify to have run.
+func (d *Drill) CheckObjectives() error {
+	if len(d.objectives) > 0 && len(d.res.Objectives) == 0 {
+		return errors.New("objectives not judged: the drill has not ended (add the step \"When the drill ends\")")
+	}
+	return checkObjectives(d.res.Objectives)
+}
+
+func checkObjectives(objs []results.Objective) error {
+	var breached, unknown []string
+	for _, o := range objs {
+		line := fmt.Sprintf("%s %s: target %s, measured %s", o.Source, o.Name, o.Target, measured(o))
+		if o.Detail != "" {
+			line += " (" + o.Detail + ")"
+		}
+		switch o.Status {
+		case results.StatusOK:
+		case results.StatusBreached:
+			breached = append(breached, line)
+		default:
+			unknown = append(unknown, line)
+		}
+	}
+	var errs []error
+	if len(breached) > 0 {
+		errs = append(errs, fmt.Errorf("%w:\n  %s", ErrBreached, strings.Join(breached, "\n  ")))
+	}
+	if len(unknown) > 0 {
+		errs = append(errs, fmt.Errorf("%w:\n  %s", ErrUnmeasured, strings.Join(unknown, "\n  ")))
+	}
+	return errors.Join(errs...)
+}
+
+func measured(o results.Objective) string {
+	if o.Measured == nil {
+		return "nothing"
+	}
+	v := strconv.FormatFloat(*o.Measured, 'f', -1, 64)
+	if o.Unit != "" {
+		v += " " + o.Unit
+	}
+	return v
+}

@@ -1,0 +1,15 @@
+// Package runner runs drills written in Gherkin: it is what `drdrill run` and the `go test`
+// entry point TestFeatures share.
+//
+// A run has three stages. First the plan: every feature file is parsed (a malformed one is
+// reported as "features/x.feature:12: ..."), scenarios are selected by tag expression and
+// shard, and each gets a run ID, a slug and an output directory. Then a check: godog runs the
+// selected scenarios with steps that only parse and validate their arguments (objectives,
+// durations, profiles, tenant counts, runbook names) and strict about undefined steps, so bad
+// input fails before the first container starts. Then the drills, one per scenario, each
+// writing <out>/<slug>/results.json, with godog writing cucumber.json and godog-junit.xml;
+// reports.RenderAll turns all results into junit.xml, summary.md and report.html.
+//
+// Run returns an error wrapping ErrBadInput, ErrFailed or ErrBreached; only cmd/ maps them to
+// exit codes.
+package runner

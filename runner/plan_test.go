@@ -1,0 +1,172 @@
+package runner
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	gherkin "github.com/cucumber/gherkin/go/v26"
+	messages "github.com/cucumber/messages/go/v21"
+)
+
+func names(p *Plan) []string {
+	var ns []string
+	for _, s := range p.Scenarios {
+		ns = append(ns, s.Name)
+	}
+	return ns
+}
+
+func TestLoadPlanSelectsByTagsAndKeepsLines(t *testing.T) {
+	tests := []struct {
+		tags string
+		want []string
+	}{
+		{"@quick", []string{"plain quick", "outline 100", "outline 200", "in a rule"}},
+		{"@matrix", []string{"outline 300", "outline 400", "plain matrix"}},
+		{"@sel && ~@quick", []string{"outline 300", "outline 400", "plain matrix"}},
+		{"@quick,@matrix", []string{"plain quick", "outline 100", "outline 200", "outline 300", "outline 400", "plain matrix", "in a rule"}},
+		{"", []string{"plain quick", "outline 100", "outline 200", "outline 300", "outline 400", "plain matrix", "in a rule"}},
+		{"@nothing", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tags, func(t *testing.T) {
+			p, err := LoadPlan([]string{"testdata/select.feature"}, tt.tags, Shard{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(p); !slices.Equal(got, tt.want) {
+				t.Fatalf("selected %q, want %q", got, tt.want)
+			}
+			if len(tt.want) == 0 {
+				if len(p.Features) != 0 {
+					t.Fatalf("features given to godog with nothing selected")
+				}
+				return
+			}
+			// What godog is given parses to exactly the selection, at the original lines.
+			content := p.Features[0].Contents
+			doc, err := gherkin.ParseGherkinDocument(bytes.NewReader(content), (&messages.Incrementing{}).NewId)
+			if err != nil {
+				t.Fatalf("rewritten feature does not parse: %v\n%s", err, content)
+			}
+			pickles := gherkin.Pickles(*doc, "x", (&messages.Incrementing{}).NewId)
+			var got []string
+			for _, pk := range pickles {
+				got = append(got, pk.Name)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("godog would run %q, want %q\n%s", got, tt.want, content)
+			}
+			orig, _ := os.ReadFile("testdata/select.feature")
+			if n, m := strings.Count(string(content), "\n"), strings.Count(string(orig), "\n"); n != m {
+				t.Errorf("rewritten feature has %d lines, the file %d", n, m)
+			}
+		})
+	}
+}
+
+func TestLoadPlanLinesAndSources(t *testing.T) {
+	p, err := LoadPlan([]string{"testdata/select.feature:21", "testdata/select.feature:8"}, "", Shard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(p); !slices.Equal(got, []string{"plain quick", "outline 100"}) {
+		t.Fatalf("selected %q", got)
+	}
+	if p.Scenarios[1].Line != 21 {
+		t.Errorf("outline row at line %d, want 21", p.Scenarios[1].Line)
+	}
+	var lines []int
+	for _, src := range p.Scenarios[1].steps {
+		lines = append(lines, src.Line)
+	}
+	slices.Sort(lines)
+	if !slices.Equal(lines, []int{5, 16}) { // background step, outline step
+		t.Errorf("step lines %v, want [5 16]", lines)
+	}
+}
+
+func TestShardsPartitionTheSelection(t *testing.T) {
+	all, err := LoadPlan([]string{"testdata/select.feature"}, "", Shard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slugs := map[string]bool{}
+	for _, s := range all.Scenarios {
+		if slugs[s.Slug] {
+			t.Errorf("slug %s twice", s.Slug)
+		}
+		slugs[s.Slug] = true
+	}
+	for _, n := range []int{1, 2, 3, 8} {
+		var union []string
+		for i := 1; i <= n; i++ {
+			p, err := LoadPlan([]string{"testdata/select.feature"}, "", Shard{Index: i, Count: n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Matched != len(all.Scenarios) {
+				t.Errorf("shard %d/%d: matched %d, want %d", i, n, p.Matched, len(all.Scenarios))
+			}
+			for _, s := range p.Scenarios {
+				union = append(union, s.Slug)
+				if s.Slug != all.Scenarios[s.Index].Slug {
+					t.Errorf("shard %d/%d: %s has slug %s, unsharded %s", i, n, s.Name, s.Slug, all.Scenarios[s.Index].Slug)
+				}
+			}
+		}
+		slices.Sort(union)
+		var want []string
+		for s := range slugs {
+			want = append(want, s)
+		}
+		slices.Sort(want)
+		if !slices.Equal(union, want) {
+			t.Errorf("%d shards ran %v, want each of %v once", n, union, want)
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	for _, s := range []string{"1/1", "2/4", "4/4"} {
+		if _, err := ParseShard(s); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+	for _, s := range []string{"0/4", "5/4", "1/0", "a/b", "2", ""} {
+		if _, err := ParseShard(s); !errors.Is(err, ErrBadInput) {
+			t.Errorf("%q: err %v, want bad input", s, err)
+		}
+	}
+}
+
+func TestMatchTagsAsGodog(t *testing.T) {
+	tests := []struct {
+		expr string
+		tags []string
+		want bool
+	}{
+		{"@quick", []string{"@quick"}, true},
+		{"@quick", []string{"@matrix"}, false},
+		{"~@slow", []string{"@quick"}, true},
+		{"~@slow", []string{"@slow"}, false},
+		{"@a,@b", []string{"@b"}, true},
+		{"@a && @b", []string{"@b"}, false},
+		{"@a && ~@b", []string{"@a"}, true},
+		{"", nil, true},
+	}
+	for _, tt := range tests {
+		if got := matchTags(tt.expr, tt.tags); got != tt.want {
+			t.Errorf("matchTags(%q, %v) = %v", tt.expr, tt.tags, got)
+		}
+	}
+	for _, bad := range []string{"@a,,@b", "@a && ", "~", "@a b"} {
+		if err := checkTags(bad); !errors.Is(err, ErrBadInput) {
+			t.Errorf("checkTags(%q) = %v, want bad input", bad, err)
+		}
+	}
+}

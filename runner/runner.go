@@ -1,0 +1,276 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/drdrill/drdrill/drill"
+	"github.com/drdrill/drdrill/reports"
+	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/steps"
+)
+
+// Sentinel errors of a run, mapped to exit codes by cmd/drdrill.
+var (
+	ErrBadInput = errors.New("bad input")          // a feature, flag or argument cannot be used as written
+	ErrFailed   = errors.New("drill failed")       // a scenario failed (a step, a phase, a check)
+	ErrBreached = errors.New("objective breached") // every drill ran, and an objective was breached
+)
+
+// Options of one run. The zero value runs the default set (DefaultTags over features/).
+type Options struct {
+	Paths  []string // feature files or directories, file:line selects one scenario; default features/
+	Tags   string   // godog tag expression; default DefaultTags when Paths is empty
+	Format string   // godog console format (pretty, progress, …); default pretty on a terminal, progress in CI
+	Out    string   // output directory; default "out"
+	Seed   int64    // fixtures seed; 0 = the drill's default
+	Shard  Shard
+	// ReportOnly writes everything but does not fail the run for breached objectives.
+	ReportOnly bool
+	// CheckOnly stops after the check: features parsed, arguments validated, nothing started.
+	CheckOnly bool
+	// CI quiets progress: one line per step instead of every progress line of the drill.
+	CI bool
+	// Group names the run in every results.json; default a fresh run name.
+	Group  string
+	Stdout io.Writer // godog's console output; default os.Stdout
+	Stderr io.Writer // progress and errors; default os.Stderr
+	// TestingT runs each scenario as a subtest (the `go test` entry point).
+	TestingT *testing.T
+	// Base is the configuration every drill starts from; Seed overrides its seed.
+	Base drill.Config
+}
+
+// Outcome is what a run did.
+type Outcome struct {
+	Plan     *Plan
+	Records  []steps.Record
+	Out      string
+	Failed   []string // slugs of failed scenarios
+	Breached []string // slugs of scenarios whose verdict is breached
+}
+
+// Run plans, checks and runs the drills. The error wraps ErrBadInput, ErrFailed or ErrBreached.
+func Run(ctx context.Context, opt Options) (*Outcome, error) {
+	if opt.Stdout == nil {
+		opt.Stdout = os.Stdout
+	}
+	if opt.Stderr == nil {
+		opt.Stderr = os.Stderr
+	}
+	if len(opt.Paths) == 0 {
+		opt.Paths = []string{"features"}
+		if opt.Tags == "" {
+			opt.Tags = DefaultTags
+		}
+	}
+	if opt.Out == "" {
+		opt.Out = "out"
+	}
+	if opt.Format == "" {
+		opt.Format = "pretty"
+		if opt.CI {
+			opt.Format = "progress"
+		}
+	}
+	if opt.Group == "" {
+		opt.Group = newGroup()
+	}
+	base := opt.Base
+	if opt.Seed != 0 {
+		base.Seed = opt.Seed
+	}
+
+	plan, err := LoadPlan(opt.Paths, opt.Tags, opt.Shard)
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{Plan: plan, Out: opt.Out}
+	if plan.Matched == 0 {
+		return out, fmt.Errorf("%w: no scenario in %s matches tags %q", ErrBadInput, strings.Join(opt.Paths, ", "), opt.Tags)
+	}
+
+	scenarios := map[string]*steps.Scenario{}
+	for _, p := range plan.Scenarios {
+		scenarios[p.pickleID] = &steps.Scenario{
+			RunID:   fmt.Sprintf("%s-%02d", opt.Group, p.Index+1),
+			Slug:    p.Slug,
+			Feature: p.Path,
+			Line:    p.Line,
+			Dir:     filepath.Join(opt.Out, p.Slug),
+			Group:   opt.Group,
+			Shard:   opt.Shard.String(),
+			Steps:   p.steps,
+		}
+	}
+	lookup := func(sc *godog.Scenario) (*steps.Scenario, error) {
+		m, ok := scenarios[sc.Id]
+		if !ok || m.Feature != sc.Uri {
+			return nil, fmt.Errorf("runner: scenario %q of %s is not in the plan (a bug in drdrill)", sc.Name, sc.Uri)
+		}
+		return m, nil
+	}
+	features := make([]godog.Feature, len(plan.Features))
+	for i, f := range plan.Features {
+		features[i] = godog.Feature{Name: f.Path, Contents: f.Contents}
+	}
+
+	// The check: arguments parsed, undefined steps found, before anything starts.
+	if len(plan.Scenarios) > 0 {
+		var buf bytes.Buffer
+		check := steps.Suite{Check: true, Base: base, Scenario: lookup}
+		sources := map[string]steps.Source{}
+		for _, p := range plan.Scenarios {
+			maps.Copy(sources, p.steps)
+		}
+		var undefined []string
+		status := godog.TestSuite{
+			Name: "drdrill-check",
+			ScenarioInitializer: func(sc *godog.ScenarioContext) {
+				check.InitializeScenario(sc)
+				// godog's snippets say what to write, not where the step is: say it.
+				sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+					if status == godog.StepUndefined {
+						undefined = append(undefined, fmt.Sprintf("%s: undefined step: %s", sources[st.AstNodeIds[0]], st.Text))
+					}
+					return ctx, nil
+				})
+			},
+			Options: &godog.Options{
+				Format: "progress", Output: &buf, NoColors: true, Strict: true,
+				FeatureContents: features, DefaultContext: ctx,
+			},
+		}.Run()
+		if status != 0 {
+			for _, u := range slices.Compact(undefined) {
+				fmt.Fprintln(opt.Stderr, u)
+			}
+			fmt.Fprint(opt.Stderr, buf.String())
+			return out, fmt.Errorf("%w: the features do not check (above: where and why); nothing was started", ErrBadInput)
+		}
+	}
+
+	if opt.CheckOnly {
+		fmt.Fprintf(opt.Stderr, "drdrill: %d scenarios check (of %d matching %q)\n", len(plan.Scenarios), plan.Matched, opt.Tags)
+		return out, nil
+	}
+	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
+		return out, fmt.Errorf("output directory: %w", err)
+	}
+	var mu sync.Mutex
+	var logs []io.Closer
+	defer func() {
+		for _, c := range logs {
+			c.Close()
+		}
+	}()
+	prog := &progress{w: opt.Stderr, ci: opt.CI}
+	for _, m := range scenarios {
+		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
+			return out, fmt.Errorf("output directory: %w", err)
+		}
+		f, err := os.Create(filepath.Join(m.Dir, "drill.log"))
+		if err != nil {
+			return out, fmt.Errorf("drill log: %w", err)
+		}
+		logs = append(logs, f)
+		m.Log = prog.scenarioLog(f)
+	}
+
+	suite := steps.Suite{
+		Base:     base,
+		Scenario: lookup,
+		Done: func(r steps.Record) {
+			mu.Lock()
+			out.Records = append(out.Records, r)
+			mu.Unlock()
+		},
+	}
+	status := 0
+	if len(plan.Scenarios) > 0 {
+		format := opt.Format +
+			",cucumber:" + filepath.Join(opt.Out, "cucumber.json") +
+			",junit:" + filepath.Join(opt.Out, "godog-junit.xml")
+		status = godog.TestSuite{
+			Name: "drdrill",
+			ScenarioInitializer: func(sc *godog.ScenarioContext) {
+				suite.InitializeScenario(sc)
+				prog.hook(sc)
+			},
+			Options: &godog.Options{
+				Format: format, Output: opt.Stdout, NoColors: opt.CI, Strict: true,
+				FeatureContents: features, DefaultContext: ctx, TestingT: opt.TestingT,
+			},
+		}.Run()
+	}
+
+	var rs []*results.Results
+	for _, r := range out.Records {
+		if r.Results != nil {
+			rs = append(rs, r.Results)
+		}
+		switch {
+		case r.Err != nil && !steps.OnlyBreached(r.Err):
+			out.Failed = append(out.Failed, r.Scenario.Slug)
+		case steps.OnlyBreached(r.Err), r.Results != nil && r.Results.Verdict == results.StatusBreached:
+			out.Breached = append(out.Breached, r.Scenario.Slug)
+		}
+	}
+	rerr := reports.RenderAll(opt.Out, rs, reports.Options{CucumberWritten: len(plan.Scenarios) > 0})
+	out.summarize(opt.Stderr)
+
+	switch {
+	case status == 2:
+		return out, fmt.Errorf("%w: godog refused its options (see above)", ErrBadInput)
+	case len(out.Failed) > 0:
+		return out, fmt.Errorf("%w: %d of %d scenarios: %s", ErrFailed, len(out.Failed), len(plan.Scenarios), strings.Join(out.Failed, ", "))
+	case len(out.Records) < len(plan.Scenarios):
+		return out, fmt.Errorf("%w: %d of %d scenarios left no results (interrupted?)", ErrFailed, len(plan.Scenarios)-len(out.Records), len(plan.Scenarios))
+	case status != 0 && len(out.Breached) == 0:
+		return out, fmt.Errorf("%w: godog reported a failure", ErrFailed)
+	case rerr != nil:
+		return out, fmt.Errorf("%w: reports: %v", ErrFailed, rerr)
+	case len(out.Breached) > 0 && !opt.ReportOnly:
+		return out, fmt.Errorf("%w: %s", ErrBreached, strings.Join(out.Breached, ", "))
+	}
+	return out, nil
+}
+
+// summarize prints where the outputs are.
+func (o *Outcome) summarize(w io.Writer) {
+	fmt.Fprintf(w, "\ndrdrill: %d scenarios", len(o.Records))
+	if len(o.Failed) > 0 {
+		fmt.Fprintf(w, ", %d failed", len(o.Failed))
+	}
+	if len(o.Breached) > 0 {
+		fmt.Fprintf(w, ", %d breached objectives", len(o.Breached))
+	}
+	fmt.Fprintf(w, "\noutputs: %s (junit.xml, cucumber.json, summary.md, report.html)\n", o.Out)
+	for _, r := range o.Records {
+		if r.Path != "" {
+			fmt.Fprintf(w, "  %s\n", r.Path)
+		}
+	}
+}
+
+// newGroup names a run: sortable by time, unique across machines, valid as a Docker label.
+func newGroup() string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return "dd" + time.Now().UTC().Format("0102-150405") + "-" + hex.EncodeToString(b)
+}

@@ -1,0 +1,225 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/drdrill/drdrill/drill"
+	"github.com/drdrill/drdrill/measure"
+)
+
+// Each step parses its arguments, then calls one drill method. Argument errors are bad input
+// (they name the file and line); errors of the drill are the drill's.
+
+// configure applies a configuration change; in a check run too, so that the combination of
+// profile and overrides is validated before anything starts.
+func configure(ctx context.Context, f func(*drill.Config)) (context.Context, error) {
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	if err := d.Configure(f); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return ctx, nil
+}
+
+// act calls a phase or a check of the drill; in a check run it does nothing (the arguments
+// were validated by the caller).
+func act(ctx context.Context, f func(d *drill.Drill) error) (context.Context, error) {
+	if checking(ctx) {
+		return ctx, nil
+	}
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	return ctx, f(d)
+}
+
+// interval parses a period that must be more than zero.
+func interval(ctx context.Context, what, s string) (time.Duration, error) {
+	v, err := measure.ParseDuration(s)
+	if err != nil {
+		return 0, bad(ctx, fmt.Errorf("%s: %w", what, err))
+	}
+	if v <= 0 {
+		return 0, badf(ctx, "%s %q: must be more than 0", what, s)
+	}
+	return v, nil
+}
+
+func useProfile(ctx context.Context, name string) (context.Context, error) {
+	return configure(ctx, func(c *drill.Config) { c.Profile = name })
+}
+
+func useTenants(ctx context.Context, n int) (context.Context, error) {
+	if n < 1 {
+		return ctx, badf(ctx, "%d tenants: a drill needs at least 1", n)
+	}
+	return configure(ctx, func(c *drill.Config) { c.Tenants = n })
+}
+
+func useRecords(ctx context.Context, n int) (context.Context, error) {
+	if n < 1 {
+		// 0 would mean "the profile's" to drill.Config: say so rather than surprise.
+		return ctx, badf(ctx, "%d records per site: write at least 1 (or drop the step to keep the profile's)", n)
+	}
+	return configure(ctx, func(c *drill.Config) { c.RecordsPerSite = n })
+}
+
+func useTrafficRate(ctx context.Context, rate float64) (context.Context, error) {
+	if rate <= 0 {
+		return ctx, badf(ctx, "traffic at %g writes per second: must be more than 0", rate)
+	}
+	return configure(ctx, func(c *drill.Config) { c.TrafficRate = rate })
+}
+
+func useArchiveTimeout(ctx context.Context, s string) (context.Context, error) {
+	v, err := interval(ctx, "WAL archive timeout", s)
+	if err != nil {
+		return ctx, err
+	}
+	return configure(ctx, func(c *drill.Config) { c.ArchiveTimeout = v })
+}
+
+func useBackupEvery(ctx context.Context, s string) (context.Context, error) {
+	v, err := interval(ctx, "base backup schedule", s)
+	if err != nil {
+		return ctx, err
+	}
+	return configure(ctx, func(c *drill.Config) { c.BackupEvery = v })
+}
+
+func useProbeInterval(ctx context.Context, s string) (context.Context, error) {
+	v, err := interval(ctx, "probe interval", s)
+	if err != nil {
+		return ctx, err
+	}
+	return configure(ctx, func(c *drill.Config) { c.ProbeInterval = v })
+}
+
+func useVerifyInterval(ctx context.Context, s string) (context.Context, error) {
+	v, err := interval(ctx, "verification interval", s)
+	if err != nil {
+		return ctx, err
+	}
+	return configure(ctx, func(c *drill.Config) { c.VerifyInterval = v })
+}
+
+func useParallelism(ctx context.Context, n int) (context.Context, error) {
+	if n < 1 {
+		return ctx, badf(ctx, "%d tenants at a time: must be at least 1", n)
+	}
+	return configure(ctx, func(c *drill.Config) { c.Parallelism = n })
+}
+
+func useObjectives(ctx context.Context, t *godog.Table) (context.Context, error) {
+	src := sourceFrom(ctx)
+	rows := make([][]string, len(t.Rows))
+	for i, r := range t.Rows {
+		for _, c := range r.Cells {
+			rows[i] = append(rows[i], c.Value)
+		}
+	}
+	objs, err := measure.ParseObjectives(rows, src.String())
+	if err != nil {
+		return ctx, bad(ctx, err)
+	}
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	d.SetObjectives(objs)
+	return ctx, nil
+}
+
+func startStack(ctx context.Context) (context.Context, error) {
+	return act(ctx, func(d *drill.Drill) error { return d.StartStack(ctx) })
+}
+
+func seed(ctx context.Context) (context.Context, error) {
+	return act(ctx, func(d *drill.Drill) error { return d.Seed(ctx) })
+}
+
+func startTraffic(ctx context.Context) (context.Context, error) {
+	return act(ctx, func(d *drill.Drill) error { return d.StartTraffic(ctx) })
+}
+
+func baseBackup(ctx context.Context) (context.Context, error) {
+	return act(ctx, func(d *drill.Drill) error { return d.BaseBackup(ctx) })
+}
+
+func runIncident(ctx context.Context, mode, kind, guards string) (context.Context, error) {
+	spec := drill.IncidentSpec{Mode: mode, IDKind: kind}
+	for _, g := range strings.Split(guards, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			spec.Guardrails = append(spec.Guardrails, g)
+		}
+	}
+	if err := spec.Validate(); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return act(ctx, func(d *drill.Drill) error { return d.RunIncident(ctx, spec) })
+}
+
+func runRunbook(ctx context.Context, name string) (context.Context, error) {
+	if err := drill.CheckRunbook(name); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return act(ctx, func(d *drill.Drill) error { return d.RunRunbook(ctx, name) })
+}
+
+func inject(ctx context.Context, fault string) (context.Context, error) {
+	if err := drill.CheckFault(fault); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return act(ctx, func(d *drill.Drill) error { return d.Inject(ctx, fault) })
+}
+
+func verify(ctx context.Context) (context.Context, error) {
+	return act(ctx, func(d *drill.Drill) error { return d.Verify(ctx) })
+}
+
+func checkBlastRadius(ctx context.Context, verb string, sites, tenants int) (context.Context, error) {
+	if verb != "deleted" && verb != "marked" {
+		return ctx, badf(ctx, "the incident %q: write deleted (purge mode) or marked (mark mode)", verb)
+	}
+	return act(ctx, func(d *drill.Drill) error { return d.CheckBlastRadius(verb, sites, tenants) })
+}
+
+func checkRefused(ctx context.Context, guardrail string) (context.Context, error) {
+	if err := (drill.IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{guardrailExample(guardrail)}}).Validate(); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return act(ctx, func(d *drill.Drill) error { return d.CheckRefused(guardrail) })
+}
+
+// guardrailExample turns a guardrail's name into a valid spelling of it, so that the name can
+// be validated by the same rules as the incident step's guardrails.
+func guardrailExample(name string) string {
+	if name == "max-scope" {
+		return "max-scope=1"
+	}
+	return name
+}
+
+func checkBystanders(ctx context.Context, quantity string) (context.Context, error) {
+	var wantLoss bool
+	switch quantity {
+	case "no":
+	case "some":
+		wantLoss = true
+	default:
+		return ctx, badf(ctx, "%q bystanders: write \"no bystander lost ...\" or \"some bystanders lost ...\"", quantity)
+	}
+	return act(ctx, func(d *drill.Drill) error { return d.CheckBystanders(wantLoss) })
+}
+
+func checkObjectives(ctx context.Context) (context.Context, error) {
+	return act(ctx, func(d *drill.Drill) error { return d.CheckObjectives() })
+}
