@@ -129,10 +129,16 @@ func worst(a, b results.Status) results.Status {
 		}
 		return 1 // unknown, and anything a future schema adds that we cannot read
 	}
-	if rank(b) > rank(a) {
-		return b
+	norm := func(s results.Status) results.Status {
+		if s != results.StatusOK && s != results.StatusBreached {
+			return results.StatusUnknown
+		}
+		return s
 	}
-	return a
+	if rank(b) > rank(a) {
+		return norm(b)
+	}
+	return norm(a)
 }
 
 // measuredText is an objective's measured value, or why there is none.
@@ -156,6 +162,13 @@ func marginText(o results.Objective) string {
 // objectiveMessage is the one-line account of an objective CI shows on a failure:
 // "RTO p95: target 10m, measured 12m3s, margin -2m3s".
 func objectiveMessage(o results.Objective) string {
+	if o.Measured == nil && o.Status != results.StatusBreached {
+		reason := o.Detail
+		if reason == "" {
+			reason = "the drill could not measure it"
+		}
+		return fmt.Sprintf("%s: target %s, not measured: %s", o.Name, o.Target, reason)
+	}
 	msg := fmt.Sprintf("%s: target %s, measured %s, margin %s", o.Name, o.Target, measuredText(o), marginText(o))
 	if o.Detail != "" {
 		msg += " (" + o.Detail + ")"

@@ -51,13 +51,19 @@ type junitCase struct {
 	Time      string         `xml:"time,attr"`
 	Errors    []junitProblem `xml:"error"`
 	Failures  []junitProblem `xml:"failure"`
-	SystemOut string         `xml:"system-out,omitempty"`
+	SystemOut *cdata         `xml:"system-out,omitempty"`
+}
+
+// cdata keeps multi-line text readable in the file (encoding/xml escapes newlines in
+// attribute-free character data otherwise).
+type cdata struct {
+	Text string `xml:",cdata"`
 }
 
 type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 // WriteJUnit writes the drills of rep as JUnit XML: one <testsuite> per drill (each results
@@ -134,14 +140,7 @@ func junitDrill(i int, r *results.Results) junitSuite {
 			c.Failures = append(c.Failures, junitProblem{Message: objectiveMessage(o), Type: "breached", Text: objectiveText(o)})
 		case results.StatusOK:
 		default:
-			reason := o.Detail
-			if reason == "" {
-				reason = "the drill could not measure it"
-			}
-			c.Errors = append(c.Errors, junitProblem{
-				Message: fmt.Sprintf("%s: target %s, not measured: %s", o.Name, o.Target, reason),
-				Type:    "unknown", Text: objectiveText(o),
-			})
+			c.Errors = append(c.Errors, junitProblem{Message: objectiveMessage(o), Type: "unknown", Text: objectiveText(o)})
 		}
 	}
 	if r.Runbook.Error != "" {
@@ -159,7 +158,7 @@ func junitDrill(i int, r *results.Results) junitSuite {
 	} else if len(c.Errors) > 0 {
 		s.Errors = 1
 	}
-	c.SystemOut = drillText(r)
+	c.SystemOut = &cdata{drillText(r)}
 	s.Cases = []junitCase{c}
 	return s
 }

@@ -1,0 +1,102 @@
+package reports
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/drdrill/drdrill/results"
+)
+
+func TestRenderAll(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out", "nested")
+	rs := []*results.Results{loadSample(t, "results-pass-tenant-restore.json"), loadSample(t, "results-fail-full-pitr.json")}
+	if err := RenderAll(out, rs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{JUnitFile, CucumberFile, SummaryFile, HTMLFile} {
+		st, err := os.Stat(filepath.Join(out, f))
+		if err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(out, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSelfContained(t, string(page))
+	t.Logf("report.html: %d bytes", len(page))
+
+	// godog wrote cucumber.json: leave it alone.
+	cuke := filepath.Join(out, CucumberFile)
+	if err := os.WriteFile(cuke, []byte("godog"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderAll(out, rs, Options{CucumberWritten: true}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(cuke); string(b) != "godog" {
+		t.Errorf("cucumber.json overwritten although godog wrote it")
+	}
+}
+
+// assertSelfContained fails if the page could reach anything outside itself.
+func assertSelfContained(t *testing.T, page string) {
+	t.Helper()
+	for _, re := range []string{`<script`, `<link`, `<img`, `<iframe`, `@import`, `url\(`, `src=`, `href="(?:https?:)?//`, `@font-face`} {
+		if m := regexp.MustCompile(re).FindString(page); m != "" {
+			t.Errorf("page contains %q", m)
+		}
+	}
+	// The only absolute URLs allowed are SVG namespace names, which are never fetched.
+	for _, u := range regexp.MustCompile(`https?://[^"' )<]+`).FindAllString(page, -1) {
+		if u != "http://www.w3.org/2000/svg" && u != "http://www.w3.org/1999/xlink" {
+			t.Errorf("page refers to %s", u)
+		}
+	}
+}
+
+func TestRenderAllErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs := []*results.Results{loadSample(t, "results-pass-tenant-restore.json")}
+	if err := RenderAll(filepath.Join(file, "out"), rs, Options{}); err == nil || !strings.Contains(err.Error(), "a-file") {
+		t.Errorf("output under a file: %v", err)
+	}
+	if err := RenderAll(dir, nil, Options{}); err == nil {
+		t.Error("no results: no error")
+	}
+}
+
+// With a history directory the trend chart appears and includes the drill being rendered.
+func TestRenderAllTrend(t *testing.T) {
+	hist := t.TempDir()
+	base := loadSample(t, "results-pass-tenant-restore.json")
+	for i := 1; i <= 3; i++ {
+		r := *base
+		r.RunID = "past-" + string(rune('0'+i))
+		r.StartedAt = base.StartedAt.AddDate(0, 0, -i)
+		r.Verdict = []results.Status{"ok", "breached", "unknown"}[i-1]
+		if _, err := AppendHistory(hist, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	if err := RenderAll(out, []*results.Results{base}, Options{HistoryDir: hist}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(out, HTMLFile))
+	s := string(page)
+	if !strings.Contains(s, `data-chart="trend"`) {
+		t.Fatal("no trend section")
+	}
+	// Four verdict marks: three past drills and this one.
+	if n := strings.Count(s, `<span class="p-`); n != 4 {
+		t.Errorf("%d verdict marks in the trend, want 4", n)
+	}
+}

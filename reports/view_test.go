@@ -1,0 +1,88 @@
+package reports
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/drdrill/drdrill/results"
+)
+
+func TestWorstTenants(t *testing.T) {
+	rto := func(v float64) *float64 { return &v }
+	ts := []results.Tenant{
+		{ID: 1, Affected: true, RTOMS: rto(30000)},
+		{ID: 2, Affected: true, RTOMS: rto(90000), LostWrites: 1},
+		{ID: 3, Affected: true, RTOMS: rto(90000), LostWrites: 5},
+		{ID: 4, Affected: true},                                   // never restored: worst of all
+		{ID: 5, Affected: false, CollateralLost: 900},             // bystander: not a "worst tenant"
+		{ID: 6, Affected: true, RTOMS: rto(90000), LostWrites: 5}, // tie with 3: lower id first
+	}
+	var got []int64
+	for _, w := range worstTenants(ts, 4) {
+		got = append(got, w.ID)
+	}
+	if want := []int64{4, 3, 6, 2}; !reflect.DeepEqual(got, want) {
+		t.Errorf("worst tenants %v, want %v", got, want)
+	}
+}
+
+func TestStepRows(t *testing.T) {
+	// 10 + 60 + 30 = 100 s: the 60 s step alone is half the time, so it alone dominates.
+	rows := stepRows([]results.Step{
+		{Name: "a", StartMS: 1000, DurationMS: 10000},
+		{Name: "b", StartMS: 11000, DurationMS: 60000},
+		{Name: "c", StartMS: 71000, DurationMS: 30000, Attempt: 2, Error: "boom"},
+	})
+	want := []stepRow{
+		{Name: "a", Start: "T0+1s", Duration: "10s", Share: "10%"},
+		{Name: "b", Start: "T0+11s", Duration: "1m", Share: "60%", Dominant: true},
+		{Name: "c", Start: "T0+1m11s", Duration: "30s", Share: "30%", Attempt: 2, Error: "boom"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("step rows\n got %+v\nwant %+v", rows, want)
+	}
+}
+
+func TestBystanderFindings(t *testing.T) {
+	f := loadSample(t, "results-fail-full-pitr.json")
+	got := strings.Join(bystanderFindings(f), " ")
+	total := 0
+	for _, tn := range f.Tenants {
+		if !tn.Affected {
+			total += tn.CollateralLost
+		}
+	}
+	if total != f.Summary.BystanderLost {
+		t.Fatalf("sample inconsistent: tenants sum %d, summary %d", total, f.Summary.BystanderLost)
+	}
+	for _, want := range []string{"90 bystander tenants lost 3,381 writes", "collateral after T0 3,381", "Hardest hit: Bystander 64 (66)", "90 bystander tenants were down"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("findings %q lack %q", got, want)
+		}
+	}
+	p := loadSample(t, "results-pass-tenant-restore.json")
+	if got := bystanderFindings(p); len(got) != 1 || !strings.HasPrefix(got[0], "No bystander tenant lost") {
+		t.Errorf("pass sample bystanders: %q", got)
+	}
+}
+
+func TestHeadlineAndCompare(t *testing.T) {
+	v := buildView(loadReport(t, goldenCases[3].files...), nil)
+	if v.Verdict != "breached" || v.Headline != "2 of 10 objectives breached across 2 drills" {
+		t.Errorf("verdict %s headline %q", v.Verdict, v.Headline)
+	}
+	if len(v.Compare) != 2 || v.Compare[0].Runbook != "full-pitr" || v.Compare[0].BystanderLoss != "3,381" || v.Compare[1].BystanderLoss != "0" {
+		t.Errorf("compare rows %+v", v.Compare)
+	}
+	if !strings.Contains(v.CompareNote, "tenant-restore (RTO p95 1m28.5s)") {
+		t.Errorf("compare note %q", v.CompareNote)
+	}
+	n := buildView(loadReport(t, goldenCases[2].files...), nil)
+	if n.Headline != "1 of 5 objectives breached, 1 not measured" {
+		t.Errorf("never-restored headline %q", n.Headline)
+	}
+	if d := n.Drills[0]; d.Down[0].Value != "9 of 10 tenants" || !d.Down[0].Bad || d.Down[3].Value != "never restored" || d.Worst[0].ID != 1075 {
+		t.Errorf("never-restored figures %+v worst %+v", d.Down, d.Worst)
+	}
+}
