@@ -37,8 +37,15 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	}); err != nil {
 		return err
 	}
-	if err := env.Step(ctx, "stop db", func(ctx context.Context) error {
-		return s.Stop(ctx, stack.DB)
+	// A clean shutdown archives the last WAL segment itself (Postgres rotates it at shutdown
+	// when archiving is on). Without the WAL switch the runbook models a primary whose
+	// unarchived WAL is not available to the restore: it is killed, not stopped.
+	stop, stopName := s.Stop, "stop db"
+	if env.Params.NoWALSwitch {
+		stop, stopName = s.Kill, "kill db (its unarchived WAL is lost)"
+	}
+	if err := env.Step(ctx, stopName, func(ctx context.Context) error {
+		return stop(ctx, stack.DB)
 	}); err != nil {
 		return err
 	}

@@ -158,8 +158,10 @@ func (e *Env) waitPromoted(ctx context.Context, svc stack.Service, dsn string) e
 		}
 		if _, _, xerr := e.Stack.Exec(ctx, svc, []string{"true"}); xerr != nil && ctx.Err() == nil {
 			log := e.logTail(ctx, svc)
-			if strings.Contains(log, notReachedLog) {
-				return false, fmt.Errorf("%w: %w: %s", errGiveUp, ErrTargetNotReached, log)
+			if i := strings.Index(log, notReachedLog); i >= 0 {
+				line := log[max(strings.LastIndex(log[:i], "\n")+1, 0):]
+				line, _, _ = strings.Cut(line, "\n")
+				return false, fmt.Errorf("%w: %w (%s log: %s)", errGiveUp, ErrTargetNotReached, svc, line)
 			}
 			return false, fmt.Errorf("%w: %s exited during recovery: %v\n%s", errGiveUp, svc, xerr, log)
 		}

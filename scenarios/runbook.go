@@ -58,8 +58,10 @@ type Params struct {
 	// BatchSize is how many tenants one batch holds (default 10).
 	BatchSize int
 	// NoWALSwitch skips pg_switch_wal() on the live primary before a restore. By default the
-	// runbooks force the current WAL segment into the archive so the restore can reach T0;
-	// without it, WAL not yet archived is lost and the restore ends earlier (RPO > 0).
+	// runbooks force the current WAL segment into the archive so the restore can reach T0.
+	// Without it, WAL not yet archived is treated as lost (full-pitr kills the primary rather
+	// than stopping it, since a clean shutdown archives the last segment), and a restore that
+	// cannot reach T0 recovers to the archive's end instead (RPO > 0) and says so in Findings.
 	NoWALSwitch bool
 	// DBImage is the image of one-shot jobs on the database volumes (default drdrill/postgres:15).
 	DBImage string

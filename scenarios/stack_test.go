@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +120,58 @@ func TestFullPITRToAKnownInstant(t *testing.T) {
 		if i < len(wantSteps) && st.Name != wantSteps[i] {
 			t.Errorf("step %d = %q, want %q", i, st.Name, wantSteps[i])
 		}
+	}
+}
+
+// TestFullPITRWithoutWALSwitchLosesUnarchivedWAL is the ground truth of RPO > 0: with a long
+// archive_timeout and no forced switch, the commit of A (before T0) sits in WAL that never
+// reached the archive. The restore cannot reach T0, says so, recovers to the archive's end,
+// and A is lost.
+func TestFullPITRWithoutWALSwitchLosesUnarchivedWAL(t *testing.T) {
+	s := startStack(t, stack.Config{WithoutApp: true, ArchiveTimeout: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	conn := connect(t, ctx, s.DSN())
+	if err := saas.Migrate(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, ctx, conn, `CREATE TABLE truth (name text)`)
+	backups := NewBackups(s, os.Stderr)
+	if _, err := backups.Take(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, ctx, conn, `INSERT INTO truth VALUES ('A')`)
+	t0 := time.Now()
+	mustExec(t, ctx, conn, `INSERT INTO truth VALUES ('B')`)
+	conn.Close(ctx)
+
+	env := &Env{Stack: s, Backups: backups, T0: t0, Before: fixtures.Manifest{Scope: []int64{}},
+		Params: Params{NoWALSwitch: true}, Progress: os.Stderr}
+	rb, err := RunRunbook(ctx, "full-pitr", env)
+	if err != nil {
+		t.Fatalf("full-pitr: %v", err)
+	}
+	if len(env.Findings) != 1 || !strings.Contains(env.Findings[0], ErrTargetNotReached.Error()) {
+		t.Errorf("findings %q, want one saying the target was not reached", env.Findings)
+	}
+	var names []string
+	for _, st := range rb.Steps {
+		names = append(names, st.Name)
+		if st.Name == "switch WAL and wait for archive" {
+			t.Errorf("WAL switched although NoWALSwitch")
+		}
+	}
+	if !slices.Contains(names, "start db and replay WAL to the archive's end") {
+		t.Errorf("steps %q lack the fallback recovery", names)
+	}
+	conn = connect(t, ctx, s.DSN())
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM truth`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		_, ls, _ := s.Exec(ctx, stack.DB, []string{"sh", "-c", "ls -la /archive; cat $PGDATA/postgresql.auto.conf"})
+		t.Logf("archive: %s\nlog: %s", ls, env.logTail(ctx, stack.DB))
+		t.Fatalf("truth has %d rows after restoring an archive that ends before A; want 0", n)
 	}
 }
