@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/drdrill/drdrill/runner"
+)
+
+const runUsage = `Usage: drdrill run [paths] [--tags expr] [--format fmt] [--out dir] [--seed n] [--shard i/n] [--report-only] [--check] [--ci]
+
+Runs drills written in Gherkin. Paths are feature files, directories, or file:LINE for one
+scenario (or one Examples row). With no paths, runs the default set: features/ with tags ` + runner.DefaultTags + `.
+
+Every feature is parsed and every step argument validated before the first container starts.
+Outputs go to --out: <scenario>/results.json and drill.log for each scenario, cucumber.json and
+godog-junit.xml from godog, junit.xml, summary.md and report.html from the results.
+
+Exit status: 0 every drill ran and met its objectives; 1 a drill failed or breached an
+objective (0 for breaches with --report-only); 2 bad input (flags, features, step arguments).
+
+Flags:
+`
+
+// cmdRun is `drdrill run`.
+func cmdRun(ctx context.Context, args []string) error {
+	fs := newFlags("run", "[paths] [flags]")
+	fs.Usage = func() { fmt.Fprint(fs.Output(), runUsage); fs.PrintDefaults() }
+	var opt runner.Options
+	var shard string
+	fs.StringVar(&opt.Tags, "tags", "", `godog tag expression, e.g. "@matrix", "@quick && ~@slow", "@a,@b" (default "`+runner.DefaultTags+`" when no paths are given)`)
+	fs.StringVar(&opt.Format, "format", "", "godog console format: pretty, progress, … (default pretty)")
+	fs.StringVar(&opt.Out, "out", "out", "output directory")
+	fs.Int64Var(&opt.Seed, "seed", 0, "fixtures seed (0: the drill's default); the same seed makes the same tenants")
+	fs.StringVar(&shard, "shard", "", "run shard i of n (i/n): scenarios are split by index, deterministically")
+	fs.BoolVar(&opt.ReportOnly, "report-only", false, "write every output but exit 0 when objectives are breached")
+	fs.BoolVar(&opt.CheckOnly, "check", false, "only parse the features and validate step arguments; start nothing")
+	fs.BoolVar(&opt.CI, "ci", inCI(), "quiet console: godog's lines only, drill progress to drill.log (default: CI=true or output is not a terminal)")
+
+	// Flags may come before, between or after paths.
+	for {
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		opt.Paths = append(opt.Paths, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if shard != "" {
+		s, err := runner.ParseShard(shard)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		opt.Shard = s
+	}
+	_, err := runner.Run(ctx, opt)
+	if errors.Is(err, runner.ErrBadInput) {
+		return fmt.Errorf("%w: %w", errUsage, err) // exit status 2
+	}
+	return err
+}
+
+// inCI says whether output is for a log rather than a person.
+func inCI() bool {
+	if v := strings.ToLower(os.Getenv("CI")); v == "true" || v == "1" {
+		return true
+	}
+	fi, err := os.Stdout.Stat()
+	return err != nil || fi.Mode()&os.ModeCharDevice == 0
+}
