@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	dc "github.com/ory/dockertest/v3/docker"
 )
@@ -76,7 +77,7 @@ func (a *appImage) compile(ctx context.Context, b *builder) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go %v in %s: %w\n%s", args, b.opts.SourceDir, err, out.Bytes())
+		return fmt.Errorf("cannot build %s in %s: %w: %s", strings.Join(args[len(args)-len(appBinaries):], " "), b.opts.SourceDir, err, strings.TrimSpace(out.String()))
 	}
 	parts := [][]byte{[]byte("Dockerfile"), dockerfile}
 	for _, bin := range appBinaries {

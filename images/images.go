@@ -82,7 +82,11 @@ func Ensure(ctx context.Context, opts Options) error {
 			b.logf("%s up to date (%s)", st.Name, mb(st.Size))
 			continue
 		}
-		b.logf("%s: %s: building", st.Name, st.Problem)
+		why := "inputs changed"
+		if !st.Present {
+			why = "missing"
+		}
+		b.logf("%s: %s: building", st.Name, why)
 		if err := img.build(ctx, b); err != nil {
 			return fmt.Errorf("build image %s: %w", img.name(), err)
 		}
@@ -114,7 +118,14 @@ func Status(ctx context.Context, opts Options) ([]ImageStatus, error) {
 	for _, img := range b.images() {
 		st, err := img.status(ctx, b)
 		if err != nil {
-			return nil, fmt.Errorf("image %s: %w", img.name(), err)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			// One image's inputs failing to build (a compile error) says nothing about the other.
+			st = ImageStatus{Name: img.name(), Problem: fmt.Sprintf("image %s: %v", img.name(), firstLines(err.Error(), 3))}
+			if p, _, _ := b.present(img.name()); p.Present {
+				st.Present, st.ID, st.Size, st.Created = true, p.ID, p.Size, p.Created
+			}
 		}
 		out = append(out, st)
 	}
@@ -220,7 +231,11 @@ func Connect(ctx context.Context) (*dc.Client, error) {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := c.PingWithContext(pctx); err != nil {
-		return nil, fmt.Errorf("%w at %s: %v: start the Docker engine or point DOCKER_HOST at one", ErrDockerUnreachable, c.Endpoint(), err)
+		where := c.Endpoint()
+		if endpoint != "" {
+			where += " (from DOCKER_HOST)"
+		}
+		return nil, fmt.Errorf("%w at %s: %v: start the Docker engine or point DOCKER_HOST at one", ErrDockerUnreachable, where, err)
 	}
 	return c, nil
 }

@@ -159,6 +159,15 @@ func firstLine(s string) string {
 	return line
 }
 
+// firstLines keeps the first n lines of s, joined by " / ", for one-line problem reports.
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, " / ")
+}
+
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {

@@ -1,0 +1,137 @@
+// Command drdrill runs disaster-recovery drills: Gherkin features that start a containerized
+// multi-tenant SaaS stack, break it the way the April 2022 Atlassian incident did, run a
+// restore runbook, and measure every tenant's RTO and RPO from the data itself.
+//
+// Usage:
+//
+//	drdrill <command> [flags] [args]
+//
+// Exit status: 0 ok, 1 failure (or an objective breached), 2 usage or bad input.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/drdrill/drdrill/stack"
+)
+
+// command is one subcommand; the list below is the CLI's whole surface.
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+var commands = []command{
+	{"run", "[flags] [features...]", "run drills (Gherkin features) and write results and reports", cmdRun},
+	{"steps", "[flags]", "list the Gherkin steps drills can use", cmdSteps},
+	{"report", "[flags] results.json...", "render reports from results.json files", cmdReport},
+	{"doctor", "", "check the Docker engine, the images and disk space; one line and a fix per problem", cmdDoctor},
+	{"images", "[-route auto|rootfs|dockerfile] [-source DIR]", "build the images that are missing or whose inputs changed", cmdImages},
+	{"clean", "[-dry-run] [-all-hosts] [-run ID]", "remove containers, networks and volumes of runs whose process is gone", cmdClean},
+}
+
+// errUsage marks errors caused by how drdrill was called (exit status 2).
+var errUsage = errors.New("usage")
+
+// usagef returns a usage error: exit status 2, and the message printed as is.
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+// badInput lists the sentinel errors of other packages that mean bad input (exit status 2).
+// Add a package's sentinel here, not in the package.
+var badInput = []error{errUsage, stack.ErrBadConfig}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// run dispatches one command line and returns the exit status.
+func run(args []string, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == args[0] {
+			cmd = &commands[i]
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "drdrill: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	// Ctrl-C cancels the command's context; commands that hold containers close them on the
+	// way out. Once cancelled, a second Ctrl-C kills the process the default way.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }()
+
+	err := cmd.run(ctx, args[1:])
+	return exitCode(err, cmd.name, stderr)
+}
+
+// exitCode prints err (if any) and maps it to the exit status.
+func exitCode(err error, name string, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errSilent):
+		return 1
+	}
+	fmt.Fprintf(stderr, "drdrill %s: %v\n", name, err)
+	for _, e := range badInput {
+		if errors.Is(err, e) {
+			return 2
+		}
+	}
+	return 1
+}
+
+// errSilent is a failure the command has already explained on its output (exit status 1).
+var errSilent = errors.New("failed")
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "drdrill rehearses restoring a multi-tenant SaaS after an operator script deletes the wrong customers.")
+	fmt.Fprintln(w, "\nUsage: drdrill <command> [flags] [args]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-7s %s\n          %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun `drdrill <command> -h` for a command's flags. Exit status: 0 ok, 1 failure or breach, 2 usage.")
+}
+
+// newFlags returns a flag set for a command that reports errors as usage errors.
+func newFlags(name, args string) *flag.FlagSet {
+	fs := flag.NewFlagSet("drdrill "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: drdrill %s %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args with fs; a bad flag is a usage error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	return nil
+}

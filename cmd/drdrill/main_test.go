@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/drdrill/drdrill/stack"
+)
+
+// asMain makes the test binary behave as drdrill, so tests can check real exit statuses.
+const asMain = "DRDRILL_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		os.Exit(run(os.Args[1:], os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// drdrill runs the test binary as drdrill with args and extra environment.
+func drdrill(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func TestDoctorDockerUnreachable(t *testing.T) {
+	code, out, _ := drdrill(t, []string{"DOCKER_HOST=unix:///nonexistent/docker.sock"}, "doctor")
+	if code != 1 {
+		t.Errorf("exit status %d, want 1", code)
+	}
+	for _, want := range []string{"FAIL docker engine unreachable", "/nonexistent/docker.sock (from DOCKER_HOST)", "start the Docker engine"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUsageExitStatus(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{nil, 2, "Commands:"},
+		{[]string{"help"}, 0, "doctor"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"clean", "-bogus"}, 2, "flag provided but not defined"},
+		{[]string{"images", "-route", "ftp"}, 2, `-route "ftp"`},
+		{[]string{"doctor", "extra"}, 2, "unexpected arguments"},
+		{[]string{"clean", "-h"}, 0, "-dry-run"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := drdrill(t, nil, tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.out) {
+				t.Errorf("exit %d, want %d; output lacks %q?\n%s%s", code, tt.code, tt.out, out, errOut)
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		err  error
+		code int
+	}{
+		{nil, 0},
+		{flag.ErrHelp, 0},
+		{usagef("bad %s", "x"), 2},
+		{fmt.Errorf("start: %w", stack.ErrBadConfig), 2},
+		{errSilent, 1},
+		{errors.New("boom"), 1},
+		{fmt.Errorf("start: %w", stack.ErrDockerUnreachable), 1},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err, "x", &bytes.Buffer{}); got != tt.code {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.code)
+		}
+	}
+}
+
+func TestCommandsListed(t *testing.T) {
+	var want = []string{"run", "steps", "report", "doctor", "images", "clean"}
+	var got []string
+	for _, c := range commands {
+		got = append(got, c.name)
+		if c.summary == "" || c.run == nil {
+			t.Errorf("command %s lacks a summary or a function", c.name)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("commands %v, want %v", got, want)
+	}
+}
+
+func TestCleanDryRun(t *testing.T) {
+	if _, err := exec.LookPath("docker"); err != nil {
+		t.Skip("no docker")
+	}
+	code, out, errOut := drdrill(t, nil, "clean", "-dry-run", "-run", "no-such-run-xyz")
+	if code != 0 || !strings.Contains(out, "nothing to remove") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+}
