@@ -25,7 +25,7 @@ type CleanOptions struct {
 	OtherHosts bool
 	// Runs limits the sweep to these run IDs (dead ones only, as always); empty: every run.
 	Runs []string
-	// DryRun reports what would be removed and removes nothing.
+	// DryRun reports what would be removed, and counts it, but removes nothing.
 	DryRun bool
 }
 
@@ -64,6 +64,7 @@ func CleanWith(ctx context.Context, w io.Writer, opts CleanOptions) (int, error)
 			continue
 		}
 		if opts.DryRun {
+			total += r.containers + r.networks + r.volumes
 			fmt.Fprintf(w, "clean: run %s would be removed (%s): %s\n", id, why, r.summary())
 			continue
 		}

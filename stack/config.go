@@ -87,8 +87,10 @@ type Config struct {
 	Log io.Writer
 	// DBHostPort and AppHostPort fix the host ports on 127.0.0.1; 0 picks free ones.
 	DBHostPort, AppHostPort int
-	// AppEnv adds environment variables to the app container (DATABASE_URL and ADDR are set).
-	AppEnv map[string]string
+	// AppEnv adds environment variables to the app container (DATABASE_URL and LISTEN_ADDR
+	// are set); AppArgs are arguments to /saasd (e.g. "-migrate").
+	AppEnv  map[string]string
+	AppArgs []string
 	// WithoutApp starts only the database (for tests that need no HTTP service).
 	WithoutApp bool
 	// StartupTimeout bounds the wait for each service to be ready; 0: 90s.

@@ -19,6 +19,9 @@ import (
 // entrypoint). It runs the optional Init hook, creates a cluster only if the data directory
 // has none (so a restart, or a data directory restored by Init, keeps its data), and then
 // becomes the server with the settings passed as arguments.
+//
+// initdb skips its fsyncs: a fresh cluster that a machine crash would lose belongs to a drill
+// that crash has ended anyway, and it saves about half a second.
 const postgresScript = `set -e
 if [ -n "$DRDRILL_INIT" ]; then
   echo "drdrill: running init script"
@@ -27,7 +30,7 @@ fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pwfile=$(mktemp)
   printf '%s\n' "$DRDRILL_PASSWORD" > "$pwfile"
-  initdb -D "$PGDATA" -U postgres -E UTF8 --locale=C --auth-local=trust --auth-host=scram-sha-256 --pwfile="$pwfile" >/dev/null
+  initdb --no-sync -D "$PGDATA" -U postgres -E UTF8 --locale=C --auth-local=trust --auth-host=scram-sha-256 --pwfile="$pwfile" >/dev/null
   rm -f "$pwfile"
   # Anyone on the run's network (and the harness through the 127.0.0.1 port) with the password.
   printf 'host all all all scram-sha-256\nhost replication all all scram-sha-256\n' >> "$PGDATA/pg_hba.conf"

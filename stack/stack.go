@@ -161,13 +161,13 @@ func (s *Stack) primarySettings() map[string]string {
 func (s *Stack) startApp(ctx context.Context) (*service, error) {
 	env := map[string]string{
 		"DATABASE_URL": s.InternalDSN(),
-		"ADDR":         ":" + strconv.Itoa(AppPort),
+		"LISTEN_ADDR":  ":" + strconv.Itoa(AppPort),
 	}
 	maps.Copy(env, s.cfg.AppEnv)
 	port := strconv.Itoa(AppPort) + "/tcp"
 	req := testcontainers.ContainerRequest{
 		Image:        s.cfg.AppImage,
-		Cmd:          []string{"/saasd"},
+		Cmd:          append([]string{"/saasd"}, s.cfg.AppArgs...),
 		Env:          env,
 		ExposedPorts: []string{port},
 		// /healthz is 200 only once the service reaches the database.
