@@ -2,13 +2,14 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	dc "github.com/ory/dockertest/v3/docker"
 
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/stack"
@@ -206,4 +207,53 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 	}
 }
 
-var _ = pgx.Identifier{}
+// TestTenantRestoreCancelled cancels tenant-restore after its first batch: it must stop at once
+// with the context's error, leave the first batch restored, and remove its side database.
+func TestTenantRestoreCancelled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second})
+	before := manifest(t, ctx, d.s.DSN(), d.scope)
+	t0 := time.Now()
+	sqlIncident(t, ctx, d.s.DSN(), "purge", d.targets.SiteIDs)
+
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var batches int
+	env := &Env{
+		Stack: d.s, Backups: d.backups, T0: t0, Before: before,
+		Params: Params{BatchSize: 1, Parallelism: 1},
+		OnTenantsRestored: func([]int64, time.Time) {
+			batches++
+			stop()
+		},
+	}
+	rb, err := RunRunbook(rctx, "tenant-restore", env)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if batches != 1 || env.Copy.Batches != 1 {
+		t.Errorf("%d batches reported, %d copied; want 1 before the cancellation took effect", batches, env.Copy.Batches)
+	}
+	if rb.Error == "" {
+		t.Errorf("results.Runbook has no error")
+	}
+	if id, err := d.s.ContainerID(SideAlias); err == nil {
+		t.Errorf("side db %s still known to the stack after cancellation", id)
+	}
+	pool, err := newPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{
+		"label": {stack.LabelRun + "=" + d.s.RunID(), stack.LabelService + "=" + SideAlias}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 0 {
+		t.Errorf("%d side db containers left after cancellation", len(cs))
+	}
+	if diff := before.Diff(manifest(t, ctx, d.s.DSN(), d.scope)); len(diff) != len(d.targets.Tenants)-1 {
+		t.Errorf("%d tenants still differ, want all but the first batch's one (%d)", len(diff), len(d.targets.Tenants)-1)
+	}
+}

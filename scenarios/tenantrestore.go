@@ -232,11 +232,10 @@ func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
 					e.Copy.Batches++
 					e.Copy.RowsRead += st.read
 					e.Copy.RowsWritten += st.written
-				}
-				mu.Unlock()
-				if err == nil {
+					// Under the lock: the callback is never called concurrently.
 					e.restored(b, st.committed)
 				}
+				mu.Unlock()
 			}
 		}()
 	}
