@@ -2,18 +2,16 @@ package runner
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"sync"
 	"time"
-
-	"github.com/cucumber/godog"
 )
 
 // progress shows what long steps are doing. On a terminal every progress line of a drill is
-// shown as it comes; in CI only one line per step (phase) with its duration, so logs stay
-// short. Every line also goes to the scenario's drill.log.
+// shown as it comes, between godog's lines (godog prints a step when it ends). In CI the
+// console has godog's one line per step only, and the progress lines go to the scenario's
+// drill.log, where they always go.
 type progress struct {
 	w  io.Writer
 	ci bool
@@ -50,23 +48,4 @@ func (l *logWriter) Write(b []byte) (int, error) {
 			l.p.mu.Unlock()
 		}
 	}
-}
-
-type stepStartKey struct{}
-
-// hook adds, in CI, one line per finished step: scenario, step, status, duration.
-func (p *progress) hook(sc *godog.ScenarioContext) {
-	if !p.ci {
-		return
-	}
-	sc.StepContext().Before(func(ctx context.Context, st *godog.Step) (context.Context, error) {
-		return context.WithValue(ctx, stepStartKey{}, time.Now()), nil
-	})
-	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
-		start, _ := ctx.Value(stepStartKey{}).(time.Time)
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		fmt.Fprintf(p.w, "drdrill: %-7s %6.1fs  %s\n", status, time.Since(start).Seconds(), st.Text)
-		return ctx, nil
-	})
 }

@@ -36,7 +36,7 @@ var (
 type Options struct {
 	Paths  []string // feature files or directories, file:line selects one scenario; default features/
 	Tags   string   // godog tag expression; default DefaultTags when Paths is empty
-	Format string   // godog console format (pretty, progress, …); default pretty on a terminal, progress in CI
+	Format string   // godog console format (pretty, progress, …); default pretty
 	Out    string   // output directory; default "out"
 	Seed   int64    // fixtures seed; 0 = the drill's default
 	Shard  Shard
@@ -44,7 +44,8 @@ type Options struct {
 	ReportOnly bool
 	// CheckOnly stops after the check: features parsed, arguments validated, nothing started.
 	CheckOnly bool
-	// CI quiets progress: one line per step instead of every progress line of the drill.
+	// CI quiets progress: godog's one line per step, without colours; the drills' progress
+	// lines go to their drill.log only.
 	CI bool
 	// Group names the run in every results.json; default a fresh run name.
 	Group  string
@@ -84,9 +85,6 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	}
 	if opt.Format == "" {
 		opt.Format = "pretty"
-		if opt.CI {
-			opt.Format = "progress"
-		}
 	}
 	if opt.Group == "" {
 		opt.Group = newGroup()
@@ -207,11 +205,8 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 			",cucumber:" + filepath.Join(opt.Out, "cucumber.json") +
 			",junit:" + filepath.Join(opt.Out, "godog-junit.xml")
 		status = godog.TestSuite{
-			Name: "drdrill",
-			ScenarioInitializer: func(sc *godog.ScenarioContext) {
-				suite.InitializeScenario(sc)
-				prog.hook(sc)
-			},
+			Name:                "drdrill",
+			ScenarioInitializer: suite.InitializeScenario,
 			Options: &godog.Options{
 				Format: format, Output: opt.Stdout, NoColors: opt.CI, Strict: true,
 				FeatureContents: features, DefaultContext: ctx, TestingT: opt.TestingT,
@@ -224,31 +219,43 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		if r.Results != nil {
 			rs = append(rs, r.Results)
 		}
-		switch {
-		case r.Err != nil && !steps.OnlyBreached(r.Err):
-			out.Failed = append(out.Failed, r.Scenario.Slug)
-		case steps.OnlyBreached(r.Err), r.Results != nil && r.Results.Verdict == results.StatusBreached:
-			out.Breached = append(out.Breached, r.Scenario.Slug)
-		}
 	}
 	rerr := reports.RenderAll(opt.Out, rs, reports.Options{CucumberWritten: len(plan.Scenarios) > 0})
+	err = out.judge(status, rerr, opt.ReportOnly)
 	out.summarize(opt.Stderr)
+	return out, err
+}
 
-	switch {
-	case status == 2:
-		return out, fmt.Errorf("%w: godog refused its options (see above)", ErrBadInput)
-	case len(out.Failed) > 0:
-		return out, fmt.Errorf("%w: %d of %d scenarios: %s", ErrFailed, len(out.Failed), len(plan.Scenarios), strings.Join(out.Failed, ", "))
-	case len(out.Records) < len(plan.Scenarios):
-		return out, fmt.Errorf("%w: %d of %d scenarios left no results (interrupted?)", ErrFailed, len(plan.Scenarios)-len(out.Records), len(plan.Scenarios))
-	case status != 0 && len(out.Breached) == 0:
-		return out, fmt.Errorf("%w: godog reported a failure", ErrFailed)
-	case rerr != nil:
-		return out, fmt.Errorf("%w: reports: %v", ErrFailed, rerr)
-	case len(out.Breached) > 0 && !opt.ReportOnly:
-		return out, fmt.Errorf("%w: %s", ErrBreached, strings.Join(out.Breached, ", "))
+// judge sorts the scenarios into failed and breached and returns the run's error: bad input
+// when godog refused its options; failed when a scenario failed, left no results, or reports
+// could not be written; breached (unless reportOnly) when every drill ran and one breached an
+// objective.
+func (o *Outcome) judge(godogStatus int, reportErr error, reportOnly bool) error {
+	o.Failed, o.Breached = nil, nil
+	for _, r := range o.Records {
+		switch {
+		case r.Err != nil && !steps.OnlyBreached(r.Err):
+			o.Failed = append(o.Failed, r.Scenario.Slug)
+		case steps.OnlyBreached(r.Err), r.Results != nil && r.Results.Verdict == results.StatusBreached:
+			o.Breached = append(o.Breached, r.Scenario.Slug)
+		}
 	}
-	return out, nil
+	n := len(o.Plan.Scenarios)
+	switch {
+	case godogStatus == 2:
+		return fmt.Errorf("%w: godog refused its options (see above)", ErrBadInput)
+	case len(o.Failed) > 0:
+		return fmt.Errorf("%w: %d of %d scenarios: %s", ErrFailed, len(o.Failed), n, strings.Join(o.Failed, ", "))
+	case len(o.Records) < n:
+		return fmt.Errorf("%w: %d of %d scenarios left no results (interrupted?)", ErrFailed, n-len(o.Records), n)
+	case godogStatus != 0 && len(o.Breached) == 0:
+		return fmt.Errorf("%w: godog reported a failure (see above)", ErrFailed)
+	case reportErr != nil:
+		return fmt.Errorf("%w: reports: %v", ErrFailed, reportErr)
+	case len(o.Breached) > 0 && !reportOnly:
+		return fmt.Errorf("%w: %s", ErrBreached, strings.Join(o.Breached, ", "))
+	}
+	return nil
 }
 
 // summarize prints where the outputs are.
