@@ -1,0 +1,14 @@
+// Package cleanup is the faulty maintenance script of the reference incident: it removes a
+// deprecated app (default app_key "insight") from sites, given a file of IDs.
+//
+// Its flaw is the original's, kept on purpose: every ID is taken for whatever it is. An app
+// installation ID removes that app (mark: apps.deleted_at is set; purge: the row is deleted), but
+// a site ID removes the whole site (mark: the site and its products, users and apps are marked;
+// purge: the site is deleted and the foreign keys cascade to its products, users, apps and
+// records). Other IDs (tenants, products, users, records, unknown) are skipped and logged.
+//
+// Data enters as an ID file (ParseIDs, a pure function) and a database connection; it leaves as
+// progress lines and a Report. The guardrails a drill can switch on (Options.DryRun, CheckKind,
+// MaxScope) are evaluated on a read-only Plan before anything is changed; a guardrail that
+// refuses returns an error wrapping ErrRefused. Each batch of IDs runs in its own transaction.
+package cleanup

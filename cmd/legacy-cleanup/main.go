@@ -1,0 +1,151 @@
+// Command legacy-cleanup is the faulty maintenance script of the reference incident: it removes
+// a deprecated app from sites, and, like the original, takes every ID in its file for whatever it
+// is, so a site ID removes the whole site. See package cleanup.
+//
+// Exit codes: 0 done (or dry run), 1 runtime error (database), 2 bad usage or bad input,
+// 3 refused by a guardrail (nothing changed).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/drdrill/drdrill/cleanup"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+	exitRefused = 3
+)
+
+const usage = `usage: legacy-cleanup --mode mark|purge --ids FILE [--dsn DSN] [flags]
+
+Removes the deprecated app (--app-key, default "insight") from sites. Each line of FILE is one
+id; blank lines and '#' comments are allowed. Every id is removed as what it is: an app id
+removes that app installation, a SITE ID REMOVES THE WHOLE SITE with its products, users, apps
+(and, in purge mode, records). Other ids are skipped.
+
+  mark   sets deleted_at (reversible: clear deleted_at to undo)
+  purge  deletes rows; foreign keys cascade from sites to everything they hold
+
+Guardrails:
+  --dry-run       print the blast radius per kind of id, change nothing
+  --check-kind    refuse unless every id is an installation of --app-key
+  --max-scope N   refuse if more than N sites would be affected; a site is affected when it is
+                  removed (a site id) or loses an app (an app id). 0 (default): no limit
+
+Exit codes: 0 done, 1 runtime error, 2 bad usage or input, 3 refused by a guardrail.
+
+Flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("legacy-cleanup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	mode := fs.String("mode", "", "mark or purge (required)")
+	idsFile := fs.String("ids", "", "file of ids, one per line (required)")
+	dsn := fs.String("dsn", "", "PostgreSQL URL (default: env DATABASE_URL)")
+	appKey := fs.String("app-key", cleanup.DefaultAppKey, "app_key of the deprecated app")
+	dryRun := fs.Bool("dry-run", false, "print the blast radius and change nothing")
+	checkKind := fs.Bool("check-kind", false, "refuse if any id is not an app id of --app-key")
+	maxScope := fs.Int("max-scope", 0, "refuse if more than N sites would be affected (0: no limit)")
+	batch := fs.Int("batch", cleanup.DefaultBatch, "ids per transaction")
+	pause := fs.Duration("pause", 0, "wait between batches (paces the run)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "legacy-cleanup: "+format+"\n", a...)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	if *mode != string(cleanup.ModeMark) && *mode != string(cleanup.ModePurge) {
+		return bad("--mode %q: want mark or purge", *mode)
+	}
+	if *idsFile == "" {
+		return bad("--ids FILE is required")
+	}
+	if *maxScope < 0 {
+		return bad("--max-scope %d: want a number of sites, 1 or more (0: no limit)", *maxScope)
+	}
+	if *batch < 1 {
+		return bad("--batch %d: want 1 or more", *batch)
+	}
+	if *dsn == "" {
+		*dsn = os.Getenv("DATABASE_URL")
+	}
+	if *dsn == "" {
+		return bad("no database: set --dsn or DATABASE_URL")
+	}
+	src, err := os.ReadFile(*idsFile)
+	if err != nil {
+		return bad("read ids file: %v", err)
+	}
+	ids, err := cleanup.ParseIDs(src)
+	if err != nil {
+		var pe *cleanup.ParseError
+		if errors.As(err, &pe) {
+			return bad("%s:%d: %q: %s", *idsFile, pe.Line, pe.Text, pe.Reason)
+		}
+		return bad("%s: %v", *idsFile, err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	cfg, err := pgx.ParseConfig(*dsn)
+	if err != nil {
+		return bad("bad database URL: %v", err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "legacy-cleanup: connect to %s:%d/%s: %v\n", cfg.Host, cfg.Port, cfg.Database, err)
+		return exitRuntime
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+
+	_, err = cleanup.Run(ctx, conn, ids, cleanup.Options{
+		Mode: cleanup.Mode(*mode), AppKey: *appKey, DryRun: *dryRun, CheckKind: *checkKind,
+		MaxScope: *maxScope, Batch: *batch, Pause: *pause, Log: stdout,
+	})
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, cleanup.ErrRefused):
+		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)
+		return exitRefused
+	case errors.Is(err, cleanup.ErrBadInput):
+		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)
+		return exitRuntime
+	}
+}
