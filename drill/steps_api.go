@@ -14,6 +14,7 @@ import (
 
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/scenarios"
 )
 
 // ErrBreached is wrapped by CheckObjectives when an objective's verdict is breached. The CLI
@@ -30,6 +31,9 @@ var ErrUnmeasured = errors.New("objective not measured")
 // Lead: refuse (return an error) once StartStack has been called — a configuration change
 // after the stack started would silently not apply.
 func (d *Drill) Configure(f func(*Config)) error {
+	if d.st != nil {
+		return errors.New("drill: the stack has started: configure the drill before it (in Given steps)")
+	}
 	c := d.cfg
 	f(&c)
 	if err := c.Validate(); err != nil {
@@ -82,10 +86,8 @@ const (
 func Profiles() []string { return fixtures.ProfileNames() }
 
 // Runbooks lists the runbook names RunRunbook accepts.
-//
-// Lead: return scenarios.Runbooks() once package scenarios compiles; the list is repeated here
-// only so that steps can validate runbook names today.
-func Runbooks() []string { return []string{"undo-mark", "full-pitr", "tenant-restore"} }
+
+func Runbooks() []string { return scenarios.Runbooks() }
 
 // CheckRunbook says whether RunRunbook would know the runbook called name.
 func CheckRunbook(name string) error {
@@ -214,7 +216,10 @@ func (d *Drill) CheckObjectives() error {
 func checkObjectives(objs []results.Objective) error {
 	var breached, unknown []string
 	for _, o := range objs {
-		line := fmt.Sprintf("%s %s: target %s, measured %s", o.Source, o.Name, o.Target, measured(o))
+		line := fmt.Sprintf("%s: target %s, measured %s", o.Name, o.Target, measured(o))
+		if o.Source != "" {
+			line = o.Source + " " + line
+		}
 		if o.Detail != "" {
 			line += " (" + o.Detail + ")"
 		}

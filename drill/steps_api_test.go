@@ -1,0 +1,102 @@
+package drill
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drdrill/drdrill/results"
+)
+
+func TestCheckStepsOverResults(t *testing.T) {
+	t0 := time.Date(2022, 4, 5, 7, 38, 0, 0, time.UTC)
+	purged := &results.Results{Params: results.Params{Mode: "purge"},
+		Incident: results.Incident{T0: t0, AffectedSites: 12, AffectedTenants: 10}, Verdict: results.StatusOK}
+	refused := &results.Results{Params: results.Params{Mode: "purge"},
+		Incident: results.Incident{T0: t0, Refused: true, ExitCode: 3, Log: "refused by max-scope: 12 sites > 5"}}
+	notRun := &results.Results{}
+	v := func(f float64) *float64 { return &f }
+	tests := []struct {
+		name string
+		err  error
+		want string // "" = nil
+	}{
+		{"blast radius as expected", checkBlastRadius(purged, "deleted", 12, 10), ""},
+		{"blast radius differs", checkBlastRadius(purged, "deleted", 883, 775), "deleted 12 sites of 10 tenants, expected 883 sites of 775"},
+		{"purge did not mark", checkBlastRadius(purged, "marked", 12, 10), "ran in purge mode"},
+		{"nothing marked by a purge is fine", checkBlastRadius(refused, "marked", 0, 0), ""},
+		{"script not run", checkBlastRadius(notRun, "deleted", 0, 0), "has not run"},
+		{"refused by the guardrail", checkRefused(refused, "max-scope"), ""},
+		{"refused by another guardrail", checkRefused(refused, "check-kind"), `does not name the "check-kind" guardrail`},
+		{"not refused", checkRefused(purged, "max-scope"), "was not refused"},
+		{"no bystander loss wanted", checkBystanders(purged, false), ""},
+		{"bystander loss wanted, none", checkBystanders(purged, true), "no bystander lost"},
+		{"bystander loss unwanted", checkBystanders(&results.Results{Verdict: "ok", Summary: results.Summary{BystanderLost: 40, BystandersHit: 3}}, false), "3 bystanders lost 40"},
+		{"bystanders before the end", checkBystanders(notRun, false), "has not ended"},
+		{"objectives met", checkObjectives([]results.Objective{{Name: "RTO p95", Status: results.StatusOK}}), ""},
+		{"objective breached", checkObjectives([]results.Objective{{Name: "RTO p95", Target: "1ms", Unit: "ms", Measured: v(900), Status: results.StatusBreached, Source: "f.feature:9 row 2"}}),
+			"objective breached:\n  f.feature:9 row 2 RTO p95: target 1ms, measured 900 ms"},
+		{"objective unmeasured", checkObjectives([]results.Objective{{Name: "MTTD", Status: results.StatusUnknown, Detail: "no failed probe"}}), "not measured:\n  MTTD: target , measured nothing (no failed probe)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			switch {
+			case tt.want == "" && tt.err != nil:
+				t.Fatalf("err = %v, want nil", tt.err)
+			case tt.want != "" && (tt.err == nil || !strings.Contains(tt.err.Error(), tt.want)):
+				t.Fatalf("err = %v, want it to contain %q", tt.err, tt.want)
+			}
+		})
+	}
+	breach := checkObjectives([]results.Objective{{Status: results.StatusBreached}})
+	if !errors.Is(breach, ErrBreached) || errors.Is(breach, ErrUnmeasured) {
+		t.Errorf("breach error %v: want ErrBreached only", breach)
+	}
+}
+
+func TestValidateStepArguments(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"quick", Config{Profile: "quick"}.Validate(), ""},
+		{"default profile", Config{}.Validate(), ""},
+		{"unknown profile", Config{Profile: "huge"}.Validate(), `unknown fixtures profile "huge"`},
+		{"tenants below victims", Config{Profile: "quick", Tenants: 5}.Validate(), "victim_tenants"},
+		{"atlassian overrides", Config{Profile: "atlassian", Tenants: 20000, RecordsPerSite: 10}.Validate(), ""},
+		{"traffic typo", Config{TrafficRate: 2_000_000}.Validate(), "traffic rate"},
+		{"incident", IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{"dry-run", "check-kind", "max-scope=5"}}.Validate(), ""},
+		{"mode", IncidentSpec{Mode: "delete", IDKind: "site"}.Validate(), `unknown mode "delete"`},
+		{"kind", IncidentSpec{Mode: "mark", IDKind: "user"}.Validate(), `unknown ID kind "user"`},
+		{"max-scope needs N", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"max-scope"}}.Validate(), "unknown guardrail"},
+		{"max-scope N >= 1", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"max-scope=0"}}.Validate(), "max-scope needs a whole number"},
+		{"guardrail", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"prayer"}}.Validate(), `unknown guardrail "prayer"`},
+		{"runbook", CheckRunbook("tenant-restore"), ""},
+		{"unknown runbook", CheckRunbook("pray"), `unknown runbook "pray"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			switch {
+			case tt.want == "" && tt.err != nil:
+				t.Fatalf("err = %v, want nil", tt.err)
+			case tt.want != "" && (tt.err == nil || !strings.Contains(tt.err.Error(), tt.want)):
+				t.Fatalf("err = %v, want it to contain %q", tt.err, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigureKeepsConfigOnError(t *testing.T) {
+	d := New(Config{Profile: "quick"})
+	if err := d.Configure(func(c *Config) { c.Tenants = 5 }); err == nil {
+		t.Fatal("5 tenants on quick: want an error")
+	}
+	if d.Config().Tenants != 0 {
+		t.Errorf("config changed by a refused Configure: %+v", d.Config())
+	}
+	if err := d.Configure(func(c *Config) { c.Tenants = 500 }); err != nil || d.Config().Tenants != 500 {
+		t.Errorf("Configure(500 tenants) = %v, config %+v", err, d.Config())
+	}
+}
