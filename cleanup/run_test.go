@@ -19,7 +19,7 @@ var shape = pgtest.Shape{Tenants: 5, SitesPerTenant: 2, Products: 3, Users: 4, A
 
 // totals are all rows and live (not soft-deleted) rows per table.
 type totals struct {
-	Sites, Products, Users, Apps, Records          int64
+	Sites, Products, Users, Apps, Records        int64
 	LiveSites, LiveProducts, LiveUsers, LiveApps int64
 }
 
