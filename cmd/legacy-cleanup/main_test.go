@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drdrill/drdrill/internal/pgtest"
+)
+
+func writeIDs(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ids.txt")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitCodes(t *testing.T) {
+	db := pgtest.Start(t, pgtest.Options{})
+	pool := db.NewDatabase(t)
+	sites := pgtest.Seed(t, pool, pgtest.Shape{Tenants: 2, SitesPerTenant: 2, Products: 1, Users: 1, Apps: 2, Records: 2, AppKey: "insight"})
+	var dbName string
+	if err := pool.QueryRow(context.Background(), "SELECT current_database()").Scan(&dbName); err != nil {
+		t.Fatal(err)
+	}
+	dsn := strings.Replace(db.DSN(), "/postgres?", "/"+dbName+"?", 1)
+	countSites := func() int64 {
+		var n int64
+		if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM sites").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	siteIDs := fmt.Sprintf("# wrong list: site ids\n%d\n%d\n", sites[0].ID, sites[1].ID)
+	appIDs := fmt.Sprintf("%d\n%d\n", sites[2].AppIDs[0], sites[3].AppIDs[0])
+
+	cases := []struct {
+		name      string
+		args      []string
+		code      int
+		stderr    string // substring
+		stdout    string // substring
+		sitesLeft int64
+	}{
+		{"no mode", []string{"--ids", writeIDs(t, "1\n"), "--dsn", dsn}, 2, `--mode "": want mark or purge`, "", 4},
+		{"unknown mode", []string{"--mode", "delete", "--ids", writeIDs(t, "1\n"), "--dsn", dsn}, 2, `--mode "delete"`, "", 4},
+		{"unknown flag", []string{"--mode", "purge", "--force"}, 2, "flag provided but not defined: -force", "", 4},
+		{"no ids flag", []string{"--mode", "purge", "--dsn", dsn}, 2, "--ids FILE is required", "", 4},
+		{"unreadable ids file", []string{"--mode", "purge", "--ids", "/nonexistent/ids.txt", "--dsn", dsn}, 2, "read ids file: open /nonexistent/ids.txt", "", 4},
+		{"empty ids file", []string{"--mode", "purge", "--ids", writeIDs(t, ""), "--dsn", dsn}, 2, "no ids in the file", "", 4},
+		{"non-numeric line", []string{"--mode", "purge", "--ids", writeIDs(t, "# ids\n1\n\nsite-42\n"), "--dsn", dsn}, 2, `ids.txt:4: "site-42": not an integer id`, "", 4},
+		{"negative max-scope", []string{"--mode", "purge", "--ids", writeIDs(t, "1\n"), "--dsn", dsn, "--max-scope", "-1"}, 2, "--max-scope -1", "", 4},
+		{"unreachable database", []string{"--mode", "purge", "--ids", writeIDs(t, "1\n"), "--dsn", "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, 1, "connect to 127.0.0.1:1/x", "", 4},
+		{"check-kind refuses site ids", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--dsn", dsn, "--check-kind"}, 3,
+			fmt.Sprintf("%d (site), %d (site)", sites[0].ID, sites[1].ID), "refused:", 4},
+		{"max-scope refuses", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--dsn", dsn, "--max-scope", "1"}, 3, "2 sites would be affected", "", 4},
+		{"dry run", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--dsn", dsn, "--dry-run"}, 0, "",
+			"plan: total (would be deleted): sites=2 tenants=1 products=2 users=2 apps=4 records=4 affected_sites=2", 4},
+		{"app ids pass the guardrails", []string{"--mode", "purge", "--ids", writeIDs(t, appIDs), "--dsn", dsn, "--check-kind", "--max-scope", "2"}, 0, "",
+			"summary: mode=purge ids=2 batches=1/1 sites=0 tenants=1 products=0 users=0 apps=2 records=0 affected_sites=2", 4},
+		{"the incident: site ids, purge, no guardrail", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs)}, 0, "",
+			"summary: mode=purge ids=2 batches=1/1 sites=2 tenants=1 products=2 users=2 apps=4 records=4", 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// The DSN of the last case comes from the environment, as in the drill's container.
+			t.Setenv("DATABASE_URL", dsn)
+			var stdout, stderr bytes.Buffer
+			code := run(c.args, &stdout, &stderr)
+			if code != c.code || !strings.Contains(stderr.String(), c.stderr) || !strings.Contains(stdout.String(), c.stdout) {
+				t.Fatalf("exit %d, want %d\nstderr (want %q):\n%s\nstdout (want %q):\n%s", code, c.code, c.stderr, stderr.String(), c.stdout, stdout.String())
+			}
+			if n := countSites(); n != c.sitesLeft {
+				t.Fatalf("%d sites left, want %d", n, c.sitesLeft)
+			}
+		})
+	}
+}
