@@ -34,8 +34,9 @@ type IncidentSpec struct {
 	// Guardrails the scenario switched on.
 	DryRun    bool
 	CheckKind bool
-	MaxScope  int // 0 = no limit
-	Batch     int // 0 = the script's default
+	MaxScope  int           // refuse above N affected sites; 0 = no limit
+	Batch     int           // IDs per transaction; 0 = the script's default
+	Pause     time.Duration // wait between batches (makes the incident last); 0 = none
 	// Image overrides DefaultScriptImage.
 	Image string
 	// IDFile, if not nil, is uploaded as the ID file instead of IDs (to drill bad input).
@@ -56,6 +57,9 @@ func (sp IncidentSpec) Args(dsn string) []string {
 	}
 	if sp.Batch > 0 {
 		args = append(args, "--batch", strconv.Itoa(sp.Batch))
+	}
+	if sp.Pause > 0 {
+		args = append(args, "--pause", sp.Pause.String())
 	}
 	return args
 }

@@ -132,8 +132,8 @@ func TestIncidentArgs(t *testing.T) {
 		want string
 	}{
 		{IncidentSpec{Mode: "purge"}, "/legacy-cleanup --mode purge --ids /incident-ids.txt --dsn D"},
-		{IncidentSpec{Mode: "mark", DryRun: true, CheckKind: true, MaxScope: 5, Batch: 2},
-			"/legacy-cleanup --mode mark --ids /incident-ids.txt --dsn D --dry-run --check-kind --max-scope 5 --batch 2"},
+		{IncidentSpec{Mode: "mark", DryRun: true, CheckKind: true, MaxScope: 5, Batch: 2, Pause: 150 * time.Millisecond},
+			"/legacy-cleanup --mode mark --ids /incident-ids.txt --dsn D --dry-run --check-kind --max-scope 5 --batch 2 --pause 150ms"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(tt.spec.Args("D"), " "); got != tt.want {
