@@ -75,6 +75,10 @@ func (s Suite) before(ctx context.Context, sc *godog.Scenario) (context.Context,
 	if s.Scenario == nil {
 		return ctx, errors.New("steps: Suite.Scenario is not set")
 	}
+	// After Ctrl-C the remaining scenarios fail at once instead of starting stacks.
+	if err := ctx.Err(); err != nil {
+		return ctx, fmt.Errorf("run cancelled: %w", err)
+	}
 	m, err := s.Scenario(sc)
 	if err != nil {
 		return ctx, err
@@ -97,12 +101,16 @@ func (s Suite) before(ctx context.Context, sc *godog.Scenario) (context.Context,
 }
 
 // after runs whether the scenario passed or not: it writes results.json and closes the drill.
-// Nothing is written in a check run (nothing ran).
+// A check run writes nothing (nothing ran).
 func (s Suite) after(ctx context.Context, sc *godog.Scenario, stepErr error) (context.Context, error) {
 	m := scenarioFrom(ctx)
 	d, derr := drillFrom(ctx)
-	if s.Check || m == nil || derr != nil {
+	if m == nil || derr != nil {
 		return ctx, nil
+	}
+	if s.Check {
+		// Nothing started, but Close is the drill's to judge (and safe on an unstarted one).
+		return ctx, d.Close(context.WithoutCancel(ctx))
 	}
 	rec := Record{Scenario: m, Results: d.Results(), Err: stepErr}
 	res := rec.Results
