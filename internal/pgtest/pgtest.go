@@ -23,6 +23,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", used by wait.ForSQL
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -49,6 +50,10 @@ type DB struct {
 type Options struct {
 	// Settings are passed as `postgres -c name=value`.
 	Settings map[string]string
+	// Volume puts the data directory on a labelled Docker volume (removed at cleanup) instead
+	// of tmpfs: slower, but fsync costs what it costs in a drill, so benchmarks are honest.
+	// Data on a volume survives Stop/Start.
+	Volume bool
 }
 
 // configure applies the testcontainers settings drdrill needs on this kind of machine (no
@@ -89,6 +94,14 @@ func Start(t testing.TB, opts Options) *DB {
 		dataDir + " " + shellJoin(args)
 
 	runID := "pgtest-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	var binds []string
+	if opts.Volume {
+		name, err := newVolume(ctx, t, runID)
+		if err != nil {
+			t.Fatalf("pgtest: %v", err)
+		}
+		binds = []string{name + ":" + dataDir}
+	}
 	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
 			Image:        Image,
@@ -96,7 +109,11 @@ func Start(t testing.TB, opts Options) *DB {
 			Labels:       map[string]string{RunLabel: runID},
 			ExposedPorts: []string{"5432/tcp"},
 			HostConfigModifier: func(hc *container.HostConfig) {
-				hc.Tmpfs = map[string]string{dataDir: "rw,uid=100,gid=102,mode=0700"}
+				if binds != nil {
+					hc.Binds = binds
+				} else {
+					hc.Tmpfs = map[string]string{dataDir: "rw,uid=100,gid=102,mode=0700"}
+				}
 				hc.PortBindings = network.PortMap{
 					network.MustParsePort("5432/tcp"): {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(port)}},
 				}
@@ -182,4 +199,25 @@ func shellJoin(args []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// newVolume creates a volume labelled with the run and registers its removal; registered before
+// the container's cleanup, it runs after it (t.Cleanup is last in, first out), once the volume
+// is no longer in use.
+func newVolume(ctx context.Context, t testing.TB, runID string) (string, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return "", fmt.Errorf("docker client: %w", err)
+	}
+	name := runID + "-pgdata"
+	t.Cleanup(func() {
+		defer cli.Close()
+		if _, err := cli.VolumeRemove(context.Background(), name, client.VolumeRemoveOptions{Force: true}); err != nil {
+			t.Errorf("pgtest: remove volume %s: %v", name, err)
+		}
+	})
+	if _, err := cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: map[string]string{RunLabel: runID}}); err != nil {
+		return "", fmt.Errorf("create volume %s: %w", name, err)
+	}
+	return name, nil
 }
