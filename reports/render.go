@@ -11,9 +11,9 @@ import (
 
 // Options tune RenderAll.
 type Options struct {
-	// HistoryDir, when set, is read for the trend of each scenario (the drills rendered are
-	// added to the trend if the directory does not hold them yet). RenderAll never writes it:
-	// recording a drill is AppendHistory's job.
+	// HistoryDir, when set, is the history directory: every drill rendered is recorded in it
+	// (AppendHistory: rendering the same drill again changes nothing) and each scenario's
+	// trend is read from it.
 	HistoryDir string
 	// CucumberWritten says godog's own formatter already wrote cucumber.json into the output
 	// directory; RenderAll then leaves that file alone.
@@ -30,7 +30,8 @@ const (
 
 // RenderAll merges rs (one drill run: its scenarios or its shards) and writes junit.xml,
 // cucumber.json (unless opts.CucumberWritten), summary.md and report.html into outDir,
-// creating it if needed. Each file is written whole or not at all.
+// creating it if needed. Each file is written whole or not at all. With opts.HistoryDir the
+// drills are also recorded in the history. An empty rs is ErrNoResults.
 func RenderAll(outDir string, rs []*results.Results, opts Options) error {
 	rep, err := Merge(rs)
 	if err != nil {
@@ -38,6 +39,11 @@ func RenderAll(outDir string, rs []*results.Results, opts Options) error {
 	}
 	var history map[string][]*results.Results
 	if opts.HistoryDir != "" {
+		for _, r := range rep.Drills {
+			if _, err := AppendHistory(opts.HistoryDir, r); err != nil {
+				return err
+			}
+		}
 		if history, err = trends(opts.HistoryDir, rep); err != nil {
 			return err
 		}
