@@ -1,0 +1,167 @@
+package measure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drdrill/drdrill/fixtures"
+)
+
+// Observation is one look at one tenant's data: its manifest (seeded rows) and its live
+// records visible to the customer.
+type Observation struct {
+	Manifest fixtures.TenantManifest
+	Live     []Record
+}
+
+// Observer takes observations of tenants' data. DBObserver is the real one.
+type Observer interface {
+	Observe(ctx context.Context, tenants []int64) (map[int64]Observation, error)
+}
+
+// Writer says whether traffic sent a value to a record; *Traffic is one.
+type Writer interface {
+	Wrote(site int64, key, value string) bool
+}
+
+// VerifierConfig configures StartVerifier.
+type VerifierConfig struct {
+	Observer Observer
+	Tenants  []int64           // the affected tenants
+	Baseline fixtures.Manifest // the pre-incident manifest; it must hold every tenant of Tenants
+	Traffic  Writer            // nil: live records are not checked (no traffic ran)
+	Interval time.Duration     // between rounds (default 1 s); a slow round delays the next
+}
+
+// Verifier observes the affected tenants' data during recovery. See StartVerifier.
+type Verifier struct {
+	cfg    VerifierConfig
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	samples []Sample
+	rounds  int
+	stopped bool
+}
+
+// StartVerifier observes every tenant of cfg.Tenants each round and records a Sample per
+// tenant, judged by JudgeData. A round that fails to observe (the database is down during a
+// restore) records every tenant as not OK: unverified is not restored.
+func StartVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
+	if cfg.Observer == nil || len(cfg.Tenants) == 0 {
+		return nil, errors.New("start verifier: need an observer and at least one tenant")
+	}
+	for _, t := range cfg.Tenants {
+		if _, ok := cfg.Baseline.Tenants[t]; !ok {
+			return nil, fmt.Errorf("start verifier: tenant %d is not in the baseline manifest", t)
+		}
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	cfg.Tenants = slices.Clone(cfg.Tenants)
+	ctx, cancel := context.WithCancel(ctx)
+	v := &Verifier{cfg: cfg, cancel: cancel, done: make(chan struct{})}
+	go v.loop(ctx)
+	return v, nil
+}
+
+func (v *Verifier) loop(ctx context.Context) {
+	defer close(v.done)
+	tick := time.NewTicker(v.cfg.Interval)
+	defer tick.Stop()
+	for {
+		obs, err := v.cfg.Observer.Observe(ctx, v.cfg.Tenants)
+		at := time.Now()
+		if ctx.Err() != nil {
+			return // stopping: a round cut short says nothing about the data
+		}
+		round := make([]Sample, 0, len(v.cfg.Tenants))
+		for _, t := range v.cfg.Tenants {
+			s := Sample{Tenant: t, At: at}
+			if err != nil {
+				s.Detail = "not observed: " + err.Error()
+			} else {
+				s.DataOK, s.Detail = JudgeData(v.cfg.Baseline.Tenants[t], obs[t], v.cfg.Traffic)
+			}
+			round = append(round, s)
+		}
+		v.mu.Lock()
+		v.samples = append(v.samples, round...)
+		v.rounds++
+		v.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Verified lists the tenants whose last sample was OK, and how many rounds ran: a runbook
+// or a step can wait on it (with a deadline).
+func (v *Verifier) Verified() (ok []int64, rounds int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	last := map[int64]bool{}
+	for _, s := range v.samples {
+		last[s.Tenant] = s.DataOK
+	}
+	for _, t := range slices.Sorted(maps.Keys(last)) {
+		if last[t] {
+			ok = append(ok, t)
+		}
+	}
+	return ok, v.rounds
+}
+
+// Stop ends the verifier (a round in progress is dropped) and returns every sample.
+func (v *Verifier) Stop() []Sample {
+	v.cancel()
+	<-v.done
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.stopped = true
+	return v.samples
+}
+
+// JudgeData is the verifier's verdict on one observation: the tenant's seeded rows equal the
+// baseline manifest table by table (count and checksum, soft-delete marks included), and each
+// live record holds a value traffic wrote to that very record. Missing live records are not
+// judged here: writes lost to a restore point are the RPO's to count (CheckWrites), or no
+// tenant with RPO > 0 could ever be restored. detail says what differs.
+func JudgeData(base fixtures.TenantManifest, obs Observation, traffic Writer) (ok bool, detail string) {
+	var diffs []string
+	for _, table := range slices.Sorted(maps.Keys(base.Tables)) {
+		want, got := base.Tables[table], obs.Manifest.Tables[table]
+		if want != got {
+			diffs = append(diffs, fmt.Sprintf("%s: %d rows (checksum %s), want %d (checksum %s)",
+				table, got.Rows, got.Checksum, want.Rows, want.Checksum))
+		}
+	}
+	if traffic != nil {
+		bad := 0
+		for _, r := range obs.Live {
+			if !traffic.Wrote(r.Site, r.Key, r.Value) {
+				if bad == 0 {
+					diffs = append(diffs, fmt.Sprintf("live record %s of site %d holds %q, which traffic did not write there", r.Key, r.Site, r.Value))
+				}
+				bad++
+			}
+		}
+		if bad > 1 {
+			diffs = append(diffs, fmt.Sprintf("%d more such live records", bad-1))
+		}
+	}
+	if len(diffs) > 0 {
+		return false, strings.Join(diffs, "; ")
+	}
+	return true, ""
+}
