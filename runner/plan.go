@@ -169,6 +169,20 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 	return plan, nil
 }
 
+// withoutLines drops the :LINE selections of paths.
+func withoutLines(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = p
+		if j := strings.LastIndexByte(p, ':'); j > 0 {
+			if n, err := strconv.Atoi(p[j+1:]); err == nil && n > 0 {
+				out[i] = p[:j]
+			}
+		}
+	}
+	return out
+}
+
 // featureFiles expands paths into feature files, sorted within each directory. A path may end
 // in :LINE to select the scenario or Examples row written there.
 func featureFiles(paths []string) ([]string, map[string][]int, error) {

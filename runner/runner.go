@@ -94,6 +94,12 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		base.Seed = opt.Seed
 	}
 
+	// Every scenario of the files is checked, whatever the tags and shard select: a feature
+	// that rots outside the default set is found by the next run, not by the one that needs it.
+	all, err := LoadPlan(withoutLines(opt.Paths), "", Shard{})
+	if err != nil {
+		return nil, err
+	}
 	plan, err := LoadPlan(opt.Paths, opt.Tags, opt.Shard)
 	if err != nil {
 		return nil, err
@@ -102,71 +108,16 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if plan.Matched == 0 {
 		return out, fmt.Errorf("%w: no scenario in %s matches tags %q", ErrBadInput, strings.Join(opt.Paths, ", "), opt.Tags)
 	}
-
-	scenarios := map[string]*steps.Scenario{}
-	for _, p := range plan.Scenarios {
-		scenarios[p.pickleID] = &steps.Scenario{
-			RunID:   fmt.Sprintf("%s-%02d", opt.Group, p.Index+1),
-			Slug:    p.Slug,
-			Feature: p.Path,
-			Line:    p.Line,
-			Dir:     filepath.Join(opt.Out, p.Slug),
-			Group:   opt.Group,
-			Shard:   opt.Shard.String(),
-			Steps:   p.steps,
-		}
-	}
-	lookup := func(sc *godog.Scenario) (*steps.Scenario, error) {
-		m, ok := scenarios[sc.Id]
-		if !ok || m.Feature != sc.Uri {
-			return nil, fmt.Errorf("runner: scenario %q of %s is not in the plan (a bug in drdrill)", sc.Name, sc.Uri)
-		}
-		return m, nil
-	}
-	features := make([]godog.Feature, len(plan.Features))
-	for i, f := range plan.Features {
-		features[i] = godog.Feature{Name: f.Path, Contents: f.Contents}
-	}
-
-	// The check: arguments parsed, undefined steps found, before anything starts.
-	if len(plan.Scenarios) > 0 {
-		var buf bytes.Buffer
-		check := steps.Suite{Check: true, Base: base, Scenario: lookup}
-		sources := map[string]steps.Source{}
-		for _, p := range plan.Scenarios {
-			maps.Copy(sources, p.steps)
-		}
-		var undefined []string
-		status := godog.TestSuite{
-			Name: "drdrill-check",
-			ScenarioInitializer: func(sc *godog.ScenarioContext) {
-				check.InitializeScenario(sc)
-				// godog's snippets say what to write, not where the step is: say it.
-				sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
-					if status == godog.StepUndefined {
-						undefined = append(undefined, fmt.Sprintf("%s: undefined step: %s", sources[st.AstNodeIds[0]], st.Text))
-					}
-					return ctx, nil
-				})
-			},
-			Options: &godog.Options{
-				Format: "progress", Output: &buf, NoColors: true, Strict: true,
-				FeatureContents: features, DefaultContext: ctx,
-			},
-		}.Run()
-		if status != 0 {
-			for _, u := range slices.Compact(undefined) {
-				fmt.Fprintln(opt.Stderr, u)
-			}
-			fmt.Fprint(opt.Stderr, buf.String())
-			return out, fmt.Errorf("%w: the features do not check (above: where and why); nothing was started", ErrBadInput)
-		}
+	if err := check(ctx, all, base, opt.Stderr); err != nil {
+		return out, err
 	}
 
 	if opt.CheckOnly {
-		fmt.Fprintf(opt.Stderr, "drdrill: %d scenarios check (of %d matching %q)\n", len(plan.Scenarios), plan.Matched, opt.Tags)
+		fmt.Fprintf(opt.Stderr, "drdrill: %d scenarios check; %d selected (tags %q, shard %q)\n",
+			len(all.Scenarios), len(plan.Scenarios), opt.Tags, opt.Shard)
 		return out, nil
 	}
+	scenarios := plan.metas(opt.Group, opt.Out, opt.Shard)
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return out, fmt.Errorf("output directory: %w", err)
 	}
@@ -192,7 +143,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 
 	suite := steps.Suite{
 		Base:     base,
-		Scenario: lookup,
+		Scenario: lookupIn(scenarios),
 		Done: func(r steps.Record) {
 			mu.Lock()
 			out.Records = append(out.Records, r)
@@ -209,7 +160,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 			ScenarioInitializer: suite.InitializeScenario,
 			Options: &godog.Options{
 				Format: format, Output: opt.Stdout, NoColors: opt.CI, Strict: true,
-				FeatureContents: features, DefaultContext: ctx, TestingT: opt.TestingT,
+				FeatureContents: plan.godogFeatures(), DefaultContext: ctx, TestingT: opt.TestingT,
 			},
 		}.Run()
 	}
@@ -280,4 +231,83 @@ func newGroup() string {
 	b := make([]byte, 3)
 	rand.Read(b)
 	return "dd" + time.Now().UTC().Format("0102-150405") + "-" + hex.EncodeToString(b)
+}
+
+// check runs the plan's scenarios with steps that only validate (nothing starts): undefined
+// steps, bad arguments and bad objectives are reported with their file and line.
+func check(ctx context.Context, plan *Plan, base drill.Config, stderr io.Writer) error {
+	if len(plan.Scenarios) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	suite := steps.Suite{Check: true, Base: base, Scenario: lookupIn(plan.metas("check", os.TempDir(), Shard{}))}
+	sources := map[string]steps.Source{}
+	for _, p := range plan.Scenarios {
+		maps.Copy(sources, p.steps)
+	}
+	var undefined []string
+	status := godog.TestSuite{
+		Name: "drdrill-check",
+		ScenarioInitializer: func(sc *godog.ScenarioContext) {
+			suite.InitializeScenario(sc)
+			// godog's snippets say what to write, not where the step is: say it.
+			sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+				if status == godog.StepUndefined {
+					undefined = append(undefined, fmt.Sprintf("%s: undefined step: %s", sources[st.AstNodeIds[0]], st.Text))
+				}
+				return ctx, nil
+			})
+		},
+		Options: &godog.Options{
+			Format: "progress", Output: &buf, NoColors: true, Strict: true,
+			FeatureContents: plan.godogFeatures(), DefaultContext: ctx,
+		},
+	}.Run()
+	if status == 0 {
+		return nil
+	}
+	for _, u := range slices.Compact(undefined) {
+		fmt.Fprintln(stderr, u)
+	}
+	fmt.Fprint(stderr, buf.String())
+	return fmt.Errorf("%w: the features do not check (above: where and why); nothing was started", ErrBadInput)
+}
+
+// metas gives each planned scenario its run ID, output directory and sources, by godog
+// pickle ID.
+func (p *Plan) metas(group, out string, shard Shard) map[string]*steps.Scenario {
+	m := map[string]*steps.Scenario{}
+	for _, s := range p.Scenarios {
+		m[s.pickleID] = &steps.Scenario{
+			RunID:   fmt.Sprintf("%s-%02d", group, s.Index+1),
+			Slug:    s.Slug,
+			Feature: s.Path,
+			Line:    s.Line,
+			Dir:     filepath.Join(out, s.Slug),
+			Group:   group,
+			Shard:   shard.String(),
+			Steps:   s.steps,
+		}
+	}
+	return m
+}
+
+// lookupIn finds a scenario godog runs in the plan's metas.
+func lookupIn(metas map[string]*steps.Scenario) func(*godog.Scenario) (*steps.Scenario, error) {
+	return func(sc *godog.Scenario) (*steps.Scenario, error) {
+		m, ok := metas[sc.Id]
+		if !ok || m.Feature != sc.Uri {
+			return nil, fmt.Errorf("runner: scenario %q of %s is not in the plan (a bug in drdrill)", sc.Name, sc.Uri)
+		}
+		return m, nil
+	}
+}
+
+// godogFeatures is the plan's features as godog takes them.
+func (p *Plan) godogFeatures() []godog.Feature {
+	fs := make([]godog.Feature, len(p.Features))
+	for i, f := range p.Features {
+		fs[i] = godog.Feature{Name: f.Path, Contents: f.Contents}
+	}
+	return fs
 }

@@ -41,6 +41,9 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		{"malformed feature names file and line", "testdata/malformed.feature", []string{
 			"testdata/malformed.feature:6:", "testdata/malformed.feature:8:", "malformed feature",
 		}},
+		{"bad scenario outside the tags is found too", "testdata/mixed.feature", []string{
+			`testdata/mixed.feature:10: probe interval "0s": must be more than 0`,
+		}},
 		{"bad objective lists valid names", "testdata/bad-objective.feature", []string{
 			`testdata/bad-objective.feature:5 row 3: unknown objective "uptime"; valid: RTO p50, RTO p95`,
 			"bystander lost writes",
@@ -55,7 +58,7 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := t.TempDir()
-			got, err := run(t, Options{Paths: []string{tt.path}, Out: out})
+			got, err := run(t, Options{Paths: []string{tt.path}, Tags: "@quick,~@quick", Out: out})
 			if !errors.Is(err, ErrBadInput) {
 				t.Fatalf("err = %v, want bad input\n%s", err, got)
 			}
