@@ -181,6 +181,23 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 			}
 			t.Logf("%s: %.0f ms, %d steps, copy %+v (%.0f rows/s)", tt.runbook, rb.DurationMS, len(rb.Steps), env.Copy, env.Copy.RowsPerSecond())
 
+			if tt.runbook == "tenant-restore" {
+				// Ground truth of the copy figures: every row of the purged sites written back,
+				// every row the affected tenants had before read from the side db.
+				perSite := int64(1 + tiny.ProductsPerSite + tiny.UsersPerSite + tiny.AppsPerSite + tiny.RecordsPerSite)
+				if want := int64(len(d.targets.SiteIDs)) * perSite; env.Copy.RowsWritten != want {
+					t.Errorf("rows written %d, want %d", env.Copy.RowsWritten, want)
+				}
+				var want int64
+				for _, id := range d.targets.Tenants {
+					for _, ts := range before.Tenants[id].Tables {
+						want += ts.Rows
+					}
+				}
+				if env.Copy.RowsRead != want {
+					t.Errorf("rows read %d, want %d", env.Copy.RowsRead, want)
+				}
+			}
 			if !slices.Equal(env.Blast.Tenants, d.targets.Tenants) {
 				t.Errorf("blast radius tenants %v, want the victims %v", env.Blast.Tenants, d.targets.Tenants)
 			}

@@ -91,6 +91,17 @@ func TestFullPITRToAKnownInstant(t *testing.T) {
 		t.Fatalf("LatestBefore(before base-1) = %v, want ErrNoBackup naming base-1", err)
 	}
 
+	// A schedule adds backups; the restore must start from the latest one before the target.
+	stop := backups.Schedule(ctx, 200*time.Millisecond)
+	err = poll(ctx, time.Minute, 50*time.Millisecond, "3 backups", func(context.Context) (bool, error) {
+		return len(backups.List()) >= 3, nil
+	})
+	if serr := stop(); serr != nil || err != nil {
+		t.Fatalf("schedule: %v, %v", serr, err)
+	}
+	list := backups.List()
+	latest := list[len(list)-1].Name
+
 	mustExec(t, ctx, conn, `INSERT INTO truth (name) VALUES ('A')`)
 	noted := time.Now()
 	mustExec(t, ctx, conn, `INSERT INTO truth (name) VALUES ('B')`)
@@ -115,7 +126,7 @@ func TestFullPITRToAKnownInstant(t *testing.T) {
 	}
 	// The restored db is a writable primary again.
 	mustExec(t, ctx, conn, `INSERT INTO truth (name) VALUES ('C')`)
-	wantSteps := []string{"assess blast radius", "switch WAL and wait for archive", "choose base backup", "stop db", "replace data directory with base-1", "start db and replay WAL to T0"}
+	wantSteps := []string{"assess blast radius", "switch WAL and wait for archive", "choose base backup", "stop db", "replace data directory with " + latest, "start db and replay WAL to T0"}
 	for i, st := range rb.Steps {
 		if i < len(wantSteps) && st.Name != wantSteps[i] {
 			t.Errorf("step %d = %q, want %q", i, st.Name, wantSteps[i])
