@@ -121,15 +121,23 @@ func curveEnd(r *results.Results) float64 {
 func niceAxis(endMS float64) (axisEndMS float64, ticks int, div float64, unit string) {
 	div, unit = timeUnit(endMS)
 	e := endMS / div
-	step := math.Pow(10, math.Floor(math.Log10(e/8)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if e/(step*m) <= 8 {
-			step *= m
-			break
-		}
-	}
+	step := niceStep(e / 8)
 	ticks = int(math.Ceil(e/step - 1e-9))
 	return float64(ticks) * step * div, ticks, div, unit
+}
+
+// niceStep is the smallest of 1, 2 or 5 times a power of ten that is at least v.
+func niceStep(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if p*m >= v*(1-1e-9) {
+			return p * m
+		}
+	}
+	return 10 * p
 }
 
 func chartCurve(r *results.Results) (template.HTML, error) {
@@ -404,9 +412,10 @@ func chartCompare(rs []*results.Results) (template.HTML, error) {
 			maxMS = math.Max(maxMS, *r.Summary.RTOP95MS)
 		}
 	}
-	div, unit := timeUnit(maxMS)
+	axisEnd, ticks, div, unit := niceAxis(math.Max(maxMS, 1000) * 1.1)
 	p95, mx, by := make([]float64, len(rs)), make([]float64, len(rs)), make([]float64, len(rs))
 	labels := make([]string, len(rs))
+	maxLoss := 0.0
 	for i, r := range rs {
 		if r.Summary.RTOP95MS != nil {
 			p95[i] = *r.Summary.RTOP95MS / div
@@ -417,8 +426,11 @@ func chartCompare(rs []*results.Results) (template.HTML, error) {
 			mx[i] = charts.GetNullValue()
 		}
 		by[i] = float64(r.Summary.BystanderLost)
+		maxLoss = math.Max(maxLoss, by[i])
 		labels[i] = shortName(fmt.Sprintf("%d. %s", i+1, firstNonEmpty(r.Runbook.Name, r.Scenario)), 28)
 	}
+	// The right axis gets as many ticks as the left so both share the grid lines.
+	lossStep := niceStep(math.Max(maxLoss*1.1, 1) / float64(ticks))
 	opt := charts.NewBarChartOptionWithData([][]float64{p95, mx, by})
 	opt.SeriesList[2].YAxisIndex = 1
 	opt.Theme = theme(colBlue, colTeal, colRed)
@@ -426,12 +438,13 @@ func chartCompare(rs []*results.Results) (template.HTML, error) {
 		FontStyle: fontLegend}
 	opt.CategoryAxis = charts.CategoryAxisOption{Labels: labels, LabelFontStyle: fontAxis}
 	opt.ValueAxis = []charts.ValueAxisOption{
-		{Min: charts.Ptr(0.0), LabelFontStyle: fontAxis, ValueFormatter: num},
-		{Min: charts.Ptr(0.0), LabelFontStyle: fontAxis, ValueFormatter: num},
+		{Min: charts.Ptr(0.0), Max: charts.Ptr(axisEnd / div), LabelCount: ticks + 1, LabelFontStyle: fontAxis, ValueFormatter: num},
+		{Min: charts.Ptr(0.0), Max: charts.Ptr(lossStep * float64(ticks)), LabelCount: ticks + 1, LabelFontStyle: fontAxis, ValueFormatter: num},
 	}
-	for i := range opt.SeriesList {
-		opt.SeriesList[i].Label = charts.SeriesLabel{Show: charts.Ptr(true), FontStyle: fontAxis, ValueFormatter: num}
-	}
+	rtoLabel := charts.SeriesLabel{Show: charts.Ptr(true), FontStyle: fontAxis, ValueFormatter: func(v float64) string { return fmtMS(v * div) }}
+	opt.SeriesList[0].Label, opt.SeriesList[1].Label = rtoLabel, rtoLabel
+	opt.SeriesList[2].Label = charts.SeriesLabel{Show: charts.Ptr(true), FontStyle: fontAxis,
+		ValueFormatter: func(v float64) string { return fmtCount(int64(math.Round(v))) }}
 	p := painter(1140, 300)
 	if err := p.BarChart(opt); err != nil {
 		return "", fmt.Errorf("comparison chart: %w", err)

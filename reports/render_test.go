@@ -100,3 +100,31 @@ func TestRenderAllTrend(t *testing.T) {
 		t.Errorf("%d verdict marks in the trend, want 4", n)
 	}
 }
+
+// A drill that failed early leaves a results.json with little in it (no tenants, curve, steps
+// or objectives); its report must still render, say "unknown", and stay self-contained.
+func TestRenderMinimal(t *testing.T) {
+	r := &results.Results{Schema: 1, RunID: "r1", Scenario: "Stack never came up", Verdict: results.StatusUnknown,
+		Findings: []string{"stack: start db: timeout"}}
+	out := t.TempDir()
+	if err := RenderAll(out, []*results.Results{r}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(out, HTMLFile))
+	assertSelfContained(t, string(page))
+	if !strings.Contains(string(page), "? UNKNOWN") {
+		t.Error("minimal report does not say unknown")
+	}
+	junitXML, _ := os.ReadFile(filepath.Join(out, JUnitFile))
+	if !strings.Contains(string(junitXML), `<error message="verdict unknown: stack: start db: timeout"`) {
+		t.Errorf("minimal junit:\n%s", junitXML)
+	}
+}
+
+func TestNiceStep(t *testing.T) {
+	for _, c := range []struct{ v, want float64 }{{0.3, 0.5}, {1, 1}, {1.2, 2}, {3381 / 5.0, 1000}, {11.9, 20}, {0, 1}} {
+		if got := niceStep(c.v); got != c.want {
+			t.Errorf("niceStep(%v) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}

@@ -113,8 +113,10 @@ type compareRow struct {
 	Runbook       string `json:"runbook"`
 	Verdict       string `json:"verdict"`
 	Restored      string `json:"restored"`
+	RTOP50        string `json:"rto_p50"`
 	RTOP95        string `json:"rto_p95"`
 	RTOMax        string `json:"rto_max"`
+	MTTD          string `json:"mttd"`
 	RPOMax        string `json:"rpo_max"`
 	Lost          string `json:"lost"`
 	BystanderLoss string `json:"bystander_loss"`
@@ -155,7 +157,8 @@ func buildView(rep *Report, history map[string][]*results.Results) reportView {
 			v.Compare = append(v.Compare, compareRow{
 				Anchor: v.Drills[i].Anchor, Scenario: r.Scenario, Runbook: r.Runbook.Name, Verdict: string(r.Verdict),
 				Restored: fmt.Sprintf("%d / %d", s.RestoredTenants, s.AffectedTenants),
-				RTOP95:   fmtOptMS(s.RTOP95MS, "—"), RTOMax: fmtOptMS(s.RTOMaxMS, "unbounded"),
+				RTOP50:   fmtOptMS(s.RTOP50MS, "—"), RTOP95: fmtOptMS(s.RTOP95MS, "—"),
+				RTOMax: fmtOptMS(s.RTOMaxMS, "unbounded"), MTTD: fmtOptMS(s.MTTDMS, "—"),
 				RPOMax: fmtMS(s.RPOMaxMS), Lost: fmtCount(int64(s.LostWrites + s.ChangedWrites)),
 				BystanderLoss: fmtCount(int64(s.BystanderLost)),
 			})
