@@ -15,3 +15,21 @@ images: build ## build the images that are missing or whose inputs changed (drdr
 
 clean-docker: build ## remove containers, networks and volumes of drills whose process is gone
 	$(BIN) clean
+
+# ---- the two commands of the README, and the benchmarks --------------------------------------
+OUT       ?= drill-out
+TAGS      ?=
+FEATURES  ?=
+TEST_TIMEOUT ?= 80m
+
+.PHONY: drill test bench vet
+
+drill: images ## run the default drill set (quick profile) and print where the outputs are (OUT=dir)
+	$(BIN) run --out $(OUT) $(if $(TAGS),--tags '$(TAGS)') $(FEATURES)
+
+test: images ## the whole suite: unit, golden, browser and real-container tests
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+bench: images ## benchmarks against the physical limit (minutes; prints a table)
+	$(GO) run ./cmd/drbench

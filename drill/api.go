@@ -6,12 +6,17 @@ import (
 	"io"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/scenarios"
+	"github.com/drdrill/drdrill/stack"
 )
 
-// Config is everything a drill needs before it starts. Zero values take the defaults of
-// DefaultConfig.
+// Config is everything a drill needs before it starts. Zero values take the Default
+// constants below.
 type Config struct {
 	RunID          string
 	Feature        string // feature file, for results.json
@@ -27,7 +32,50 @@ type Config struct {
 	ArchiveTimeout time.Duration // Postgres archive_timeout: bounds the RPO of WAL shipping
 	BackupEvery    time.Duration // base backup schedule; 0 = one base backup after seeding
 	Parallelism    int           // tenant-restore parallelism
+	NoWALSwitch    bool          // runbooks do not force the last WAL segment out: unarchived WAL is lost
 	Log            io.Writer     // progress lines; nil = quiet
+	// WorkDir holds the ledger while the drill runs (on the harness host, outside the stack);
+	// empty: a new temporary directory. WriteResults copies the ledger next to results.json.
+	WorkDir string
+	// SourceDir is the module root the images are built from when missing (see images.Options).
+	SourceDir string
+}
+
+// Defaults of a drill, as DESIGN.md fixes them.
+const (
+	DefaultProfile        = "quick"
+	DefaultSeed           = 42
+	DefaultTrafficRate    = 200
+	DefaultProbeInterval  = 250 * time.Millisecond
+	DefaultVerifyInterval = 500 * time.Millisecond
+	DefaultArchiveTimeout = 5 * time.Second
+	DefaultParallelism    = 2
+)
+
+// withDefaults fills zero values.
+func (c Config) withDefaults() Config {
+	if c.Profile == "" {
+		c.Profile = DefaultProfile
+	}
+	if c.Seed == 0 {
+		c.Seed = DefaultSeed
+	}
+	if c.TrafficRate == 0 {
+		c.TrafficRate = DefaultTrafficRate
+	}
+	if c.ProbeInterval == 0 {
+		c.ProbeInterval = DefaultProbeInterval
+	}
+	if c.VerifyInterval == 0 {
+		c.VerifyInterval = DefaultVerifyInterval
+	}
+	if c.ArchiveTimeout == 0 {
+		c.ArchiveTimeout = DefaultArchiveTimeout
+	}
+	if c.Parallelism == 0 {
+		c.Parallelism = DefaultParallelism
+	}
+	return c
 }
 
 // IncidentSpec is the faulty script's run: what it was meant to do and what it was given.
@@ -45,6 +93,32 @@ type Drill struct {
 	cfg        Config
 	res        results.Results
 	objectives []measure.Objective
+
+	// What the phases started, in the order Close stops it.
+	st          *stack.Stack
+	pool        *pgxpool.Pool
+	backups     *scenarios.Backups
+	stopBackups func() error
+	ledger      *measure.Ledger
+	traffic     *measure.Traffic
+	prober      *measure.Prober
+	verifier    *measure.Verifier
+
+	// What the phases learnt.
+	profile  fixtures.Profile
+	targets  fixtures.Targets
+	tenants  []measure.TenantInfo
+	sites    []measure.SiteRef
+	manifest fixtures.Manifest // before the incident
+	idList   []int64
+	t0       time.Time
+	affected []int64
+	faults   []string
+	verified bool
+	closed   bool
+	bg       context.Context // traffic, probes and the verifier run under it
+	cancel   context.CancelFunc
+	tmpDir   string // WorkDir made by the drill, removed by Close
 }
 
 // New prepares a drill; nothing starts until StartStack.
@@ -55,6 +129,3 @@ func (d *Drill) Config() Config { return d.cfg }
 
 // Results returns the results assembled so far (complete after Verify).
 func (d *Drill) Results() *results.Results { return &d.res }
-
-// The phase methods below are implemented in their own files.
-var _ = context.Background

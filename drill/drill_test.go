@@ -1,0 +1,288 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/drdrill/drdrill/measure"
+	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/stack"
+)
+
+// testDrill starts a quick-profile drill with traffic flowing; Close is registered.
+func testDrill(t *testing.T, cfg Config) *Drill {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real containers: not in -short mode")
+	}
+	if cfg.Log == nil {
+		cfg.Log = testLog{t}
+	}
+	d := New(cfg)
+	t.Cleanup(func() {
+		if err := d.Close(context.Background()); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		if n := leftovers(t, d.cfg.RunID); n > 0 {
+			t.Errorf("%d resources labelled drdrill.run=%s remain after Close", n, d.cfg.RunID)
+		}
+	})
+	ctx := t.Context()
+	for _, phase := range []func(context.Context) error{d.StartStack, d.Seed, d.StartTraffic} {
+		if err := phase(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) { l.t.Logf("%s", p); return len(p), nil }
+
+// leftovers counts Docker resources still labelled with the run.
+func leftovers(t *testing.T, run string) int {
+	t.Helper()
+	n, err := stack.Remaining(context.Background(), run)
+	if err != nil {
+		t.Errorf("count resources of run %s: %v", run, err)
+	}
+	return n
+}
+
+func ms(v *float64) time.Duration {
+	if v == nil {
+		return -1
+	}
+	return time.Duration(*v * float64(time.Millisecond))
+}
+
+// TestRunbooks is the issue's 100-tenant drill, once per runbook: the incident "purge mode
+// with site IDs" recovered by tenant-restore and by full-pitr, and the incident in mark mode
+// recovered by undo-mark.
+func TestRunbooks(t *testing.T) {
+	cases := []struct {
+		mode, runbook string
+		check         func(t *testing.T, r *results.Results)
+	}{
+		{"purge", "tenant-restore", func(t *testing.T, r *results.Results) {
+			s := r.Summary
+			if s.RestoredTenants != s.AffectedTenants {
+				t.Errorf("restored %d of %d affected tenants", s.RestoredTenants, s.AffectedTenants)
+			}
+			if s.BystanderLost != 0 {
+				t.Errorf("bystander loss %d, want exactly 0", s.BystanderLost)
+			}
+			bound := r.Params.ArchiveTimeoutMS + r.Params.ProbeIntervalMS
+			if s.RPOMaxMS > bound {
+				t.Errorf("RPO max %.0f ms > archive interval + probe interval = %.0f ms", s.RPOMaxMS, bound)
+			}
+		}},
+		{"purge", "full-pitr", func(t *testing.T, r *results.Results) {
+			s := r.Summary
+			if s.CollateralLost == 0 || s.BystanderLost == 0 || s.BystandersHit == 0 {
+				t.Errorf("full-pitr: collateral %d, bystander loss %d over %d bystanders; want all > 0",
+					s.CollateralLost, s.BystanderLost, s.BystandersHit)
+			}
+			if s.RestoredTenants != s.AffectedTenants {
+				t.Errorf("restored %d of %d affected tenants", s.RestoredTenants, s.AffectedTenants)
+			}
+		}},
+		{"mark", "undo-mark", func(t *testing.T, r *results.Results) {
+			s := r.Summary
+			if s.LostWrites != 0 || s.ChangedWrites != 0 || s.CollateralLost != 0 {
+				t.Errorf("undo-mark: lost %d, changed %d, collateral %d; want 0", s.LostWrites, s.ChangedWrites, s.CollateralLost)
+			}
+			if s.RestoredTenants != s.AffectedTenants {
+				t.Errorf("restored %d of %d affected tenants", s.RestoredTenants, s.AffectedTenants)
+			}
+		}},
+	}
+	rtoMax := map[string]time.Duration{}
+	for _, c := range cases {
+		t.Run(c.runbook, func(t *testing.T) {
+			start := time.Now()
+			d := testDrill(t, Config{Scenario: "runbooks " + c.runbook})
+			ctx := t.Context()
+			objs, err := measure.ParseObjectives([][]string{{"RTO max", "5m"}, {"bystander lost writes", "0"}}, "drill_test.go:1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.SetObjectives(objs)
+			if err := d.RunIncident(ctx, IncidentSpec{Mode: c.mode, IDKind: "site"}); err != nil {
+				t.Fatal(err)
+			}
+			r := d.Results()
+			if r.Incident.AffectedTenants != 10 || r.Incident.AffectedSites != 12 {
+				t.Fatalf("incident affected %d sites of %d tenants, want 12 of 10 (quick profile)", r.Incident.AffectedSites, r.Incident.AffectedTenants)
+			}
+			if err := d.RunRunbook(ctx, c.runbook); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Verify(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c.check(t, r)
+			path, err := d.WriteResults(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := results.ReadFile(path); err != nil {
+				t.Fatal(err)
+			}
+			rtoMax[c.runbook] = ms(r.Summary.RTOMaxMS)
+			t.Logf("NOTE %s: RTO p50 %v p95 %v max %v, RPO max %.0f ms, lost %d, collateral %d, bystanders hit %d, verdict %s, wall %s",
+				c.runbook, ms(r.Summary.RTOP50MS), ms(r.Summary.RTOP95MS), ms(r.Summary.RTOMaxMS), r.Summary.RPOMaxMS,
+				r.Summary.LostWrites, r.Summary.CollateralLost, r.Summary.BystandersHit, r.Verdict, time.Since(start).Round(time.Second))
+		})
+	}
+	if len(rtoMax) == 3 {
+		for _, other := range []string{"tenant-restore", "full-pitr"} {
+			if rtoMax["undo-mark"] <= 0 || rtoMax["undo-mark"] >= rtoMax[other] {
+				t.Errorf("undo-mark RTO max %v is not smaller than %s's %v", rtoMax["undo-mark"], other, rtoMax[other])
+			}
+		}
+	}
+}
+
+// TestLostWritesGroundTruth deletes exactly N acknowledged writes and changes M others behind
+// the harness's back: the report must say lost = N, changed = M, and the RPO must be T0 minus
+// the earliest deleted write's acknowledgement.
+func TestLostWritesGroundTruth(t *testing.T) {
+	d := testDrill(t, Config{Scenario: "ground truth: lost writes", Tenants: 20})
+	ctx := t.Context()
+	d.traffic.Stop()
+	if err := d.ledger.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Keys written exactly once, acknowledged: deleting one loses exactly one write.
+	perKey := map[[2]string][]measure.Write{}
+	for _, w := range d.ledger.Writes() {
+		k := [2]string{fmt.Sprint(w.Site), w.Key}
+		perKey[k] = append(perKey[k], w)
+	}
+	var once []measure.Write
+	for _, ws := range perKey {
+		if len(ws) == 1 && ws[0].Outcome == measure.Acked {
+			once = append(once, ws[0])
+		}
+	}
+	const lost, changed = 7, 3
+	if len(once) < lost+changed {
+		t.Fatalf("only %d keys written once", len(once))
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(once), func(i, j int) { once[i], once[j] = once[j], once[i] })
+	earliest := once[0].At
+	for _, w := range once[:lost] {
+		if _, err := d.pool.Exec(ctx, "DELETE FROM records WHERE site_id = $1 AND key = $2", w.Site, w.Key); err != nil {
+			t.Fatal(err)
+		}
+		if w.At.Before(earliest) {
+			earliest = w.At
+		}
+	}
+	for _, w := range once[lost : lost+changed] {
+		if _, err := d.pool.Exec(ctx, "UPDATE records SET value = 'tampered' WHERE site_id = $1 AND key = $2", w.Site, w.Key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := d.Results().Summary
+	if s.LostWrites != lost || s.ChangedWrites != changed {
+		t.Errorf("reported lost %d, changed %d; injected %d and %d", s.LostWrites, s.ChangedWrites, lost, changed)
+	}
+	wantRPO := results.MS(d.t0.Sub(earliest))
+	if diff := s.RPOMaxMS - wantRPO; diff < -1 || diff > 1 {
+		t.Errorf("RPO max %.1f ms, want T0 − earliest lost ack = %.1f ms", s.RPOMaxMS, wantRPO)
+	}
+}
+
+// TestRTOGroundTruth marks the victim sites deleted (the incident in mark mode), then clears
+// the marks by hand at a known moment: every affected tenant's RTO must be that moment − T0,
+// within one probe interval (probes and verification both run every interval).
+func TestRTOGroundTruth(t *testing.T) {
+	const interval = 250 * time.Millisecond
+	d := testDrill(t, Config{Scenario: "ground truth: RTO", Tenants: 40, ProbeInterval: interval, VerifyInterval: interval})
+	ctx := t.Context()
+	if err := d.RunIncident(ctx, IncidentSpec{Mode: "mark", IDKind: "site"}); err != nil {
+		t.Fatal(err)
+	}
+	// Hold the tenants down for a known time: until every victim site has been seen down.
+	hold := 3 * time.Second
+	if err := waitFor(ctx, 30*time.Second, func() (bool, error) { return time.Since(d.t0) >= hold && len(d.prober.Down()) > 0, nil }); err != nil {
+		t.Fatal(err)
+	}
+	var restoredAt time.Time
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"sites", "products", "users", "apps"} {
+		if _, err := tx.Exec(ctx, "UPDATE "+table+" SET deleted_at = NULL WHERE deleted_at IS NOT NULL AND tenant_id = ANY($1)", d.affected); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restoredAt = time.Now() // after COMMIT returned: the truth is at or a little before this
+	if err := d.settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	truth := restoredAt.Sub(d.t0)
+	r := d.Results()
+	if len(r.Tenants) == 0 || r.Summary.AffectedTenants == 0 {
+		t.Fatal("no affected tenant reported")
+	}
+	for _, tn := range r.Tenants {
+		if !tn.Affected {
+			continue
+		}
+		got := ms(tn.RTOMS)
+		if !tn.Restored || got < truth-interval || got > truth+interval {
+			t.Errorf("tenant %d: RTO %v, restored %v; truth %v ± %v", tn.ID, got, tn.Restored, truth, interval)
+		}
+	}
+	t.Logf("NOTE RTO ground truth %v; measured max %v", truth, ms(r.Summary.RTOMaxMS))
+}
+
+// TestGuardrailRefuses runs the incident with the ID-kind check on: the script refuses,
+// nothing is deleted, and the results say so.
+func TestGuardrailRefuses(t *testing.T) {
+	d := testDrill(t, Config{Scenario: "ground truth: guardrail", Tenants: 20})
+	ctx := t.Context()
+	if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{"check-kind"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := d.Results()
+	if !r.Incident.Refused || r.Incident.AffectedTenants != 0 || r.Incident.AffectedSites != 0 {
+		t.Errorf("incident: refused %v, affected %d sites of %d tenants; want refused and nothing touched",
+			r.Incident.Refused, r.Incident.AffectedSites, r.Incident.AffectedTenants)
+	}
+	if err := d.CheckRefused("check-kind"); err != nil {
+		t.Error(err)
+	}
+	if r.Summary.LostWrites+r.Summary.BystanderLost != 0 {
+		t.Errorf("lost %d, bystander loss %d after a refused script", r.Summary.LostWrites, r.Summary.BystanderLost)
+	}
+	path, err := d.WriteResults(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(path), "ledger.tsv")); err != nil {
+		t.Errorf("ledger not kept beside results.json: %v", err)
+	}
+}
