@@ -4,7 +4,8 @@ Feature: The incident matrix
   site IDs instead of app IDs, and ran in purge mode instead of mark mode. Each row below replays
   one combination of mode, ID list and restore runbook on the quick profile (100 tenants; the ID
   list names 12 sites of 10 tenants) while traffic keeps flowing, and states the blast radius we
-  expect and the objectives the runbook must meet.
+  expect and the objectives the runbook must meet. With app IDs, as intended, the same 10 tenants
+  lose one app each and no site.
 
   The default set (tag @quick) runs the incident itself and its harmless twin; the whole matrix
   runs with --tags @matrix.
@@ -33,11 +34,11 @@ Feature: The incident matrix
     Examples: the incident, and the run that was intended
       | mode  | ids  | runbook        | verb    | sites | tenants | rto p95 | rpo max |
       | purge | site | tenant-restore | deleted | 12    | 10      | 10m     | 30s     |
-      | purge | app  | tenant-restore | deleted | 0     | 0       | 1m      | 0s      |
+      | purge | app  | tenant-restore | deleted | 0     | 10      | 1m      | 0s      |
 
     @matrix
     Examples: the rest of the matrix
       | mode  | ids  | runbook        | verb    | sites | tenants | rto p95 | rpo max |
       | mark  | site | undo-mark      | marked  | 12    | 10      | 2m      | 0s      |
-      | mark  | app  | undo-mark      | marked  | 0     | 0       | 1m      | 0s      |
+      | mark  | app  | undo-mark      | marked  | 0     | 10      | 1m      | 0s      |
       | mark  | site | tenant-restore | marked  | 12    | 10      | 10m     | 30s     |
