@@ -125,7 +125,7 @@ func cukeDrill(featureID string, r *results.Results) cukeElement {
 	if r.Verdict != results.StatusOK {
 		last.Result.Status = "failed"
 		if len(msgs) == 0 {
-			msgs = append(msgs, "verdict "+string(r.Verdict))
+			msgs = append(msgs, "verdict "+string(verdictOf(r.Verdict)))
 		}
 		last.Result.Error = strings.Join(msgs, "\n")
 	}

@@ -130,7 +130,7 @@ func junitDrill(i int, r *results.Results) junitSuite {
 	prop("mode", r.Params.Mode)
 	prop("id_kind", r.Params.IDKind)
 	prop("tags", strings.Join(r.Tags, " "))
-	prop("verdict", string(r.Verdict))
+	prop("verdict", string(verdictOf(r.Verdict)))
 	prop("schema", strconv.Itoa(r.Schema))
 
 	c := junitCase{Name: r.Scenario, Classname: feature, Time: dur}
@@ -151,7 +151,7 @@ func junitDrill(i int, r *results.Results) junitSuite {
 		c.Failures = append(c.Failures, junitProblem{Message: "verdict breached: " + strings.Join(r.Findings, "; "), Type: "breached"})
 	}
 	if len(c.Errors) == 0 && len(c.Failures) == 0 && r.Verdict != results.StatusOK && r.Verdict != results.StatusBreached {
-		c.Errors = append(c.Errors, junitProblem{Message: "verdict " + string(r.Verdict) + ": " + strings.Join(r.Findings, "; "), Type: "unknown"})
+		c.Errors = append(c.Errors, junitProblem{Message: "verdict " + string(verdictOf(r.Verdict)) + ": " + strings.Join(r.Findings, "; "), Type: "unknown"})
 	}
 	if len(c.Failures) > 0 {
 		s.Failures = 1

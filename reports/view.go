@@ -125,7 +125,7 @@ type compareRow struct {
 // buildView turns a report into the view model. history maps a scenario to its past drills
 // (oldest first); it may be nil.
 func buildView(rep *Report, history map[string][]*results.Results) reportView {
-	v := reportView{Title: "drdrill report", Group: rep.Group, Verdict: string(rep.Verdict)}
+	v := reportView{Title: "drdrill report", Group: rep.Group, Verdict: string(verdictOf(rep.Verdict))}
 	switch {
 	case len(rep.Drills) == 1:
 		v.Title = rep.Drills[0].Scenario
@@ -150,15 +150,15 @@ func buildView(rep *Report, history map[string][]*results.Results) reportView {
 			}
 		}
 	}
-	v.Headline = headline(rep.Verdict, met, breached, unknown, len(rep.Drills))
+	v.Headline = headline(verdictOf(rep.Verdict), met, breached, unknown, len(rep.Drills))
 	if len(rep.Drills) > 1 {
 		for i, r := range rep.Drills {
 			s := r.Summary
 			v.Compare = append(v.Compare, compareRow{
-				Anchor: v.Drills[i].Anchor, Scenario: r.Scenario, Runbook: r.Runbook.Name, Verdict: string(r.Verdict),
+				Anchor: v.Drills[i].Anchor, Scenario: r.Scenario, Runbook: v.Drills[i].Runbook, Verdict: v.Drills[i].Verdict,
 				Restored: fmt.Sprintf("%d / %d", s.RestoredTenants, s.AffectedTenants),
 				RTOP50:   fmtOptMS(s.RTOP50MS, "—"), RTOP95: fmtOptMS(s.RTOP95MS, "—"),
-				RTOMax: fmtOptMS(s.RTOMaxMS, "unbounded"), MTTD: fmtOptMS(s.MTTDMS, "—"),
+				RTOMax: rtoMaxText(s, "unbounded"), MTTD: fmtOptMS(s.MTTDMS, "—"),
 				RPOMax: fmtMS(s.RPOMaxMS), Lost: fmtCount(int64(s.LostWrites + s.ChangedWrites)),
 				BystanderLoss: fmtCount(int64(s.BystanderLost)),
 			})
@@ -189,33 +189,68 @@ func headline(verdict results.Status, met, breached, unknown, drills int) string
 		}
 		return s
 	}
+	if unknown == 0 {
+		return "Verdict unknown" + where + ": a drill stopped before judging its objectives"
+	}
 	return fmt.Sprintf("%d of %d objectives could not be measured%s", unknown, total, where)
 }
 
-// bestRunbook names, among drills that compare runbooks, the one with the lowest RTO p95 that
-// lost nothing of bystanders — the trade-off the comparison exists to show.
+// verdictOf reads a verdict for display: anything but ok or breached (an empty verdict of a
+// drill that stopped early, or a value from a newer schema) is unknown.
+func verdictOf(s results.Status) results.Status { return worst(results.StatusOK, s) }
+
+// rtoMaxText is RTO max, or why there is none: no tenant was affected ("—"), or one never
+// came back (missing).
+func rtoMaxText(s results.Summary, missing string) string {
+	if s.RTOMaxMS == nil && (s.AffectedTenants == 0 || s.RestoredTenants >= s.AffectedTenants) {
+		return "—"
+	}
+	return fmtOptMS(s.RTOMaxMS, missing)
+}
+
+// bestRunbook names, among drills of the same incident (mode and ID kind) that compare
+// runbooks, the one with the lowest RTO p95 that restored everyone and lost nothing of
+// bystanders: the trade-off the comparison exists to show. Drills of different incidents are
+// not compared (undoing a mark is not an answer to a purge).
 func bestRunbook(rs []*results.Results) string {
-	runbooks := map[string]bool{}
+	type incident struct{ mode, kind string }
+	var order []incident
+	groups := map[incident][]*results.Results{}
 	for _, r := range rs {
-		runbooks[r.Runbook.Name] = true
+		k := incident{r.Params.Mode, r.Params.IDKind}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], r)
 	}
-	if len(runbooks) < 2 {
-		return ""
-	}
-	var best *results.Results
-	for _, r := range rs {
-		if r.Summary.BystanderLost > 0 || r.Summary.RTOP95MS == nil || r.Summary.RestoredTenants < r.Summary.AffectedTenants {
+	var notes []string
+	for _, k := range order {
+		g := groups[k]
+		runbooks := map[string]bool{}
+		for _, r := range g {
+			runbooks[r.Runbook.Name] = true
+		}
+		if len(runbooks) < 2 {
 			continue
 		}
-		if best == nil || *r.Summary.RTOP95MS < *best.Summary.RTOP95MS {
-			best = r
+		var best *results.Results
+		for _, r := range g {
+			if r.Summary.BystanderLost > 0 || r.Summary.RTOP95MS == nil || r.Summary.RestoredTenants < r.Summary.AffectedTenants {
+				continue
+			}
+			if best == nil || *r.Summary.RTOP95MS < *best.Summary.RTOP95MS {
+				best = r
+			}
 		}
+		what := fmt.Sprintf("%s with %s IDs", firstNonEmpty(k.mode, "?"), firstNonEmpty(k.kind, "?"))
+		if best == nil {
+			notes = append(notes, fmt.Sprintf("%s: no runbook restored every affected tenant without bystander loss.", what))
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s: the fastest runbook that restored every affected tenant without bystander loss is %s (RTO p95 %s).",
+			what, best.Runbook.Name, fmtMS(*best.Summary.RTOP95MS)))
 	}
-	if best == nil {
-		return "No runbook restored every affected tenant without bystander loss."
-	}
-	return fmt.Sprintf("Fastest runbook that restored every affected tenant without bystander loss: %s (RTO p95 %s).",
-		best.Runbook.Name, fmtMS(*best.Summary.RTOP95MS))
+	return strings.Join(notes, " ")
 }
 
 func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
@@ -224,10 +259,10 @@ func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
 		Anchor:   fmt.Sprintf("drill-%d-%s", i+1, slug(r.Scenario)),
 		Scenario: r.Scenario, Feature: r.Feature, RunID: r.RunID, Shard: r.Shard,
 		Tags: strings.Join(r.Tags, " "), Profile: r.Params.Profile, Seed: r.Params.Seed,
-		Runbook:  firstNonEmpty(r.Runbook.Name, r.Params.Runbook),
+		Runbook:  firstNonEmpty(r.Runbook.Name, r.Params.Runbook, "none"),
 		Started:  r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Duration: fmtDuration(r.FinishedAt.Sub(r.StartedAt)),
-		Verdict:  string(r.Verdict), Findings: r.Findings, RunbookErr: r.Runbook.Error,
+		Verdict:  string(verdictOf(r.Verdict)), Findings: r.Findings, RunbookErr: r.Runbook.Error,
 		Precision: fmt.Sprintf("Times measured from T0 (%s) with a probe every %s; each is exact to within one probe interval.",
 			r.Incident.T0.UTC().Format("15:04:05"), fmtMS(s.ProbeIntervalMS)),
 	}
@@ -252,15 +287,16 @@ func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
 			unknown++
 		}
 	}
-	d.Headline = headline(r.Verdict, met, breached, unknown, 1)
+	d.Headline = headline(verdictOf(r.Verdict), met, breached, unknown, 1)
 
 	never := s.AffectedTenants - s.RestoredTenants
 	d.Down = []figure{
 		{Label: "restored", Value: fmt.Sprintf("%d of %d tenants", s.RestoredTenants, s.AffectedTenants), Bad: never > 0},
 		{Label: "RTO p50", Value: fmtOptMS(s.RTOP50MS, "—")},
 		{Label: "RTO p95", Value: fmtOptMS(s.RTOP95MS, "—")},
-		{Label: "RTO max", Value: fmtOptMS(s.RTOMaxMS, "never restored"), Bad: s.RTOMaxMS == nil && s.AffectedTenants > 0},
-		{Label: "MTTD", Value: fmtOptMS(s.MTTDMS, "not detected"), Bad: s.MTTDMS == nil && s.AffectedTenants > 0},
+		{Label: "RTO max", Value: rtoMaxText(s, "never restored"), Bad: never > 0},
+		{Label: "MTTD", Value: fmtOptMS(s.MTTDMS, map[bool]string{true: "not detected", false: "—"}[s.AffectedTenants > 0]),
+			Bad: s.MTTDMS == nil && s.AffectedTenants > 0},
 	}
 	d.Lost = []figure{
 		{Label: "lost writes", Value: fmtCount(int64(s.LostWrites))},
@@ -282,8 +318,9 @@ func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
 	d.Steps = stepRows(r.Runbook.Steps)
 	for _, p := range past {
 		d.Trend = append(d.Trend, trendRow{
-			When: p.StartedAt.UTC().Format("2006-01-02 15:04"), RunID: p.RunID, Verdict: string(p.Verdict),
+			When: p.StartedAt.UTC().Format("2006-01-02 15:04"), RunID: p.RunID,
 			RTOP95: fmtOptMS(p.Summary.RTOP95MS, "—"), RPOMax: fmtMS(p.Summary.RPOMaxMS), Current: p.RunID == r.RunID,
+			Verdict: string(verdictOf(p.Verdict)),
 		})
 	}
 	return d

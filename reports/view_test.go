@@ -75,7 +75,7 @@ func TestHeadlineAndCompare(t *testing.T) {
 	if len(v.Compare) != 2 || v.Compare[0].Runbook != "full-pitr" || v.Compare[0].BystanderLoss != "3,381" || v.Compare[1].BystanderLoss != "0" {
 		t.Errorf("compare rows %+v", v.Compare)
 	}
-	if !strings.Contains(v.CompareNote, "tenant-restore (RTO p95 1m28.5s)") {
+	if v.CompareNote != "purge with site IDs: the fastest runbook that restored every affected tenant without bystander loss is tenant-restore (RTO p95 1m28.5s)." {
 		t.Errorf("compare note %q", v.CompareNote)
 	}
 	n := buildView(loadReport(t, goldenCases[2].files...), nil)
