@@ -303,6 +303,32 @@ func TestAPI(t *testing.T) {
 		a.must("POST", fmt.Sprintf("/v1/sites/%d/restore", s.ID), nil, 404, nil)
 	})
 
+	t.Run("bulk health matches per-site health", func(t *testing.T) {
+		a := api{t: t, url: a.url}
+		up := seedSite(a, "bulk-up.example.com", 1, 1, 0, 0)
+		soft := seedSite(a, "bulk-soft.example.com", 1, 1, 0, 0)
+		noUser := seedSite(a, "bulk-nouser.example.com", 1, 0, 0, 0)
+		a.must("DELETE", fmt.Sprintf("/v1/sites/%d", soft.ID), nil, 200, nil)
+		ids := []int64{noUser.ID, 777777, up.ID, soft.ID}
+		var got saas.BulkHealth
+		a.must("POST", "/v1/health/sites", map[string]any{"sites": ids}, 200, &got)
+		want := []string{saas.StatusDegraded, saas.StatusMissing, saas.StatusHealthy, saas.StatusDeleted}
+		if len(got.Sites) != len(ids) || got.Healthy != 1 || got.Down != 3 {
+			t.Fatalf("bulk health = %+v", got)
+		}
+		for i, h := range got.Sites {
+			if h.Site != ids[i] || h.Status != want[i] {
+				t.Fatalf("site %d: %+v, want %s", ids[i], h, want[i])
+			}
+			var one saas.Health
+			status, body := a.do("GET", fmt.Sprintf("/v1/sites/%d/health", ids[i]), nil)
+			if err := json.Unmarshal(body, &one); err != nil || one != h || (status == 200) != (h.Status == saas.StatusHealthy) {
+				t.Fatalf("per-site health of %d = %d %+v, bulk said %+v", ids[i], status, one, h)
+			}
+		}
+		a.must("POST", "/v1/health/sites", `{"sites":[]}`, 400, nil)
+	})
+
 	t.Run("healthz", func(t *testing.T) {
 		api{t: t, url: a.url}.must("GET", "/healthz", nil, 200, nil)
 	})

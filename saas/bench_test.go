@@ -113,3 +113,42 @@ func BenchmarkSiteHealth(b *testing.B) {
 	rate := float64(b.N) / time.Since(start).Seconds()
 	b.ReportMetric(rate, "checks/s")
 }
+
+// BenchmarkBulkHealth measures site checks/s through POST /v1/health/sites, all bench sites per
+// request: what a prober of thousands of sites should use.
+func BenchmarkBulkHealth(b *testing.B) {
+	url, sites, client := benchServer(b)
+	body := []byte(fmt.Sprintf(`{"sites":%s}`, jsonIDs(sites)))
+	b.SetParallelism(4)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Post(url+"/v1/health/sites", "application/json", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("bulk health: status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*len(sites))/time.Since(start).Seconds(), "site-checks/s")
+}
+
+func jsonIDs(ids []int64) string {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, id := range ids {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprint(&buf, id)
+	}
+	buf.WriteByte(']')
+	return buf.String()
+}

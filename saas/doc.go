@@ -18,6 +18,8 @@
 //	                                      hard deletes the site, the foreign keys cascade to every child
 //	POST   /v1/sites/{id}/restore         clears a soft delete of the site and of the children marked with it
 //	GET    /v1/sites/{id}/health          200 healthy | 503 missing, deleted or degraded, with a reason
+//	POST   /v1/health/sites           {"sites":[id,...]} (1..5000) → 200 BulkHealth: the same verdicts in
+//	                                      one query, for probers of thousands of sites
 //	GET    /v1/sites/{id}/products        live rows only; POST {"kind","seats"} → 201
 //	GET    /v1/sites/{id}/users           live rows only; POST {"email","name"} → 201
 //	GET    /v1/sites/{id}/apps            live rows only; POST {"app_key","name","version"} → 201

@@ -70,6 +70,7 @@ func NewHandler(db *pgxpool.Pool, opts Options) http.Handler {
 	m.HandleFunc("DELETE /v1/sites/{id}", h.deleteSite)
 	m.HandleFunc("POST /v1/sites/{id}/restore", h.restoreSite)
 	m.HandleFunc("GET /v1/sites/{id}/health", h.siteHealth)
+	m.HandleFunc("POST /v1/health/sites", h.bulkHealth)
 	m.HandleFunc("GET /v1/sites/{id}/products", h.listProducts)
 	m.HandleFunc("POST /v1/sites/{id}/products", h.createProduct)
 	m.HandleFunc("GET /v1/sites/{id}/users", h.listUsers)
