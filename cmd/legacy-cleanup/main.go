@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,7 +34,8 @@ const (
 const usage = `usage: legacy-cleanup --mode mark|purge --ids FILE [--dsn DSN] [flags]
 
 Removes the deprecated app (--app-key, default "insight") from sites. Each line of FILE is one
-id; blank lines and '#' comments are allowed. Every id is removed as what it is: an app id
+id; blank lines and '#' comments are allowed. FILE may be "-" (stdin) or "env:NAME" (the value
+of environment variable NAME, same format), for containers that cannot mount a file. Every id is removed as what it is: an app id
 removes that app installation, a SITE ID REMOVES THE WHOLE SITE with its products, users, apps
 (and, in purge mode, records). Other ids are skipped.
 
@@ -52,10 +54,26 @@ Flags:
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// readIDs reads the ID list from a file, stdin ("-") or an environment variable ("env:NAME").
+func readIDs(src string, stdin io.Reader) ([]byte, error) {
+	switch {
+	case src == "-":
+		return io.ReadAll(stdin)
+	case strings.HasPrefix(src, "env:"):
+		v, ok := os.LookupEnv(strings.TrimPrefix(src, "env:"))
+		if !ok {
+			return nil, fmt.Errorf("%s: environment variable %s is not set", src, strings.TrimPrefix(src, "env:"))
+		}
+		return []byte(v), nil
+	default:
+		return os.ReadFile(src)
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("legacy-cleanup", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -63,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	mode := fs.String("mode", "", "mark or purge (required)")
-	idsFile := fs.String("ids", "", "file of ids, one per line (required)")
+	idsFile := fs.String("ids", "", "file of ids, one per line; - for stdin, env:NAME for a variable (required)")
 	dsn := fs.String("dsn", "", "PostgreSQL URL (default: env DATABASE_URL)")
 	appKey := fs.String("app-key", cleanup.DefaultAppKey, "app_key of the deprecated app")
 	dryRun := fs.Bool("dry-run", false, "print the blast radius and change nothing")
@@ -102,7 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *dsn == "" {
 		return bad("no database: set --dsn or DATABASE_URL")
 	}
-	src, err := os.ReadFile(*idsFile)
+	src, err := readIDs(*idsFile, stdin)
 	if err != nil {
 		return bad("read ids file: %v", err)
 	}

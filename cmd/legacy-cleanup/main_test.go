@@ -64,15 +64,18 @@ func TestExitCodes(t *testing.T) {
 			"plan: total (would be deleted): sites=2 tenants=1 products=2 users=2 apps=4 records=4 affected_sites=2", 4},
 		{"app ids pass the guardrails", []string{"--mode", "purge", "--ids", writeIDs(t, appIDs), "--dsn", dsn, "--check-kind", "--max-scope", "2"}, 0, "",
 			"summary: mode=purge ids=2 batches=1/1 sites=0 tenants=1 products=0 users=0 apps=2 records=0 affected_sites=2", 4},
-		{"the incident: site ids, purge, no guardrail", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs)}, 0, "",
+		{"ids from an unset variable", []string{"--mode", "purge", "--ids", "env:NO_SUCH_IDS_VAR"}, 2, "environment variable NO_SUCH_IDS_VAR is not set", "", 4},
+		{"ids from stdin, bad line", []string{"--mode", "purge", "--ids", "-"}, 2, `-:2: "2x"`, "", 4},
+		{"the incident: site ids, purge, no guardrail", []string{"--mode", "purge", "--ids", "env:CLEANUP_IDS"}, 0, "",
 			"summary: mode=purge ids=2 batches=1/1 sites=2 tenants=1 products=2 users=2 apps=4 records=4", 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			// The DSN of the last case comes from the environment, as in the drill's container.
+			// The DSN and ids of the last case come from the environment, as in a drill's container.
 			t.Setenv("DATABASE_URL", dsn)
+			t.Setenv("CLEANUP_IDS", siteIDs)
 			var stdout, stderr bytes.Buffer
-			code := run(c.args, &stdout, &stderr)
+			code := run(c.args, strings.NewReader("1\n2x\n"), &stdout, &stderr)
 			if code != c.code || !strings.Contains(stderr.String(), c.stderr) || !strings.Contains(stdout.String(), c.stdout) {
 				t.Fatalf("exit %d, want %d\nstderr (want %q):\n%s\nstdout (want %q):\n%s", code, c.code, c.stderr, stderr.String(), c.stdout, stdout.String())
 			}
