@@ -2,8 +2,10 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -71,5 +73,46 @@ func (e *Env) assess(ctx context.Context) error {
 		e.Blast = br
 		e.progressf("blast radius: %d tenants, %d sites, %d users changed since the pre-incident manifest", len(br.Tenants), len(br.Sites), br.Users)
 		return nil
+	})
+}
+
+// ErrNotRestored means a runbook finished its work but some affected tenants still differ from
+// the pre-incident manifest (undo-mark after a purge, for one: the rows are gone).
+var ErrNotRestored = errors.New("affected tenants still differ from the pre-incident manifest")
+
+// verify is the last step of every runbook: the affected tenants must equal their pre-incident
+// manifest again. The drill's verifier judges far more (health, acknowledged writes); this
+// only keeps a runbook from reporting success for work it could not do.
+func (e *Env) verify(ctx context.Context) error {
+	if len(e.Blast.Tenants) == 0 {
+		return nil
+	}
+	return e.Step(ctx, "check affected tenants against the manifest", func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, e.Stack.DSN())
+		if err != nil {
+			return fmt.Errorf("connect to live db: %w", err)
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		now, err := fixtures.TakeManifest(ctx, conn, e.Blast.Tenants)
+		if err != nil {
+			return fmt.Errorf("manifest of live db: %w", err)
+		}
+		diffs := e.Before.Only(e.Blast.Tenants).Diff(now)
+		if len(diffs) == 0 {
+			return nil
+		}
+		var ids []string
+		for i, d := range diffs {
+			if i == 5 {
+				ids = append(ids, fmt.Sprintf("… (%d in all)", len(diffs)))
+				break
+			}
+			var tables []string
+			for _, td := range d.Tables {
+				tables = append(tables, fmt.Sprintf("%s %d→%d rows", td.Table, td.RowsBefore, td.RowsAfter))
+			}
+			ids = append(ids, fmt.Sprintf("tenant %d (%s)", d.Tenant, strings.Join(tables, ", ")))
+		}
+		return fmt.Errorf("%w: %s", ErrNotRestored, strings.Join(ids, "; "))
 	})
 }

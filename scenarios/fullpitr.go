@@ -80,6 +80,9 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 			return err
 		}
 	}
+	if err := env.verify(ctx); err != nil {
+		return err
+	}
 	env.restored(env.Blast.Tenants, time.Now())
 	return nil
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"sync"
@@ -163,5 +164,14 @@ func TestIncident(t *testing.T) {
 			t.Errorf("affected tenants %v, want %v", br.Tenants, d.targets.Tenants)
 		}
 		t.Logf("purge of %d sites: T0 %s, %v, log tail:\n%s", len(d.targets.SiteIDs), res.T0.Format(time.RFC3339Nano), res.Duration, res.Log)
+
+		// undo-mark has nothing to clear after a purge: it must say so, not succeed.
+		called := false
+		env := &Env{Stack: d.s, Backups: d.backups, T0: res.T0, Before: before, OnTenantsRestored: func([]int64, time.Time) { called = true }}
+		_, err = RunRunbook(ctx, "undo-mark", env)
+		if !errors.Is(err, ErrNotRestored) || called {
+			t.Errorf("undo-mark after a purge: %v (callback %v), want ErrNotRestored and no callback", err, called)
+		}
+		t.Logf("undo-mark after purge: %v", err)
 	})
 }

@@ -118,12 +118,14 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		return err
 	}
 
-	err = env.Step(ctx, "stop side db", func(ctx context.Context) error {
+	if err := env.Step(ctx, "stop side db", func(ctx context.Context) error {
 		p := side
 		side = nil
 		return p.Terminate(ctx)
-	})
-	return err
+	}); err != nil {
+		return err
+	}
+	return env.verify(ctx)
 }
 
 // startSide starts a side Postgres on the data volume vol with the backup and archive volumes

@@ -25,7 +25,7 @@ func (undoMark) Run(ctx context.Context, env *Env) error {
 	if len(tenants) == 0 {
 		return nil
 	}
-	return env.Step(ctx, fmt.Sprintf("clear marks of %d tenants", len(tenants)), func(ctx context.Context) error {
+	if err := env.Step(ctx, fmt.Sprintf("clear marks of %d tenants", len(tenants)), func(ctx context.Context) error {
 		conn, err := pgx.Connect(ctx, env.Stack.DSN())
 		if err != nil {
 			return fmt.Errorf("connect to live db: %w", err)
@@ -48,10 +48,16 @@ func (undoMark) Run(ctx context.Context, env *Env) error {
 		if err := tx.Commit(ctx); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
-		env.restored(tenants, time.Now())
 		env.progressf("undo-mark: cleared %d marks of %d tenants", cleared, len(tenants))
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	if err := env.verify(ctx); err != nil {
+		return err
+	}
+	env.restored(tenants, time.Now())
+	return nil
 }
 
 // tenantColumn is the column that names a row's tenant.
