@@ -169,9 +169,13 @@ func syntheticLedger(n int) ([]Write, []Record) {
 
 // BenchmarkCheckLedger shows the checker's cost growing linearly with the ledger.
 func BenchmarkCheckLedger(b *testing.B) {
-	for _, n := range []int{1e4, 1e5, 1e6} {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"1e4", 1e4}, {"1e5", 1e5}, {"1e6", 1e6}} {
+		n := size.n
 		writes, observed := syntheticLedger(n)
-		b.Run(fmt.Sprintf("%.0e", float64(n)), func(b *testing.B) {
+		b.Run(size.name, func(b *testing.B) {
 			for b.Loop() {
 				CheckWrites(writes, observed, t0)
 			}
@@ -215,6 +219,42 @@ func BenchmarkLoadLedger(b *testing.B) {
 			got, err := LoadLedger(path)
 			if err != nil || len(got) != 1e6 {
 				b.Fatal(len(got), err)
+			}
+		}
+	})
+}
+
+func FuzzReadLedger(f *testing.F) {
+	f.Add("# drdrill ledger v1\nA\t1\t2\t3\t4\tlive-a\tv1\nU\t2\t2\t3\t5\tlive-a\tv2\n")
+	f.Add("A\t-1\t0\t0\t-9223372036854775808\tk\t\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		ws, err := ReadLedger(strings.NewReader(in), "fuzz")
+		if err != nil {
+			return
+		}
+		// Whatever reads without error writes back and reads again the same.
+		path := filepath.Join(t.TempDir(), "l")
+		l, err := CreateLedger(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ws {
+			if err := l.Append(x); err != nil {
+				t.Fatalf("read %+v but cannot write it: %v", x, err)
+			}
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		again, err := LoadLedger(path)
+		if err != nil || len(again) != len(ws) {
+			t.Fatalf("reread %d entries (%v), want %d", len(again), err, len(ws))
+		}
+		for i := range ws {
+			a, w := again[i], ws[i]
+			if a.Seq != w.Seq || a.Tenant != w.Tenant || a.Site != w.Site || a.Key != w.Key || a.Value != w.Value ||
+				!a.At.Equal(w.At) || a.Outcome != w.Outcome {
+				t.Fatalf("entry %d: %+v, want %+v", i, again[i], ws[i])
 			}
 		}
 	})
