@@ -183,7 +183,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the report made %d network requests: %q", len(fromPage), fromPage)
 	}
 	t.Logf("report.html opened in %s: %d <svg>, %d data paths; %d requests from the page (%d from the browser's own services: %q)",
-		filepath.Base(bin), svgs, len(dataPaths), len(fromPage), len(all)-len(fromPage), all)
+		filepath.Base(bin), svgs, len(dataPaths), len(fromPage), len(all)-len(fromPage), all) // "" = preconnect, no request
 }
 
 // TestBrowserTrapCatches proves the network check can fail: a page that loads one remote
@@ -200,8 +200,14 @@ func TestBrowserTrapCatches(t *testing.T) {
 	tr := newTrap(t)
 	runChromium(t, bin, tr, page, "--dump-dom")
 	conns := pageConnections(t, bin, tr.connections())
-	if len(conns) != 1 || requestHost(conns[0]) != "cdn.example.com" {
-		t.Errorf("requests attributed to the page: %q, want the one to cdn.example.com", conns)
+	// Chromium may retry a request whose connection the trap closed: one or more, all the page's.
+	if len(conns) == 0 {
+		t.Errorf("no request attributed to the page, want its request to cdn.example.com")
+	}
+	for _, c := range conns {
+		if requestHost(c) != "cdn.example.com" {
+			t.Errorf("request %q attributed to the page, want only cdn.example.com", c)
+		}
 	}
 }
 
@@ -234,6 +240,11 @@ func pageConnections(t *testing.T, bin string, conns []string) []string {
 	})
 	var out []string
 	for _, c := range conns {
+		// A connection that sent no request line is Chromium warming its socket pool to the
+		// proxy: it fetches nothing, whoever opened it.
+		if c == "" {
+			continue
+		}
 		if !baselineHosts[requestHost(c)] {
 			out = append(out, c)
 		}

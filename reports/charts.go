@@ -427,7 +427,7 @@ func chartCompare(rs []*results.Results) (template.HTML, error) {
 		}
 		by[i] = float64(r.Summary.BystanderLost)
 		maxLoss = math.Max(maxLoss, by[i])
-		labels[i] = shortName(fmt.Sprintf("%d. %s", i+1, firstNonEmpty(r.Runbook.Name, r.Scenario)), 28)
+		labels[i] = shortName(fmt.Sprintf("%d. %s", i+1, firstNonEmpty(r.Runbook.Name, "no runbook")), 24)
 	}
 	// The right axis gets as many ticks as the left so both share the grid lines.
 	lossStep := niceStep(math.Max(maxLoss*1.1, 1) / float64(ticks))

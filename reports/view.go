@@ -47,6 +47,7 @@ type drillView struct {
 	Worst      []tenantRow    `json:"worst_tenants"`
 	Bystanders []string       `json:"bystanders"`
 	Findings   []string       `json:"findings,omitempty"`
+	Affected   bool           `json:"affected"` // any tenant affected: else there is nothing to chart
 	Steps      []stepRow      `json:"steps"`
 	RunbookErr string         `json:"runbook_error,omitempty"`
 	NotShown   string         `json:"rto_not_shown,omitempty"`
@@ -290,6 +291,7 @@ func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
 	d.Headline = headline(verdictOf(r.Verdict), met, breached, unknown, 1)
 
 	never := s.AffectedTenants - s.RestoredTenants
+	d.Affected = s.AffectedTenants > 0
 	d.Down = []figure{
 		{Label: "restored", Value: fmt.Sprintf("%d of %d tenants", s.RestoredTenants, s.AffectedTenants), Bad: never > 0},
 		{Label: "RTO p50", Value: fmtOptMS(s.RTOP50MS, "—")},
