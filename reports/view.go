@@ -264,8 +264,12 @@ func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
 		Started:  r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"),
 		Duration: fmtDuration(r.FinishedAt.Sub(r.StartedAt)),
 		Verdict:  string(verdictOf(r.Verdict)), Findings: r.Findings, RunbookErr: r.Runbook.Error,
-		Precision: fmt.Sprintf("Times measured from T0 (%s) with a probe every %s; each is exact to within one probe interval.",
-			r.Incident.T0.UTC().Format("15:04:05"), fmtMS(s.ProbeIntervalMS)),
+	}
+	if s.ProbeIntervalMS > 0 {
+		d.Precision = fmt.Sprintf("Times measured from T0 (%s) with a probe every %s; each is exact to within one probe interval.",
+			r.Incident.T0.UTC().Format("15:04:05"), fmtMS(s.ProbeIntervalMS))
+	} else {
+		d.Precision = "The drill recorded no probe interval: its times have no stated precision."
 	}
 	d.Incident = fmt.Sprintf("%s mode, %s IDs: %d tenants, %d sites, %s users affected",
 		firstNonEmpty(r.Params.Mode, "?"), firstNonEmpty(r.Params.IDKind, "?"), r.Incident.AffectedTenants,
