@@ -73,6 +73,11 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	if err := env.Step(ctx, "clear recovery settings", func(ctx context.Context) error {
+		return clearRecoverySettings(ctx, s.DSN())
+	}); err != nil {
+		return err
+	}
 	if s.AppURL() != "" {
 		if err := env.Step(ctx, "wait for app healthy", func(ctx context.Context) error {
 			return waitHealthy(ctx, s.AppURL()+"/healthz", env.Params.timeout())

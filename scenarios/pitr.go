@@ -185,3 +185,20 @@ func (e *Env) logTail(ctx context.Context, svc stack.Service) string {
 	_ = pool.Client.Logs(dc.LogsOptions{Context: lctx, Container: id, Stdout: true, Stderr: true, Tail: "20", OutputStream: &out, ErrorStream: &out})
 	return strings.TrimSpace(out.String())
 }
+
+// clearRecoverySettings removes the recovery settings a restore appended to
+// postgresql.auto.conf of a promoted server, so that later base backups of it carry none.
+func clearRecoverySettings(ctx context.Context, dsn string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	// ALTER SYSTEM cannot run in a transaction block: one statement at a time.
+	for _, name := range []string{"recovery_target_time", "recovery_target_inclusive", "recovery_target_action", "restore_command"} {
+		if _, err := conn.Exec(ctx, "ALTER SYSTEM RESET "+name); err != nil {
+			return fmt.Errorf("ALTER SYSTEM RESET %s: %w", name, err)
+		}
+	}
+	return nil
+}

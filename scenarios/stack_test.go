@@ -124,9 +124,13 @@ func TestFullPITRToAKnownInstant(t *testing.T) {
 	if strings.Join(names, ",") != "A" {
 		t.Fatalf("after PITR to the instant between A and B: rows %v, want [A]", names)
 	}
-	// The restored db is a writable primary again.
+	// The restored db is a writable primary again, and its configuration has no recovery
+	// target left for the next base backup to carry.
 	mustExec(t, ctx, conn, `INSERT INTO truth (name) VALUES ('C')`)
-	wantSteps := []string{"assess blast radius", "switch WAL and wait for archive", "choose base backup", "stop db", "replace data directory with " + latest, "start db and replay WAL to T0"}
+	if _, conf, err := s.Exec(ctx, stack.DB, []string{"cat", DataDir + "/postgresql.auto.conf"}); err != nil || strings.Contains(conf, "recovery_target") {
+		t.Errorf("postgresql.auto.conf after the restore (%v):\n%s", err, conf)
+	}
+	wantSteps := []string{"assess blast radius", "switch WAL and wait for archive", "choose base backup", "stop db", "replace data directory with " + latest, "start db and replay WAL to T0", "clear recovery settings"}
 	for i, st := range rb.Steps {
 		if i < len(wantSteps) && st.Name != wantSteps[i] {
 			t.Errorf("step %d = %q, want %q", i, st.Name, wantSteps[i])
