@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/results"
@@ -244,6 +245,9 @@ func checkObjectives(objs []results.Objective) error {
 func measured(o results.Objective) string {
 	if o.Measured == nil {
 		return "nothing"
+	}
+	if o.Unit == "ms" {
+		return time.Duration(*o.Measured * float64(time.Millisecond)).Round(time.Millisecond).String()
 	}
 	v := strconv.FormatFloat(*o.Measured, 'f', -1, 64)
 	if o.Unit != "" {

@@ -35,8 +35,8 @@ func TestCheckStepsOverResults(t *testing.T) {
 		{"bystander loss unwanted", checkBystanders(&results.Results{Verdict: "ok", Summary: results.Summary{BystanderLost: 40, BystandersHit: 3}}, false), "3 bystanders lost 40"},
 		{"bystanders before the end", checkBystanders(notRun, false), "has not ended"},
 		{"objectives met", checkObjectives([]results.Objective{{Name: "RTO p95", Status: results.StatusOK}}), ""},
-		{"objective breached", checkObjectives([]results.Objective{{Name: "RTO p95", Target: "1ms", Unit: "ms", Measured: v(900), Status: results.StatusBreached, Source: "f.feature:9 row 2"}}),
-			"objective breached:\n  f.feature:9 row 2 RTO p95: target 1ms, measured 900 ms"},
+		{"objective breached", checkObjectives([]results.Objective{{Name: "RTO p95", Target: "1ms", Unit: "ms", Measured: v(1487.02871), Status: results.StatusBreached, Source: "f.feature:9 row 2"}}),
+			"objective breached:\n  f.feature:9 row 2 RTO p95: target 1ms, measured 1.487s"},
 		{"objective unmeasured", checkObjectives([]results.Objective{{Name: "MTTD", Status: results.StatusUnknown, Detail: "no failed probe"}}), "not measured:\n  MTTD: target , measured nothing (no failed probe)"},
 	}
 	for _, tt := range tests {
