@@ -271,8 +271,9 @@ func chartRTO(r *results.Results) (template.HTML, error) {
 			labels[i] = "≤" + num(maxMS*float64(i+1)/bins/div)
 		}
 		opt = charts.NewBarChartOptionWithData([][]float64{h})
-		opt.CategoryAxis = charts.CategoryAxisOption{Labels: labels, LabelFontStyle: fontAxis, LabelCount: 10}
-		title = "RTO (" + unitName(unit) + "); bars count tenants"
+		opt.CategoryAxis = charts.CategoryAxisOption{Labels: labels, LabelFontStyle: fontAxis, LabelCount: 5,
+			Title: "RTO (" + unitName(unit) + "), upper bound of each bin", TitleFontStyle: fontTitle}
+		title = "tenants"
 	}
 	opt.Theme = theme(colBlue)
 	opt.Padding = charts.Box{Top: 10, Left: 10, Right: 50, Bottom: 10}

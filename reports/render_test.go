@@ -128,3 +128,39 @@ func TestNiceStep(t *testing.T) {
 		}
 	}
 }
+
+// At the atlassian profile's blast radius (775 affected tenants among 10,000) the page stays
+// small: RTOs become a histogram, lost writes the 15 worst tenants.
+func TestRenderAtlassianScale(t *testing.T) {
+	r := samplePass()
+	r.Tenants = nil
+	for i := 0; i < 10000; i++ {
+		tn := results.Tenant{ID: int64(i + 1), Name: "Tenant", Sites: 1, Users: 20}
+		if i < 775 {
+			rto := float64(60000 + 400*i)
+			tn.Affected, tn.Restored, tn.RTOMS, tn.LostWrites = true, true, &rto, i%3
+		} else if i%10 == 0 {
+			tn.CollateralLost = 1
+		} else {
+			continue // bystanders without findings are not listed
+		}
+		r.Tenants = append(r.Tenants, tn)
+	}
+	summarize(r)
+	r.Curve = curve(r.Tenants)
+	v := buildView(&Report{Drills: []*results.Results{r}, Verdict: r.Verdict}, nil)
+	if err := drawCharts(&v, &Report{Drills: []*results.Results{r}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(v.Drills[0].Charts.RTO), "≤") {
+		t.Error("775 tenants: RTO chart is not a histogram")
+	}
+	var b strings.Builder
+	if err := writePage(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() > 200_000 {
+		t.Errorf("report of 775 affected tenants is %d bytes", b.Len())
+	}
+	t.Logf("atlassian-scale report.html: %d bytes", b.Len())
+}
