@@ -28,13 +28,26 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/drdrill/drdrill/saas"
+	"github.com/drdrill/drdrill/stack"
 )
 
 // Image is the Postgres image the tests run; it must already exist locally.
 const Image = "drdrill/postgres:15"
 
 // RunLabel is the label every Docker resource of a drdrill run carries.
-const RunLabel = "drdrill.run"
+const RunLabel = stack.LabelRun
+
+// labels are the run's labels as package stack sets them, so that `drdrill clean` removes what a
+// killed test process left behind (it judges a run by its pid, host and start time).
+func labels(runID string) map[string]string {
+	host, _ := os.Hostname()
+	return map[string]string{
+		stack.LabelRun:     runID,
+		stack.LabelPID:     strconv.Itoa(os.Getpid()),
+		stack.LabelHost:    host,
+		stack.LabelStarted: strconv.FormatInt(time.Now().Unix(), 10),
+	}
+}
 
 // dataDir is a tmpfs owned by the image's postgres user (uid 100, gid 102 in the debootstrap
 // root): initdb refuses a directory it cannot chmod, and Docker 20.10 ignores mode= on tmpfs.
@@ -56,24 +69,12 @@ type Options struct {
 	Volume bool
 }
 
-// configure applies the testcontainers settings drdrill needs on this kind of machine (no
-// registry, so no Ryuk; the machine is itself a container, so reach ports on 127.0.0.1) unless
-// the environment already sets them.
-func configure() {
-	if _, ok := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !ok {
-		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	}
-	if _, ok := os.LookupEnv("TESTCONTAINERS_HOST_OVERRIDE"); !ok {
-		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
-	}
-}
-
 // Start starts a Postgres container for the test and returns when it accepts queries. The host
 // port is fixed at creation (a free port picked now) so that Stop and Start keep the same DSN,
 // which lets tests restart the server under a live connection pool. Start fails the test on error.
 func Start(t testing.TB, opts Options) *DB {
 	t.Helper()
-	configure()
+	stack.Configure() // no Ryuk (no registry), ports reached on 127.0.0.1
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -106,7 +107,7 @@ func Start(t testing.TB, opts Options) *DB {
 		ContainerRequest: testcontainers.ContainerRequest{
 			Image:        Image,
 			Cmd:          []string{"sh", "-c", script},
-			Labels:       map[string]string{RunLabel: runID},
+			Labels:       labels(runID),
 			ExposedPorts: []string{"5432/tcp"},
 			HostConfigModifier: func(hc *container.HostConfig) {
 				if binds != nil {
@@ -216,7 +217,7 @@ func newVolume(ctx context.Context, t testing.TB, runID string) (string, error) 
 			t.Errorf("pgtest: remove volume %s: %v", name, err)
 		}
 	})
-	if _, err := cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: map[string]string{RunLabel: runID}}); err != nil {
+	if _, err := cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Labels: labels(runID)}); err != nil {
 		return "", fmt.Errorf("create volume %s: %w", name, err)
 	}
 	return name, nil
