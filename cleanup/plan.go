@@ -99,6 +99,7 @@ type Counts struct {
 	Records  int64 `json:"records"`
 }
 
+// String formats the counts as the script's log lines do: key=value pairs.
 func (c Counts) String() string {
 	return fmt.Sprintf("sites=%d tenants=%d products=%d users=%d apps=%d records=%d",
 		c.Sites, c.Tenants, c.Products, c.Users, c.Apps, c.Records)

@@ -18,7 +18,7 @@
 //	                                      hard deletes the site, the foreign keys cascade to every child
 //	POST   /v1/sites/{id}/restore         clears a soft delete of the site and of the children marked with it
 //	GET    /v1/sites/{id}/health          200 healthy | 503 missing, deleted or degraded, with a reason
-//	POST   /v1/health/sites           {"sites":[id,...]} (1..5000) → 200 BulkHealth: the same verdicts in
+//	POST   /v1/health/sites               {"sites":[id,...]} (1..5000) → 200 BulkHealth: the same verdicts in
 //	                                      one query, for probers of thousands of sites
 //	GET    /v1/sites/{id}/products        live rows only; POST {"kind","seats"} → 201
 //	GET    /v1/sites/{id}/users           live rows only; POST {"email","name"} → 201
@@ -27,7 +27,8 @@
 //	GET    /v1/sites/{id}/records/{key}
 //	PUT    /v1/sites/{id}/records/{key}   {"value"} → 201 created | 200 updated, after COMMIT
 //
-// Every /v1/sites/{id}/... route except GET /v1/sites/{id}, DELETE and restore answers 404 when the
-// site is missing, soft-deleted, or its tenant is soft-deleted: for the tenant the site is gone.
+// Every /v1/sites/{id}/... route except GET /v1/sites/{id}, DELETE, restore and health answers 404
+// when the site is missing, soft-deleted, or its tenant is soft-deleted: for the tenant the site
+// is gone.
 // A database that does not answer gives 503; the pool reconnects on its own when it is back.
 package saas
