@@ -47,8 +47,8 @@ type Verifier struct {
 
 	mu      sync.Mutex
 	samples []Sample
+	last    map[int64]bool // tenant → its last verdict
 	rounds  int
-	stopped bool
 }
 
 // StartVerifier observes every tenant of cfg.Tenants each round and records a Sample per
@@ -68,7 +68,7 @@ func StartVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	}
 	cfg.Tenants = slices.Clone(cfg.Tenants)
 	ctx, cancel := context.WithCancel(ctx)
-	v := &Verifier{cfg: cfg, cancel: cancel, done: make(chan struct{})}
+	v := &Verifier{cfg: cfg, cancel: cancel, done: make(chan struct{}), last: map[int64]bool{}}
 	go v.loop(ctx)
 	return v, nil
 }
@@ -95,6 +95,9 @@ func (v *Verifier) loop(ctx context.Context) {
 		}
 		v.mu.Lock()
 		v.samples = append(v.samples, round...)
+		for _, s := range round {
+			v.last[s.Tenant] = s.DataOK
+		}
 		v.rounds++
 		v.mu.Unlock()
 		select {
@@ -110,12 +113,8 @@ func (v *Verifier) loop(ctx context.Context) {
 func (v *Verifier) Verified() (ok []int64, rounds int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	last := map[int64]bool{}
-	for _, s := range v.samples {
-		last[s.Tenant] = s.DataOK
-	}
-	for _, t := range slices.Sorted(maps.Keys(last)) {
-		if last[t] {
+	for _, t := range slices.Sorted(maps.Keys(v.last)) {
+		if v.last[t] {
 			ok = append(ok, t)
 		}
 	}
@@ -128,7 +127,6 @@ func (v *Verifier) Stop() []Sample {
 	<-v.done
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.stopped = true
 	return v.samples
 }
 
