@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +82,17 @@ func seedTiny(t *testing.T, ctx context.Context, cfg stack.Config) *drillData {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// victimSite returns a listed site and its tenant.
+func (d *drillData) victimSite() (site, tenant int64) {
+	site = d.targets.SiteIDs[0]
+	for ten, sites := range d.targets.SitesByTenant {
+		if slices.Contains(sites, site) {
+			return site, ten
+		}
+	}
+	panic("listed site without a tenant")
 }
 
 // liveWrite writes a live record the way the app does and returns when it is committed.
@@ -164,6 +176,8 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 			before := manifest(t, ctx, dsn, d.scope)
 
 			liveWrite(t, ctx, dsn, d.by, d.bySite, "live-before")
+			victim, victimTenant := d.victimSite()
+			liveWrite(t, ctx, dsn, victimTenant, victim, "live-before-victim")
 			t0 := time.Now()
 			sqlIncident(t, ctx, dsn, tt.mode, d.targets.SiteIDs)
 			liveWrite(t, ctx, dsn, d.by, d.bySite, "live-after")
@@ -183,12 +197,13 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 
 			if tt.runbook == "tenant-restore" {
 				// Ground truth of the copy figures: every row of the purged sites written back,
-				// every row the affected tenants had before read from the side db.
+				// every row the affected tenants had before read from the side db, plus the
+				// victim's live record written before T0 in both.
 				perSite := int64(1 + tiny.ProductsPerSite + tiny.UsersPerSite + tiny.AppsPerSite + tiny.RecordsPerSite)
-				if want := int64(len(d.targets.SiteIDs)) * perSite; env.Copy.RowsWritten != want {
+				if want := int64(len(d.targets.SiteIDs))*perSite + 1; env.Copy.RowsWritten != want {
 					t.Errorf("rows written %d, want %d", env.Copy.RowsWritten, want)
 				}
-				var want int64
+				want := int64(1)
 				for _, id := range d.targets.Tenants {
 					for _, ts := range before.Tenants[id].Tables {
 						want += ts.Rows
@@ -213,6 +228,9 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 			}
 			if !hasRecord(t, ctx, dsn, d.bySite, "live-before") {
 				t.Errorf("bystander write before T0 lost")
+			}
+			if !hasRecord(t, ctx, dsn, victim, "live-before-victim") {
+				t.Errorf("victim's write before T0 lost (RPO > 0 although the WAL was switched)")
 			}
 			if got := hasRecord(t, ctx, dsn, d.bySite, "live-after"); got == tt.collateralGone {
 				t.Errorf("bystander write after T0 present = %v, want %v", got, !tt.collateralGone)
@@ -272,5 +290,39 @@ func TestTenantRestoreCancelled(t *testing.T) {
 	}
 	if diff := before.Diff(manifest(t, ctx, d.s.DSN(), d.scope)); len(diff) != len(d.targets.Tenants)-1 {
 		t.Errorf("%d tenants still differ, want all but the first batch's one (%d)", len(diff), len(d.targets.Tenants)-1)
+	}
+}
+
+// TestTenantRestoreWithoutWALSwitch is the ground truth of RPO > 0 for tenant-restore: with a
+// long archive_timeout and no forced switch, the WAL holding T0 is not archived, so the side
+// db cannot reach T0; the runbook restores the tenants as of the archive's end, says so, and
+// the victim's write acknowledged before T0 (after the backup) is lost.
+func TestTenantRestoreWithoutWALSwitch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Hour})
+	dsn := d.s.DSN()
+	before := manifest(t, ctx, dsn, d.scope)
+	victim, victimTenant := d.victimSite()
+	liveWrite(t, ctx, dsn, victimTenant, victim, "live-before-victim")
+	t0 := time.Now()
+	sqlIncident(t, ctx, dsn, "purge", d.targets.SiteIDs)
+	liveWrite(t, ctx, dsn, d.by, d.bySite, "live-after")
+
+	env := &Env{Stack: d.s, Backups: d.backups, T0: t0, Before: before, Params: Params{NoWALSwitch: true}, Progress: os.Stderr}
+	if _, err := RunRunbook(ctx, "tenant-restore", env); err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Findings) != 1 || !strings.Contains(env.Findings[0], ErrTargetNotReached.Error()) {
+		t.Errorf("findings %q, want one saying T0 was not reached", env.Findings)
+	}
+	if diff := before.Diff(manifest(t, ctx, dsn, d.scope)); len(diff) != 0 {
+		t.Errorf("%d tenants differ from the manifest: %+v", len(diff), diff)
+	}
+	if hasRecord(t, ctx, dsn, victim, "live-before-victim") {
+		t.Errorf("victim's write before T0 restored although its WAL was never archived")
+	}
+	if !hasRecord(t, ctx, dsn, d.bySite, "live-after") {
+		t.Errorf("bystander write after T0 lost by a tenant restore")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,9 +76,12 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 	}()
 	var vol string
 	var settings map[string]string
-	if err := env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
+	err = env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
 		var err error
-		if vol, err = s.NewVolume(ctx, SideAlias+"-pgdata"); err != nil {
+		// A fresh volume per restore: Docker hands back an existing volume of the same name,
+		// and the init script keeps a data directory it finds.
+		name := fmt.Sprintf("%s-pgdata-%d", SideAlias, time.Now().UnixMilli())
+		if vol, err = s.NewVolume(ctx, name); err != nil {
 			return err
 		}
 		if settings, err = standbySettings(ctx, s.DSN()); err != nil {
@@ -85,18 +89,18 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		}
 		side, err = startSide(ctx, s, SideAlias, vol, sideInitScript(bk.Dir, target), settings)
 		return err
-	}); err != nil {
-		return err
-	}
-	err = env.Step(ctx, "replay WAL on side db to T0", func(ctx context.Context) error {
-		return env.waitPromoted(ctx, side.Service(), side.DSN())
 	})
+	if err == nil {
+		err = env.Step(ctx, "replay WAL on side db to T0", func(ctx context.Context) error {
+			return env.waitPromoted(ctx, side.Service(), side.DSN())
+		})
+	}
 	if errors.Is(err, ErrTargetNotReached) {
 		// The archive ended before T0: restore what it holds, on the same volume, and say so.
 		env.Findings = append(env.Findings, fmt.Sprintf("tenant-restore: %v; restored tenants as of the end of the WAL archive instead", ErrTargetNotReached))
 		old := side
 		side = nil
-		if err := old.Terminate(ctx); err != nil {
+		if err := old.Terminate(ctx); err != nil { // nil-safe: a failed start left no container
 			return err
 		}
 		if err := env.Step(ctx, "restart side db without recovery target", func(ctx context.Context) error {
@@ -133,7 +137,7 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string, settings map[string]string) (*stack.Postgres, error) {
 	set := map[string]string{"archive_mode": "off"}
 	maps.Copy(set, settings)
-	return s.StartPostgres(ctx, stack.PostgresSpec{
+	p, err := s.StartPostgres(ctx, stack.PostgresSpec{
 		Alias: alias,
 		Volumes: map[string]string{
 			vol:       DataDir,
@@ -146,6 +150,11 @@ func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string, set
 		Settings: set,
 		Standby:  true,
 	})
+	if err != nil && strings.Contains(err.Error(), notReachedLog) {
+		// The server exited before it even answered: the archive ended before the target.
+		return nil, fmt.Errorf("%w: %w", ErrTargetNotReached, err)
+	}
+	return p, err
 }
 
 // standbySettings are the live primary's settings a server replaying its WAL must match or
