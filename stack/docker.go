@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"io"
 	"net/netip"
 	"strconv"
 
@@ -20,5 +19,3 @@ func bindLoopback(hc *container.HostConfig, containerPort, hostPort int) {
 	p := network.MustParsePort(strconv.Itoa(containerPort) + "/tcp")
 	hc.PortBindings[p] = []network.PortBinding{{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}
 }
-
-var ioCopy = io.Copy

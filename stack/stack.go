@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"os"
@@ -375,7 +376,7 @@ func (s *Stack) Exec(ctx context.Context, name Service, cmd []string) (int, stri
 	}
 	var out strings.Builder
 	if r != nil {
-		if _, err := ioCopy(&out, r); err != nil {
+		if _, err := io.Copy(&out, r); err != nil {
 			return code, out.String(), fmt.Errorf("exec %v in %s: read output: %w", cmd, name, err)
 		}
 	}

@@ -33,14 +33,25 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// child is a harness holding a stack. Mode "block" waits for SIGKILL; mode "signal" closes
+// the stack the way cmd/drdrill does, through CloseOnSignal and a deferred Close.
 func child(id string) int {
-	s, err := Start(context.Background(), Config{RunID: id, WithoutApp: true, Log: os.Stderr})
+	ctx := context.Background()
+	s, err := Start(ctx, Config{RunID: id, WithoutApp: true, Log: os.Stderr})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	if os.Getenv(childEnv+"_MODE") != "signal" {
+		fmt.Println("READY", s.RunID())
+		select {} // until SIGKILL
+	}
+	defer s.Close(ctx)
+	ctx, stop := s.CloseOnSignal(ctx)
+	defer stop()
 	fmt.Println("READY", s.RunID())
-	select {} // until SIGKILL
+	<-ctx.Done() // the drill's work, cut short by the signal
+	return 0
 }
 
 // docker skips the test when no engine answers or the Postgres image is missing.
@@ -357,14 +368,11 @@ func TestStartErrors(t *testing.T) {
 	})
 }
 
-// TestCleanAfterKill SIGKILLs a harness process holding a stack, so nothing of it runs its
-// cleanup, and checks that Clean then removes every resource of that run.
-func TestCleanAfterKill(t *testing.T) {
-	c := docker(t)
-	ctx := context.Background()
-	id := testRunID(t)
+// startChild starts the test binary as a harness holding run id's stack and waits for READY.
+func startChild(t *testing.T, id, mode string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+id)
+	cmd.Env = append(os.Environ(), childEnv+"="+id, childEnv+"_MODE="+mode)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -374,7 +382,10 @@ func TestCleanAfterKill(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { CleanWith(ctx, io.Discard, CleanOptions{Runs: []string{id}}) })
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		CleanWith(context.Background(), io.Discard, CleanOptions{Runs: []string{id}})
+	})
 	ready := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(out).ReadString('\n')
@@ -391,6 +402,39 @@ func TestCleanAfterKill(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatalf("child not ready after 2m\n%s", stderr.String())
 	}
+	return cmd
+}
+
+// TestCloseOnSignal interrupts a harness holding a stack: it must remove the run itself.
+func TestCloseOnSignal(t *testing.T) {
+	c := docker(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			id := testRunID(t)
+			cmd := startChild(t, id, "signal")
+			if n := leftovers(t, c, id); n < 5 {
+				t.Fatalf("%d resources before the signal, want >= 5", n)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("child after %v: %v", sig, err)
+			}
+			if n := leftovers(t, c, id); n != 0 {
+				t.Errorf("%d resources of run %s left after %v", n, id, sig)
+			}
+		})
+	}
+}
+
+// TestCleanAfterKill SIGKILLs a harness process holding a stack, so nothing of it runs its
+// cleanup, and checks that Clean then removes every resource of that run.
+func TestCleanAfterKill(t *testing.T) {
+	c := docker(t)
+	ctx := context.Background()
+	id := testRunID(t)
+	cmd := startChild(t, id, "block")
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -542,4 +586,35 @@ func waitHealth(t *testing.T, base string, want int) {
 		last = resp.StatusCode
 		return resp.StatusCode == want
 	})
+}
+
+// BenchmarkStartClose measures a full stack (db and app, warm images) from Start to the app
+// answering /healthz, and Close. go test -run '^$' -bench StartClose -benchtime 3x ./stack
+func BenchmarkStartClose(b *testing.B) {
+	if _, err := images.Connect(context.Background()); err != nil {
+		b.Skip(err)
+	}
+	if _, err := os.Stat("../cmd/saasd"); err != nil {
+		b.Skip("cmd/saasd does not exist yet")
+	}
+	if err := images.Ensure(context.Background(), images.Options{SourceDir: ".."}); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var start, close time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		s, err := Start(ctx, Config{RunID: fmt.Sprintf("bench-%06d-%d", time.Now().UnixNano()%1e6, i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := s.Close(ctx); err != nil {
+			b.Fatal(err)
+		}
+		start += t1.Sub(t0)
+		close += time.Since(t1)
+	}
+	b.ReportMetric(start.Seconds()/float64(b.N), "start-s/op")
+	b.ReportMetric(close.Seconds()/float64(b.N), "close-s/op")
 }
