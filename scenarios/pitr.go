@@ -153,8 +153,8 @@ func isPromoted(ctx context.Context, dsn string) (bool, error) {
 func (e *Env) waitPromoted(ctx context.Context, svc stack.Service, dsn string) error {
 	return poll(ctx, e.Params.timeout(), 100*time.Millisecond, string(svc)+" promoted", func(ctx context.Context) (bool, error) {
 		ok, err := isPromoted(ctx, dsn)
-		if ok {
-			return true, nil
+		if ok || err == nil {
+			return ok, nil // promoted, or answering and still replaying: alive either way
 		}
 		if _, _, xerr := e.Stack.Exec(ctx, svc, []string{"true"}); xerr != nil && ctx.Err() == nil {
 			log := e.logTail(ctx, svc)
