@@ -38,6 +38,10 @@ type Assessment struct {
 	Summary  results.Summary
 	Curve    []results.CurvePoint
 	Findings []string
+	// RTOPrecision bounds how late a measured RTO can be: the larger of the probe timeline's
+	// Precision and the longest gap between two verifier samples of one affected tenant (an
+	// RTO ends at a probe or at a sample, whichever came last).
+	RTOPrecision time.Duration
 }
 
 // Assemble judges a drill's histories: CheckWrites and CheckAvailability per tenant, then the
@@ -166,6 +170,7 @@ func Assemble(in Input) Assessment {
 		s.RTOMaxMS = results.MSPtr(d)
 	}
 	a.Curve = RestorationCurve(curve)
+	a.RTOPrecision = max(in.Timeline.Precision(), sampleGap(in.Samples, affected))
 
 	prec := in.Timeline.Precision()
 	if len(never) > 0 {
@@ -194,6 +199,22 @@ func Assemble(in Input) Assessment {
 			unledgered, FlushEvery))
 	}
 	return a
+}
+
+// sampleGap is the longest time between two consecutive samples of one of the tenants.
+func sampleGap(samples []Sample, tenants map[int64]bool) time.Duration {
+	last := map[int64]time.Time{}
+	var gap time.Duration
+	for _, s := range samples {
+		if !tenants[s.Tenant] {
+			continue
+		}
+		if prev, ok := last[s.Tenant]; ok {
+			gap = max(gap, s.At.Sub(prev))
+		}
+		last[s.Tenant] = s.At
+	}
+	return gap
 }
 
 // idList prints at most 20 IDs.

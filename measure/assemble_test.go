@@ -55,8 +55,8 @@ func TestAssemble(t *testing.T) {
 	if sum.LostWrites != 1 || sum.RPOMaxMS != 2000 || sum.CollateralLost != 1 || sum.BystanderLost != 1 || sum.BystandersHit != 1 {
 		t.Errorf("writes: %+v, want 1 lost (tenant 2, RPO 2 s), 1 collateral (bystander 3)", sum)
 	}
-	if sum.ProbeIntervalMS != 250 {
-		t.Errorf("probe interval %v", sum.ProbeIntervalMS)
+	if sum.ProbeIntervalMS != 250 || a.RTOPrecision != 500*time.Millisecond {
+		t.Errorf("probe interval %v, RTO precision %v; want 250 ms and the 500 ms between samples", sum.ProbeIntervalMS, a.RTOPrecision)
 	}
 	var ids []int64
 	for _, tn := range a.Tenants {

@@ -218,7 +218,7 @@ func measureObjective(o Objective, a Assessment) (*float64, string) {
 		if rank > len(rtos) {
 			return nil, fmt.Sprintf("%d of %d affected tenants never restored", never, s.AffectedTenants)
 		}
-		detail := fmt.Sprintf("over %d affected tenants, ± %s", s.AffectedTenants, fmtMS(s.ProbeIntervalMS))
+		detail := fmt.Sprintf("over %d affected tenants, ± %s", s.AffectedTenants, fmtMS(max(s.ProbeIntervalMS, results.MS(a.RTOPrecision))))
 		if never > 0 {
 			detail += fmt.Sprintf("; %d never restored, counted as unbounded", never)
 		}
