@@ -99,14 +99,11 @@ func testRunID(t *testing.T) string {
 // leftovers counts the resources on the engine labelled with run id.
 func leftovers(t *testing.T, c *dc.Client, id string) int {
 	t.Helper()
-	runs, err := listRuns(context.Background(), c)
+	n, err := Remaining(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := runs[id]; r != nil {
-		return r.containers + r.networks + r.volumes
-	}
-	return 0
+	return n
 }
 
 func TestStack(t *testing.T) {
