@@ -140,8 +140,11 @@ func (b *Backups) Schedule(ctx context.Context, every time.Duration) (stop func(
 	}
 }
 
-// List returns the backups taken so far, oldest first.
+// List returns the backups taken so far, oldest first. A nil *Backups has none.
 func (b *Backups) List() []Backup {
+	if b == nil {
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]Backup(nil), b.list...)

@@ -125,8 +125,8 @@ func manifest(t *testing.T, ctx context.Context, dsn string, scope []int64) fixt
 	return m
 }
 
-// sqlIncident does what the faulty script does, with plain SQL, to the listed sites.
-func sqlIncident(t *testing.T, ctx context.Context, dsn, mode string, sites []int64) {
+// sqlIncident does what the faulty script does, with plain SQL, to the listed IDs.
+func sqlIncident(t *testing.T, ctx context.Context, dsn, mode string, ids []int64) {
 	t.Helper()
 	conn := connect(t, ctx, dsn)
 	defer conn.Close(ctx)
@@ -136,6 +136,9 @@ func sqlIncident(t *testing.T, ctx context.Context, dsn, mode string, sites []in
 	}
 	defer tx.Rollback(ctx)
 	stmts := []string{`DELETE FROM sites WHERE id = ANY($1)`}
+	if mode == "purge-apps" { // what the script was meant to do, given app IDs
+		stmts = []string{`DELETE FROM apps WHERE id = ANY($1)`}
+	}
 	if mode == "mark" {
 		stmts = []string{
 			`UPDATE sites SET deleted_at = now() WHERE id = ANY($1)`,
@@ -145,7 +148,7 @@ func sqlIncident(t *testing.T, ctx context.Context, dsn, mode string, sites []in
 		}
 	}
 	for _, sql := range stmts {
-		if _, err := tx.Exec(ctx, sql, sites); err != nil {
+		if _, err := tx.Exec(ctx, sql, ids); err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
@@ -165,10 +168,11 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 	}{
 		{"undo-mark", "mark", false},
 		{"tenant-restore", "purge", false},
+		{"tenant-restore", "purge-apps", false},
 		{"full-pitr", "purge", true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.runbook, func(t *testing.T) {
+		t.Run(tt.runbook+"/"+tt.mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 			defer cancel()
 			d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second})
@@ -179,7 +183,11 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 			victim, victimTenant := d.victimSite()
 			liveWrite(t, ctx, dsn, victimTenant, victim, "live-before-victim")
 			t0 := time.Now()
-			sqlIncident(t, ctx, dsn, tt.mode, d.targets.SiteIDs)
+			ids, wantSites, purged := d.targets.SiteIDs, d.targets.SiteIDs, int64(len(d.targets.SiteIDs))*int64(1+tiny.ProductsPerSite+tiny.UsersPerSite+tiny.AppsPerSite+tiny.RecordsPerSite)+1
+			if tt.mode == "purge-apps" {
+				ids, wantSites, purged = d.targets.AppIDs, nil, int64(len(d.targets.AppIDs))
+			}
+			sqlIncident(t, ctx, dsn, tt.mode, ids)
 			liveWrite(t, ctx, dsn, d.by, d.bySite, "live-after")
 			liveWrite(t, ctx, dsn, d.survTen, d.survivor, "live-after-survivor")
 
@@ -196,12 +204,11 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 			t.Logf("%s: %.0f ms, %d steps, copy %+v (%.0f rows/s)", tt.runbook, rb.DurationMS, len(rb.Steps), env.Copy, env.Copy.RowsPerSecond())
 
 			if tt.runbook == "tenant-restore" {
-				// Ground truth of the copy figures: every row of the purged sites written back,
-				// every row the affected tenants had before read from the side db, plus the
-				// victim's live record written before T0 in both.
-				perSite := int64(1 + tiny.ProductsPerSite + tiny.UsersPerSite + tiny.AppsPerSite + tiny.RecordsPerSite)
-				if want := int64(len(d.targets.SiteIDs))*perSite + 1; env.Copy.RowsWritten != want {
-					t.Errorf("rows written %d, want %d", env.Copy.RowsWritten, want)
+				// Ground truth of the copy figures: every purged row written back (with a site,
+				// the victim's live record written before T0), every row the affected tenants
+				// had before (and that live record) read from the side db.
+				if env.Copy.RowsWritten != purged {
+					t.Errorf("rows written %d, want %d", env.Copy.RowsWritten, purged)
 				}
 				want := int64(1)
 				for _, id := range d.targets.Tenants {
@@ -216,8 +223,8 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 			if !slices.Equal(env.Blast.Tenants, d.targets.Tenants) {
 				t.Errorf("blast radius tenants %v, want the victims %v", env.Blast.Tenants, d.targets.Tenants)
 			}
-			if !slices.Equal(env.Blast.Sites, d.targets.SiteIDs) {
-				t.Errorf("blast radius sites %v, want the listed sites %v", env.Blast.Sites, d.targets.SiteIDs)
+			if !slices.Equal(env.Blast.Sites, wantSites) {
+				t.Errorf("blast radius sites %v, want %v", env.Blast.Sites, wantSites)
 			}
 			slices.Sort(restored)
 			if !slices.Equal(slices.Compact(restored), d.targets.Tenants) {

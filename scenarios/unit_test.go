@@ -46,6 +46,13 @@ func TestLatestBefore(t *testing.T) {
 	}
 }
 
+func TestLatestBeforeWithoutBackups(t *testing.T) {
+	var b *Backups // a runbook given no backups at all
+	if _, err := b.LatestBefore(time.Now()); !errors.Is(err, ErrNoBackup) {
+		t.Fatalf("err = %v, want ErrNoBackup", err)
+	}
+}
+
 func TestParseBackupLabel(t *testing.T) {
 	label := `START WAL LOCATION: 0/2000028 (file 000000010000000000000002)
 CHECKPOINT LOCATION: 0/2000060
