@@ -13,6 +13,7 @@ Feature: Restore strategies compared
     And the tenants are seeded
     And traffic is flowing
 
+  @quick
   Scenario: Full point-in-time recovery rolls bystanders back with everyone else
     Given the objectives:
       | objective | target |
@@ -25,6 +26,7 @@ Feature: Restore strategies compared
     Then every objective is met
     And some bystanders lost acknowledged writes
 
+  @quick
   Scenario: Per-tenant restore brings the affected tenants back and leaves bystanders alone
     Given the objectives:
       | objective             | target |

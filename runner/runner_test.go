@@ -90,8 +90,8 @@ func TestDefaultSetIsQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(p.Scenarios); n < 2 || n > 5 {
-		t.Errorf("default set has %d scenarios, want 2..5", n)
+	if n := len(p.Scenarios); n < 2 || n > 6 {
+		t.Errorf("default set has %d scenarios, want 2..6", n)
 	}
 	for _, s := range p.Scenarios {
 		if filepath.Base(s.Path) == "atlassian-2022.feature" {
