@@ -87,7 +87,6 @@ const (
 func Profiles() []string { return fixtures.ProfileNames() }
 
 // Runbooks lists the runbook names RunRunbook accepts.
-
 func Runbooks() []string { return scenarios.Runbooks() }
 
 // CheckRunbook says whether RunRunbook would know the runbook called name.
