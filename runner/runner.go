@@ -47,7 +47,8 @@ type Options struct {
 	// CI quiets progress: godog's one line per step, without colours; the drills' progress
 	// lines go to their drill.log only.
 	CI bool
-	// Group names the run in every results.json; default a fresh run name.
+	// Group names the run in every results.json; shards of one run share it so that their
+	// reports merge. Default a fresh run name.
 	Group  string
 	Stdout io.Writer // godog's console output; default os.Stdout
 	Stderr io.Writer // progress and errors; default os.Stderr
@@ -86,8 +87,11 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if opt.Format == "" {
 		opt.Format = "pretty"
 	}
+	// The group prefixes every run ID, which labels Docker resources: keep it label-safe.
 	if opt.Group == "" {
 		opt.Group = newGroup()
+	} else {
+		opt.Group = slugify(opt.Group)
 	}
 	base := opt.Base
 	if opt.Seed != 0 {

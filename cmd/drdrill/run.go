@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/drdrill/drdrill/runner"
 )
 
-const runUsage = `Usage: drdrill run [paths] [--tags expr] [--format fmt] [--out dir] [--seed n] [--shard i/n] [--report-only] [--check] [--ci]
+const runUsage = `Usage: drdrill run [paths] [--tags expr] [--format fmt] [--out dir] [--seed n] [--shard i/n] [--group name] [--report-only] [--check] [--ci]
 
 Runs drills written in Gherkin. Paths are feature files, directories, or file:LINE for one
 scenario (or one Examples row). With no paths, runs the default set: features/ with tags ` + runner.DefaultTags + `.
@@ -18,6 +19,9 @@ scenario (or one Examples row). With no paths, runs the default set: features/ w
 Every feature is parsed and every step argument validated before the first container starts.
 Outputs go to --out: <scenario>/results.json and drill.log for each scenario, cucumber.json and
 godog-junit.xml from godog, junit.xml, summary.md and report.html from the results.
+
+Shards of one drill run on several machines (CI jobs) give the same --group, so that
+` + "`drdrill report`" + ` merges their results into one report: e.g. --shard 2/4 --group gh-<run id>.
 
 Exit status: 0 every drill ran and met its objectives; 1 a drill failed or breached an
 objective (0 for breaches with --report-only); 2 bad input (flags, features, step arguments).
@@ -36,8 +40,10 @@ func cmdRun(ctx context.Context, args []string) error {
 	fs.StringVar(&opt.Out, "out", "out", "output directory")
 	fs.Int64Var(&opt.Seed, "seed", 0, "fixtures seed (0: the drill's default); the same seed makes the same tenants")
 	fs.StringVar(&shard, "shard", "", "run shard i of n (i/n): scenarios are split by index, deterministically")
+	fs.StringVar(&opt.Group, "group", "", "name of the drill run in every results.json and run ID (default: a fresh name); shards of one run share it")
 	fs.BoolVar(&opt.ReportOnly, "report-only", false, "write every output but exit 0 when objectives are breached")
 	fs.BoolVar(&opt.CheckOnly, "check", false, "only parse the features and validate step arguments; start nothing")
+	fs.StringVar(&opt.Group, "group", defaultGroup(), "name every shard of one drill run shares, so their reports merge (default $DRDRILL_GROUP, else the CI run ID, else a fresh name)")
 	fs.BoolVar(&opt.CI, "ci", inCI(), "quiet console: godog's lines only, drill progress to drill.log (default: CI=true or output is not a terminal)")
 
 	// Flags may come before, between or after paths.
@@ -58,11 +64,33 @@ func cmdRun(ctx context.Context, args []string) error {
 		}
 		opt.Shard = s
 	}
+	if opt.Group != "" && !groupPattern.MatchString(opt.Group) {
+		return usagef("--group %q: use letters, digits, '_', '.', '-' (at most %d, first a letter or digit): it names Docker resources", opt.Group, maxGroup)
+	}
 	_, err := runner.Run(ctx, opt)
 	if errors.Is(err, runner.ErrBadInput) {
 		return fmt.Errorf("%w: %w", errUsage, err) // exit status 2
 	}
 	return err
+}
+
+// maxGroup keeps run IDs (group + "-NN") within the stack's 40 characters.
+const maxGroup = 36
+
+var groupPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$`)
+
+// defaultGroup is the name shards of one CI run share without being told: the CI system's
+// run ID.
+func defaultGroup() string {
+	for _, v := range []string{"DRDRILL_GROUP", "GITHUB_RUN_ID", "CI_PIPELINE_ID", "BUILDKITE_BUILD_ID"} {
+		if g := os.Getenv(v); g != "" {
+			if v == "GITHUB_RUN_ID" && os.Getenv("GITHUB_RUN_ATTEMPT") != "" {
+				g += "-" + os.Getenv("GITHUB_RUN_ATTEMPT")
+			}
+			return g
+		}
+	}
+	return ""
 }
 
 // inCI says whether output is for a log rather than a person.
