@@ -40,7 +40,6 @@ func cmdRun(ctx context.Context, args []string) error {
 	fs.StringVar(&opt.Out, "out", "out", "output directory")
 	fs.Int64Var(&opt.Seed, "seed", 0, "fixtures seed (0: the drill's default); the same seed makes the same tenants")
 	fs.StringVar(&shard, "shard", "", "run shard i of n (i/n): scenarios are split by index, deterministically")
-	fs.StringVar(&opt.Group, "group", "", "name of the drill run in every results.json and run ID (default: a fresh name); shards of one run share it")
 	fs.BoolVar(&opt.ReportOnly, "report-only", false, "write every output but exit 0 when objectives are breached")
 	fs.BoolVar(&opt.CheckOnly, "check", false, "only parse the features and validate step arguments; start nothing")
 	fs.StringVar(&opt.Group, "group", defaultGroup(), "name every shard of one drill run shares, so their reports merge (default $DRDRILL_GROUP, else the CI run ID, else a fresh name)")
