@@ -256,7 +256,9 @@ func measureObjective(o Objective, a Assessment) (*float64, string) {
 	return nil, fmt.Sprintf("objective %q has no measurement", o.Name)
 }
 
-func fmtMS(ms float64) string { return strconv.FormatFloat(ms, 'f', -1, 64) + " ms" }
+// fmtMS writes a precision for people: whole milliseconds (sub-millisecond digits of a
+// probe-bounded figure mean nothing).
+func fmtMS(ms float64) string { return strconv.FormatFloat(math.Round(ms), 'f', -1, 64) + " ms" }
 
 // Verdict is the drill's overall status: breached if any objective is, else unknown if any
 // is, else ok (also with no objectives).
