@@ -1,0 +1,162 @@
+package drill
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/saas"
+	"github.com/drdrill/drdrill/stack"
+)
+
+// TestReferenceStack is the foundation end to end on real containers: start the stack, seed
+// 50 tenants, read them back through the HTTP API, verify the manifest, permanently delete one
+// site (its products, users, apps and records go with it, its health fails), soft-delete
+// another (recoverable), close the stack, and find nothing labelled with the run left.
+func TestReferenceStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real containers: not in -short mode")
+	}
+	ctx := t.Context()
+	stack.Configure()
+	s, err := stack.Start(ctx, stack.Config{Log: testLog{t}})
+	if s != nil {
+		t.Cleanup(func() { s.Close(context.Background()) })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, s.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	p, err := fixtures.Quick.Set("tenants", "50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fixtures.Seed(ctx, pool, p, 7, nil); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := fixtures.NewGenerator(p, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Every tenant reads back through the API with exactly the sites the generator made.
+	for i := range p.Tenants {
+		var tn saas.Tenant
+		getJSON(t, s.AppURL()+fmt.Sprintf("/v1/tenants/%d", gen.TenantID(i)), http.StatusOK, &tn)
+		if want := gen.SitesOf(i); fmt.Sprint(tn.SiteIDs) != fmt.Sprint(want) {
+			t.Fatalf("tenant %d: API sites %v, generator %v", tn.ID, tn.SiteIDs, want)
+		}
+	}
+	before, err := fixtures.TakeManifest(ctx, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(before.Tenants) != p.Tenants {
+		t.Fatalf("manifest has %d tenants, want %d", len(before.Tenants), p.Tenants)
+	}
+	rows := p.Rows()
+	for _, table := range saas.Tables {
+		var n int64
+		for _, tm := range before.Tenants {
+			n += tm.Tables[table].Rows
+		}
+		if n != rows[table] {
+			t.Errorf("manifest counts %d %s, the profile seeds %d", n, table, rows[table])
+		}
+	}
+	again, err := fixtures.TakeManifest(ctx, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := before.Diff(again); len(d) != 0 {
+		t.Fatalf("manifest not stable: %d tenants differ", len(d))
+	}
+
+	// A permanent delete takes the site's products, users, apps and records with it.
+	hard, soft := gen.SitesOf(0)[0], gen.SitesOf(1)[0]
+	var site saas.Site
+	getJSON(t, fmt.Sprintf("%s/v1/sites/%d", s.AppURL(), hard), http.StatusOK, &site)
+	if c := site.Counts; c == nil || c.Products == 0 || c.Users == 0 || c.Apps == 0 || c.Records == 0 {
+		t.Fatalf("site %d before delete: counts %+v", hard, site.Counts)
+	}
+	do(t, http.MethodDelete, fmt.Sprintf("%s/v1/sites/%d?mode=hard", s.AppURL(), hard), http.StatusOK)
+	for _, table := range []string{"products", "users", "apps", "records"} {
+		var n int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table+" WHERE site_id = $1", hard).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("%d %s of site %d remain after a permanent delete", n, table, hard)
+		}
+	}
+	var h saas.Health
+	getJSON(t, fmt.Sprintf("%s/v1/sites/%d/health", s.AppURL(), hard), http.StatusServiceUnavailable, &h)
+	if h.Status != saas.StatusMissing {
+		t.Errorf("health of a purged site: %q, want %q", h.Status, saas.StatusMissing)
+	}
+
+	// A soft delete fails health and is recoverable whole.
+	do(t, http.MethodDelete, fmt.Sprintf("%s/v1/sites/%d?mode=soft", s.AppURL(), soft), http.StatusOK)
+	getJSON(t, fmt.Sprintf("%s/v1/sites/%d/health", s.AppURL(), soft), http.StatusServiceUnavailable, &h)
+	if h.Status != saas.StatusDeleted {
+		t.Errorf("health of a soft-deleted site: %q, want %q", h.Status, saas.StatusDeleted)
+	}
+	do(t, http.MethodPost, fmt.Sprintf("%s/v1/sites/%d/restore", s.AppURL(), soft), http.StatusOK)
+	getJSON(t, fmt.Sprintf("%s/v1/sites/%d/health", s.AppURL(), soft), http.StatusOK, &h)
+	after, err := fixtures.TakeManifest(ctx, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := before.Diff(after)
+	if len(diff) != 1 || diff[0].Tenant != gen.TenantID(0) {
+		t.Errorf("after the purge and the undone soft delete, tenants differing: %+v; want only tenant %d", diff, gen.TenantID(0))
+	}
+
+	pool.Close()
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := stack.Remaining(ctx, s.RunID()); err != nil || n != 0 {
+		t.Errorf("%d resources labelled with run %s remain after Close (err %v)", n, s.RunID(), err)
+	}
+}
+
+func getJSON(t *testing.T, url string, status int, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != status {
+		t.Fatalf("GET %s: %s, want %d", url, resp.Status, status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+func do(t *testing.T, method, url string, status int) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != status {
+		t.Fatalf("%s %s: %s, want %d", method, url, resp.Status, status)
+	}
+}
