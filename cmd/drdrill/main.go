@@ -6,7 +6,8 @@
 //
 //	drdrill <command> [flags] [args]
 //
-// Exit status: 0 ok, 1 failure (or an objective breached), 2 usage or bad input.
+// Exit status: 0 ok, 1 failure (or an objective breached), 2 usage or bad input, 128+n
+// interrupted by signal n (130 for Ctrl-C, 143 for SIGTERM) after cleaning up.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/drdrill/drdrill/stack"
@@ -77,12 +79,31 @@ func run(args []string, stderr io.Writer) int {
 	}
 	// Ctrl-C cancels the command's context; commands that hold containers close them on the
 	// way out. Once cancelled, a second Ctrl-C kills the process the default way.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() { <-ctx.Done(); stop() }()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var got atomic.Value // the signal that cancelled ctx
+	go func() {
+		select {
+		case s := <-sigs:
+			got.Store(s)
+			signal.Stop(sigs)
+			cancel(fmt.Errorf("%v signal received", s))
+		case <-ctx.Done():
+		}
+	}()
 
 	err := cmd.run(ctx, args[1:])
-	return exitCode(err, cmd.name, stderr)
+	code := exitCode(err, cmd.name, stderr)
+	if s, ok := got.Load().(syscall.Signal); ok && code != 0 {
+		// Interrupted: the shell's convention, 128 + the signal's number (130 for Ctrl-C),
+		// so scripts and CI tell a cancelled drill from a failed one.
+		fmt.Fprintf(stderr, "drdrill %s: interrupted by %v\n", cmd.name, s)
+		return 128 + int(s)
+	}
+	return code
 }
 
 // exitCode prints err (if any) and maps it to the exit status.
@@ -112,7 +133,7 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-7s %s\n          %s\n", c.name, c.args, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun `drdrill <command> -h` for a command's flags. Exit status: 0 ok, 1 failure or breach, 2 usage.")
+	fmt.Fprintln(w, "\nRun `drdrill <command> -h` for a command's flags. Exit status: 0 ok, 1 failure or breach, 2 usage, 130 interrupted.")
 }
 
 // newFlags returns a flag set for a command that reports errors as usage errors.
