@@ -123,7 +123,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	}
 	scenarios := plan.metas(opt.Group, opt.Out, opt.Shard)
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
-		return out, fmt.Errorf("output directory: %w", err)
+		return out, badOut(opt.Out, err)
 	}
 	var mu sync.Mutex
 	var logs []io.Closer
@@ -135,11 +135,11 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	prog := &progress{w: opt.Stderr, ci: opt.CI}
 	for _, m := range scenarios {
 		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
-			return out, fmt.Errorf("output directory: %w", err)
+			return out, badOut(opt.Out, err)
 		}
 		f, err := os.Create(filepath.Join(m.Dir, "drill.log"))
 		if err != nil {
-			return out, fmt.Errorf("drill log: %w", err)
+			return out, badOut(opt.Out, err)
 		}
 		logs = append(logs, f)
 		m.Log = prog.scenarioLog(f)
@@ -179,6 +179,12 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	err = out.judge(status, rerr, opt.ReportOnly)
 	out.summarize(opt.Stderr)
 	return out, err
+}
+
+// badOut is the error of an output directory drdrill cannot write: bad input (the user chose
+// it), found before anything starts.
+func badOut(dir string, err error) error {
+	return fmt.Errorf("%w: output directory %s cannot be written: %v; choose another (--out)", ErrBadInput, dir, err)
 }
 
 // judge sorts the scenarios into failed and breached and returns the run's error: bad input
