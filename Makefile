@@ -22,7 +22,7 @@ TAGS      ?=
 FEATURES  ?=
 TEST_TIMEOUT ?= 80m
 
-.PHONY: drill test bench vet
+.PHONY: drill test bench vet fuzz
 
 drill: images ## run the default drill set (quick profile) and print where the outputs are (OUT=dir)
 	$(BIN) run --out $(OUT) $(if $(TAGS),--tags '$(TAGS)') $(FEATURES)
@@ -33,3 +33,14 @@ test: images ## the whole suite: unit, golden, browser and real-container tests
 
 bench: images ## benchmarks against the physical limit (minutes; prints a table)
 	$(GO) run ./cmd/drbench
+
+# Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.
+FUZZTIME ?= 10s
+
+fuzz: ## run every fuzz target (parsers of user input) for FUZZTIME each (default 10s)
+	@set -e; for f in $$(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git '^func Fuzz' . | sort); do \
+	  for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "=== fuzz $$(dirname $$f) $$fn ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$(dirname $$f); \
+	  done; \
+	done

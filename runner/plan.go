@@ -319,6 +319,11 @@ func rewrite(content []byte, doc *messages.GherkinDocument, pickles []*messages.
 		for _, t := range tags {
 			s = min(s, int(t.Location.Line))
 		}
+		// A tag line gherkin reads no tag from (a lone "@") still belongs to the node: left
+		// uncommented above a commented-out scenario, it would tag nothing (found by FuzzFeature).
+		for s > 1 && strings.HasPrefix(strings.TrimSpace(lines[s-2]), "@") {
+			s--
+		}
 		starts = append(starts, s)
 		return s
 	}
