@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,18 +11,16 @@ import (
 	"github.com/drdrill/drdrill/results"
 )
 
-// These tests start real stacks (Docker, the drdrill images): they run only with -drill,
+// These tests start real stacks (Docker, the drdrill images), as `make test` does; -short
+// skips them:
 //
-//	go test ./runner -run 'TestFeatures|TestBreached' -drill -v -timeout 20m
-//
-// and pass only once package drill is wired.
-var drills = flag.Bool("drill", false, "run drills against real containers (TestFeatures, TestBreachedObjectiveFailsTheRun)")
+//	go test ./runner -run 'TestFeatures|TestBreached' -v -timeout 20m
 
 // TestFeatures is the `go test` entry point of the features: the default set, each scenario a
 // subtest. DRDRILL_OUT keeps the outputs; DRDRILL_TAGS picks another set.
 func TestFeatures(t *testing.T) {
-	if !*drills {
-		t.Skip("starts containers: go test ./runner -run TestFeatures -drill")
+	if testing.Short() {
+		t.Skip("starts containers: not in -short mode")
 	}
 	out := os.Getenv("DRDRILL_OUT")
 	if out == "" {
@@ -47,11 +44,9 @@ func TestFeatures(t *testing.T) {
 // A breached objective makes the run fail with ErrBreached (exit status 1), writes every
 // output anyway, and shows the breach in junit.xml; results.json carries the breached verdict
 // and no error (the drill finished).
-//
-// LEAD: needs package drill wired (StartStack … Verify, WriteResults).
 func TestBreachedObjectiveFailsTheRun(t *testing.T) {
-	if !*drills {
-		t.Skip("starts containers: go test ./runner -run TestBreachedObjectiveFailsTheRun -drill")
+	if testing.Short() {
+		t.Skip("starts containers: not in -short mode")
 	}
 	out := t.TempDir()
 	o, err := Run(context.Background(), Options{Paths: []string{"testdata/breach.feature"}, Out: out, CI: true})
