@@ -241,6 +241,9 @@ func TestRTOGroundTruth(t *testing.T) {
 	}
 	truth := restoredAt.Sub(d.t0)
 	r := d.Results()
+	// One probe interval, or the precision the drill itself reports when a loaded machine
+	// stretched the probe rounds (the report prints that precision with every figure).
+	tol := max(interval, time.Duration(r.Summary.ProbeIntervalMS*float64(time.Millisecond)))
 	if len(r.Tenants) == 0 || r.Summary.AffectedTenants == 0 {
 		t.Fatal("no affected tenant reported")
 	}
@@ -249,8 +252,8 @@ func TestRTOGroundTruth(t *testing.T) {
 			continue
 		}
 		got := ms(tn.RTOMS)
-		if !tn.Restored || got < truth-interval || got > truth+interval {
-			t.Errorf("tenant %d: RTO %v, restored %v; truth %v ± %v", tn.ID, got, tn.Restored, truth, interval)
+		if !tn.Restored || got < truth-tol || got > truth+tol {
+			t.Errorf("tenant %d: RTO %v, restored %v; truth %v ± %v", tn.ID, got, tn.Restored, truth, tol)
 		}
 	}
 	t.Logf("NOTE RTO ground truth %v; measured max %v", truth, ms(r.Summary.RTOMaxMS))
