@@ -15,7 +15,8 @@ import (
 // two hours (the probe interval bounds the precision anyway).
 func fmtDuration(d time.Duration) string {
 	if d < 0 {
-		return "-" + fmtDuration(-d)
+		// -MinInt64 is MinInt64: negate the nanosecond nobody will read, or recurse forever.
+		return "-" + fmtDuration(-max(d, -math.MaxInt64))
 	}
 	switch {
 	case d == 0:
@@ -52,7 +53,20 @@ func fmtDuration(d time.Duration) string {
 // fmtMS formats a duration stored in milliseconds.
 func fmtMS(v float64) string { return fmtDuration(msDur(v)) }
 
-func msDur(v float64) time.Duration { return time.Duration(math.Round(v * float64(time.Millisecond))) }
+func msDur(v float64) time.Duration {
+	// A float beyond int64 converts to MinInt64 on amd64, whatever its sign: clamp first (a
+	// results.json may come from anywhere).
+	ns := math.Round(v * float64(time.Millisecond))
+	switch {
+	case math.IsNaN(ns):
+		return 0
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= -math.MaxInt64:
+		return -math.MaxInt64
+	}
+	return time.Duration(ns)
+}
 
 // fmtOptMS formats an optional duration; nil reads as the reason it is missing.
 func fmtOptMS(v *float64, missing string) string {
