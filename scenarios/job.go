@@ -52,7 +52,12 @@ func (j job) run(ctx context.Context, pool *dockertest.Pool) (jobResult, error) 
 	for vol, mnt := range j.Volumes {
 		host.Mounts = append(host.Mounts, dc.HostMount{Type: "volume", Source: vol, Target: mnt})
 	}
-	c, err := pool.Client.CreateContainer(dc.CreateContainerOptions{Config: cfg, HostConfig: host, Context: ctx})
+	// Create is not cancelled with ctx: a create cancelled in flight is still completed by the
+	// engine, after the run's sweep, and its container is left behind (found by the SIGINT
+	// tests of cmd/drdrill). Create, register the removal, then honour ctx.
+	createCtx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	c, err := pool.Client.CreateContainer(dc.CreateContainerOptions{Config: cfg, HostConfig: host, Context: createCtx})
+	cancelCreate()
 	if err != nil {
 		return res, fmt.Errorf("%s: create container from %s: %w", j.Name, j.Image, err)
 	}
@@ -63,6 +68,9 @@ func (j job) run(ctx context.Context, pool *dockertest.Pool) (jobResult, error) 
 		defer cancel()
 		_ = pool.Client.RemoveContainer(dc.RemoveContainerOptions{ID: c.ID, Force: true, RemoveVolumes: true, Context: rm})
 	}()
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("%s: %w", j.Name, err)
+	}
 
 	if len(j.Files) > 0 {
 		tarball, err := tarFiles(j.Files)
