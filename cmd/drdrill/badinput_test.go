@@ -105,10 +105,18 @@ func runCLI(t *testing.T, env []string, args ...string) (code int, out string, p
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
+	code, stdout, stderr, pid := execCLI(ctx, t, env, args...)
+	return code, stdout + stderr, pid
+}
+
+// execCLI runs this test binary as drdrill with args and extra environment, until it exits
+// or ctx ends.
+func execCLI(ctx context.Context, t *testing.T, env []string, args ...string) (code int, stdout, stderr string, pid int) {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	var ee *exec.ExitError
 	switch {
@@ -117,7 +125,7 @@ func runCLI(t *testing.T, env []string, args ...string) (code int, out string, p
 	case err != nil:
 		t.Fatal(err)
 	}
-	return code, stdout.String() + stderr.String(), cmd.Process.Pid
+	return code, out.String(), errb.String(), cmd.Process.Pid
 }
 
 // dockerReachable says whether this process reaches a Docker engine.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,19 +27,8 @@ func TestMain(m *testing.M) {
 // drdrill runs the test binary as drdrill with args and extra environment.
 func drdrill(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return code, out.String(), errb.String()
+	code, stdout, stderr, _ = execCLI(context.Background(), t, env, args...)
+	return code, stdout, stderr
 }
 
 func TestDoctorDockerUnreachable(t *testing.T) {
