@@ -26,15 +26,8 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	if err := env.switchWAL(ctx); err != nil {
 		return err
 	}
-	var bk Backup
-	if err := env.Step(ctx, "choose base backup", func(ctx context.Context) error {
-		var err error
-		bk, err = env.Backups.LatestBefore(target)
-		if err == nil {
-			env.progressf("full-pitr: %s (finished %s) to %s", bk.Name, bk.Finished.UTC().Format(time.RFC3339Nano), recoveryTime(target))
-		}
-		return err
-	}); err != nil {
+	bk, err := env.chooseBackup(ctx, "full-pitr", target)
+	if err != nil {
 		return err
 	}
 	// A clean shutdown archives the last WAL segment itself (Postgres rotates it at shutdown
@@ -54,7 +47,8 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	}); err != nil {
 		return err
 	}
-	err := env.Step(ctx, "start db and replay WAL to T0", func(ctx context.Context) error {
+	replay := retry{attempts: 3, retryable: serverExited, ready: env.restartIfExited(stack.DB), what: "the db was started again"}
+	err = env.stepRetry(ctx, "start db and replay WAL to T0", replay, func(ctx context.Context) error {
 		return env.startAndWaitPromoted(ctx)
 	})
 	if errors.Is(err, ErrTargetNotReached) {
@@ -66,9 +60,12 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 		}); err != nil {
 			return err
 		}
-		err = env.Step(ctx, "start db and replay WAL to the archive's end", func(ctx context.Context) error {
+		err = env.stepRetry(ctx, "start db and replay WAL to the archive's end", replay, func(ctx context.Context) error {
 			return env.startAndWaitPromoted(ctx)
 		})
+		if err == nil {
+			env.reportReached(ctx, "full-pitr", s.DSN(), bk)
+		}
 	}
 	if err != nil {
 		return err
@@ -125,6 +122,9 @@ func (e *Env) startAndWaitPromoted(ctx context.Context) error {
 	// Start's own readiness check may give up before a long recovery ends, or fail because the
 	// server exited; waitPromoted tells the two apart.
 	if err := s.Start(ctx, stack.DB); err != nil && ctx.Err() != nil {
+		return err
+	}
+	if err := e.hook(ctx, Point{Hook: HookReplay, Service: stack.DB, DSN: s.DSN()}); err != nil {
 		return err
 	}
 	return e.waitPromoted(ctx, stack.DB, s.DSN())

@@ -122,8 +122,15 @@ type Env struct {
 	Findings []string
 	// Copy counts what tenant-restore copied.
 	Copy CopyStats
+	// Faults are armed for this run of the runbook: each fires once, at the first hook point
+	// it applies to (see Fault). RunRunbook reports those that never fired.
+	Faults []Fault
 
-	rec *recorder
+	rec   *recorder
+	fired map[string]bool // fault name → fired
+	heal  []func(ctx context.Context) error
+	hookM sync.Mutex
+	findM sync.Mutex
 }
 
 // Step runs fn as the runbook step called name and records its start (relative to T0) and
@@ -132,7 +139,7 @@ func (e *Env) Step(ctx context.Context, name string, fn func(ctx context.Context
 	if e.rec == nil {
 		e.rec = &recorder{t0: e.T0, progress: e.Progress}
 	}
-	return e.rec.do(ctx, name, fn)
+	return e.rec.do(ctx, name, 0, fn)
 }
 
 func (e *Env) progressf(format string, args ...any) {
@@ -168,7 +175,11 @@ func RunRunbook(ctx context.Context, name string, env *Env) (results.Runbook, er
 	}
 	env.rec = &recorder{t0: env.T0, progress: env.Progress}
 	start := time.Now()
-	err = rb.Run(ctx, env)
+	err = env.hook(ctx, Point{Hook: HookStart})
+	if err == nil {
+		err = rb.Run(ctx, env)
+	}
+	err = errors.Join(err, env.endFaults(ctx, name))
 	out.DurationMS = results.MS(time.Since(start))
 	out.Steps = env.rec.steps()
 	if err != nil {
@@ -187,17 +198,21 @@ type recorder struct {
 	got []results.Step
 }
 
-func (r *recorder) do(ctx context.Context, name string, fn func(ctx context.Context) error) error {
+// do runs one attempt of a step; attempt 0 is a step without retries (recorded without an
+// attempt number).
+func (r *recorder) do(ctx context.Context, name string, attempt int, fn func(ctx context.Context) error) error {
 	start := time.Now()
 	err := ctx.Err()
 	if err == nil {
 		err = fn(ctx)
 	}
 	d := time.Since(start)
-	st := results.Step{Name: name, StartMS: results.MS(start.Sub(r.t0)), DurationMS: results.MS(d)}
+	st := results.Step{Name: name, StartMS: results.MS(start.Sub(r.t0)), DurationMS: results.MS(d), Attempt: attempt}
 	if err != nil {
 		err = fmt.Errorf("step %q: %w", name, err)
 		st.Error = err.Error()
+	} else if attempt == 1 {
+		st.Attempt = 0 // a first attempt that worked is a plain step
 	}
 	r.mu.Lock()
 	r.got = append(r.got, st)
@@ -206,7 +221,11 @@ func (r *recorder) do(ctx context.Context, name string, fn func(ctx context.Cont
 		if err != nil {
 			status = "FAILED: " + err.Error()
 		}
-		fmt.Fprintf(r.progress, "runbook step %-40s T0%+9.1fs %8.2fs %s\n", name, start.Sub(r.t0).Seconds(), d.Seconds(), status)
+		label := name
+		if attempt > 1 {
+			label = fmt.Sprintf("%s (attempt %d)", name, attempt)
+		}
+		fmt.Fprintf(r.progress, "runbook step %-40s T0%+9.1fs %8.2fs %s\n", label, start.Sub(r.t0).Seconds(), d.Seconds(), status)
 	}
 	r.mu.Unlock()
 	return err

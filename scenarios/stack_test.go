@@ -130,7 +130,7 @@ func TestFullPITRToAKnownInstant(t *testing.T) {
 	if _, conf, err := s.Exec(ctx, stack.DB, []string{"cat", DataDir + "/postgresql.auto.conf"}); err != nil || strings.Contains(conf, "recovery_target") {
 		t.Errorf("postgresql.auto.conf after the restore (%v):\n%s", err, conf)
 	}
-	wantSteps := []string{"assess blast radius", "switch WAL and wait for archive", "choose base backup", "stop db", "replace data directory with " + latest, "start db and replay WAL to T0", "clear recovery settings"}
+	wantSteps := []string{"assess blast radius", "switch WAL and wait for archive", "choose base backup", "verify base backup " + latest, "stop db", "replace data directory with " + latest, "start db and replay WAL to T0", "clear recovery settings"}
 	for i, st := range rb.Steps {
 		if i < len(wantSteps) && st.Name != wantSteps[i] {
 			t.Errorf("step %d = %q, want %q", i, st.Name, wantSteps[i])

@@ -53,12 +53,8 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 	if err := env.switchWAL(ctx); err != nil {
 		return err
 	}
-	var bk Backup
-	if err := env.Step(ctx, "choose base backup", func(ctx context.Context) error {
-		var err error
-		bk, err = env.Backups.LatestBefore(target)
-		return err
-	}); err != nil {
+	bk, err := env.chooseBackup(ctx, "tenant-restore", target)
+	if err != nil {
 		return err
 	}
 
@@ -91,9 +87,7 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		return err
 	})
 	if err == nil {
-		err = env.Step(ctx, "replay WAL on side db to T0", func(ctx context.Context) error {
-			return env.waitPromoted(ctx, side.Service(), side.DSN())
-		})
+		err = env.replayOnSide(ctx, "replay WAL on side db to T0", side)
 	}
 	if errors.Is(err, ErrTargetNotReached) {
 		// The archive ended before T0: restore what it holds, on the same volume, and say so.
@@ -110,9 +104,10 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		}); err != nil {
 			return err
 		}
-		err = env.Step(ctx, "replay WAL on side db to the archive's end", func(ctx context.Context) error {
-			return env.waitPromoted(ctx, side.Service(), side.DSN())
-		})
+		err = env.replayOnSide(ctx, "replay WAL on side db to the archive's end", side)
+		if err == nil {
+			env.reportReached(ctx, "tenant-restore", side.DSN(), bk)
+		}
 	}
 	if err != nil {
 		return err
@@ -229,7 +224,10 @@ func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
 				b := batches[i]
 				name := fmt.Sprintf("copy tenants batch %d/%d (%d tenants)", i+1, len(batches), len(b))
 				var st copyResult
-				err := e.Step(ctx, name, func(ctx context.Context) error {
+				err := e.stepRetry(ctx, name, e.copyRetry(), func(ctx context.Context) error {
+					if err := e.hook(ctx, Point{Hook: HookCopy, Service: stack.DB, Batch: i + 1, Batches: len(batches)}); err != nil {
+						return err
+					}
 					var err error
 					st, err = copyTenants(ctx, side, live, b, e.T0)
 					return err

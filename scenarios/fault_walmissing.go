@@ -1,0 +1,56 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"github.com/drdrill/drdrill/stack"
+)
+
+// walSegmentMissing deletes from the archive the first WAL segment after the chosen base
+// backup ended: recovery cannot pass it, so it stops before T0 and what was committed after
+// the gap is lost. There is no older path around a gap after the newest backup.
+type walSegmentMissing struct{}
+
+func (walSegmentMissing) Name() string { return "wal-segment-missing" }
+
+func (walSegmentMissing) Description() string {
+	return "deletes from the WAL archive the first segment after the chosen base backup, before recovery replays it"
+}
+
+func (walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, error) {
+	if at.Hook != HookBackupChosen {
+		return false, nil
+	}
+	_, stop, err := backupSegments(ctx, env.Stack, at.Backup)
+	if err != nil {
+		return true, err
+	}
+	segs, err := archivedSegments(ctx, env.Stack)
+	if err != nil {
+		return true, err
+	}
+	victim := nextSegment(stop)
+	later := 0
+	found := false
+	for _, s := range segs {
+		switch {
+		case s == victim:
+			found = true
+		case s > victim && s[:8] == victim[:8]:
+			later++
+		}
+	}
+	if !found {
+		env.findingf("fault wal-segment-missing: no archived segment after base backup %s (it ended in %s): nothing deleted", at.Backup.Name, stop)
+		return true, nil
+	}
+	code, out, err := env.Stack.Exec(ctx, stack.DB, []string{"rm", "-f", path.Join(ArchiveDir, victim)})
+	if err != nil || code != 0 {
+		return true, fmt.Errorf("delete %s from the archive (exit %d): %v %s", victim, code, err, out)
+	}
+	env.findingf("fault wal-segment-missing: deleted WAL segment %s from the archive at %s (the first after base backup %s, %d archived segments after it)",
+		victim, env.sinceT0(), at.Backup.Name, later)
+	return true, nil
+}
