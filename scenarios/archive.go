@@ -81,19 +81,22 @@ func fileOf(text, prefix string) string {
 	return ""
 }
 
-// archiveGap finds the first segment missing from segs after from on from's timeline while
-// later segments exist: the point where any recovery through the archive stops. It returns
-// the missing segment and how many archived segments after it are unusable.
-func archiveGap(segs []string, from string) (missing string, unusable int) {
+// archiveGap finds the first segment missing from segs after from, up to upto (the last
+// segment a recovery to T0 needs; "" = the last archived one), on from's timeline: the point
+// where any recovery through the archive stops. It returns the missing segment and how many
+// archived segments after it are unusable.
+func archiveGap(segs []string, from, upto string) (missing string, unusable int) {
 	have := map[string]bool{}
-	last := ""
+	last := upto
 	for _, sg := range segs {
 		if sg[:8] == from[:8] {
 			have[sg] = true
-			last = max(last, sg)
+			if upto == "" {
+				last = max(last, sg)
+			}
 		}
 	}
-	for sg := nextSegment(from); sg < last; sg = nextSegment(sg) {
+	for sg := nextSegment(from); sg <= last; sg = nextSegment(sg) {
 		if !have[sg] {
 			for _, x := range segs {
 				if x[:8] == from[:8] && x > sg {
@@ -129,7 +132,7 @@ func (e *Env) reportReached(ctx context.Context, runbook, dsn string, bk Backup)
 	if err != nil {
 		return
 	}
-	if missing, n := archiveGap(segs, start); missing != "" {
-		e.findingf("%s: WAL segment %s is missing from the archive: recovery from %s cannot pass it (%d later archived segments unusable)", runbook, missing, bk.Name, n)
+	if missing, n := archiveGap(segs, start, e.walEnd); missing != "" {
+		e.findingf("%s: WAL segment %s is missing from the archive: recovery from %s cannot pass it to reach T0 (%d later archived segments unusable)", runbook, missing, bk.Name, n)
 	}
 }

@@ -44,11 +44,22 @@ func TestArchiveSegments(t *testing.T) {
 		}
 	}
 	segs := []string{"000000010000000000000002", "000000010000000000000003", "000000010000000000000005", "000000010000000000000006", "000000020000000000000009"}
-	if m, n := archiveGap(segs, "000000010000000000000002"); m != "000000010000000000000004" || n != 2 {
-		t.Errorf("archiveGap = %s, %d; want segment 4 missing, 2 unusable", m, n)
+	tests2 := []struct {
+		segs       []string
+		from, upto string
+		missing    string
+		unusable   int
+	}{
+		{segs, "000000010000000000000002", "", "000000010000000000000004", 2},
+		{segs[:2], "000000010000000000000002", "", "", 0},
+		{segs[:2], "000000010000000000000002", "000000010000000000000003", "", 0},
+		// The last segment needed is gone: the archive ends early, with no later segment.
+		{segs[:2], "000000010000000000000002", "000000010000000000000004", "000000010000000000000004", 0},
 	}
-	if m, _ := archiveGap(segs[:2], "000000010000000000000002"); m != "" {
-		t.Errorf("archiveGap of a complete archive = %s, want none", m)
+	for _, tt := range tests2 {
+		if m, n := archiveGap(tt.segs, tt.from, tt.upto); m != tt.missing || n != tt.unusable {
+			t.Errorf("archiveGap(%v, %s, %q) = %q, %d; want %q, %d", tt.segs, tt.from, tt.upto, m, n, tt.missing, tt.unusable)
+		}
 	}
 	label := "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nCHECKPOINT LOCATION: 0/2000060\n"
 	if f := fileOf(label, "START WAL LOCATION: "); f != "000000010000000000000002" {

@@ -158,6 +158,7 @@ func (e *Env) switchWAL(ctx context.Context) error {
 	return e.Step(ctx, "switch WAL and wait for archive", func(ctx context.Context) error {
 		seg, err := switchWAL(ctx, e.Stack.DSN(), e.Params.timeout())
 		if err == nil {
+			e.walEnd = seg
 			e.progressf("WAL archived up to %s", seg)
 		}
 		return err

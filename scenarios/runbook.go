@@ -128,9 +128,12 @@ type Env struct {
 
 	rec   *recorder
 	fired map[string]bool // fault name → fired
-	heal  []func(ctx context.Context) error
-	hookM sync.Mutex
-	findM sync.Mutex
+	// walEnd is the segment the WAL switch closed: a recovery to T0 needs every segment from
+	// its base backup's up to it ("" without the switch).
+	walEnd string
+	heal   []func(ctx context.Context) error
+	hookM  sync.Mutex
+	findM  sync.Mutex
 }
 
 // Step runs fn as the runbook step called name and records its start (relative to T0) and
