@@ -113,7 +113,8 @@ type Drill struct {
 	idList   []int64
 	t0       time.Time
 	affected []int64
-	faults   []string
+	faults   []string          // names of the faults injected, for results.json
+	armed    []scenarios.Fault // faults armed for the next runbook (see Inject)
 	verified bool
 	closed   bool
 	bg       context.Context // traffic, probes and the verifier run under it

@@ -2,11 +2,35 @@ package drill
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"errors"
+
+	"github.com/drdrill/drdrill/scenarios"
 )
 
-// Inject applies a named fault (see Faults) to the stack.
+// Inject arms the named fault (see Faults) for the next runbook: it fires when that runbook
+// reaches the point the fault applies to (scenarios.Fault), and the runbook recovers from it
+// or fails with a finding. Armed faults are recorded in the results' parameters.
 func (d *Drill) Inject(ctx context.Context, fault string) error {
-	return fmt.Errorf("fault %q: no faults are registered yet (known: %s)", fault, strings.Join(Faults(), ", "))
+	if err := CheckFault(fault); err != nil {
+		return err
+	}
+	if d.res.Runbook.Name != "" {
+		return errors.New("drill: the runbook has already run: inject a fault before the runbook step, it fires during the runbook")
+	}
+	f, err := scenarios.LookupFault(fault)
+	if err != nil {
+		return err
+	}
+	d.armed = append(d.armed, f)
+	d.faults = append(d.faults, fault)
+	d.res.Params.Faults = d.faults
+	d.logf("fault %s armed for the next runbook: %s", fault, f.Description())
+	return nil
+}
+
+// takeArmed hands the armed faults to a runbook, once.
+func (d *Drill) takeArmed() []scenarios.Fault {
+	a := d.armed
+	d.armed = nil
+	return a
 }

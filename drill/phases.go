@@ -312,7 +312,7 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 	env := &scenarios.Env{
 		Stack: d.st, Backups: d.backups, T0: d.t0, Before: d.manifest, IDs: d.idList,
 		Params:   scenarios.Params{Parallelism: d.cfg.Parallelism, NoWALSwitch: d.cfg.NoWALSwitch},
-		Progress: d.cfg.Log,
+		Progress: d.cfg.Log, Faults: d.takeArmed(),
 	}
 	d.res.Params.Runbook = name
 	d.res.Params.Faults = d.faults

@@ -6,6 +6,7 @@ package drill
 // Then-steps assert. The checks read d.Results() only: they hold no measurement.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -97,10 +98,8 @@ func CheckRunbook(name string) error {
 	return fmt.Errorf("unknown runbook %q: known runbooks are %s", name, strings.Join(Runbooks(), ", "))
 }
 
-// Faults lists the fault names Inject accepts.
-//
-// Lead: return the fault registry's names.
-func Faults() []string { return nil }
+// Faults lists the fault names Inject accepts: the faults registered in package scenarios.
+func Faults() []string { return scenarios.Faults() }
 
 // CheckFault says whether Inject would know the fault called name.
 func CheckFault(name string) error {
@@ -253,4 +252,48 @@ func measured(o results.Objective) string {
 		v += " " + o.Unit
 	}
 	return v
+}
+
+// CheckFinding says whether the results hold a finding that contains text (case-insensitive):
+// what a fault did, how a runbook recovered from it or why it could not.
+func (d *Drill) CheckFinding(text string) error { return checkFinding(&d.res, text) }
+
+func checkFinding(r *results.Results, text string) error {
+	want := strings.ToLower(text)
+	for _, f := range r.Findings {
+		if strings.Contains(strings.ToLower(f), want) {
+			return nil
+		}
+	}
+	if len(r.Findings) == 0 {
+		return fmt.Errorf("no finding about %q: the report has no findings", text)
+	}
+	return fmt.Errorf("no finding about %q; the findings are:\n  %s", text, strings.Join(r.Findings, "\n  "))
+}
+
+// CheckStepAttempts says whether the runbook step whose name starts with step succeeded on
+// attempt n (n = 1: never retried).
+func (d *Drill) CheckStepAttempts(step string, n int) error {
+	return checkStepAttempts(&d.res, step, n)
+}
+
+func checkStepAttempts(r *results.Results, step string, n int) error {
+	if r.Runbook.Name == "" {
+		return errors.New("no runbook has run: no steps to check")
+	}
+	var seen []string
+	for _, st := range r.Runbook.Steps {
+		if !strings.HasPrefix(st.Name, step) {
+			continue
+		}
+		a := max(st.Attempt, 1)
+		seen = append(seen, fmt.Sprintf("%s attempt %d: %s", st.Name, a, cmp.Or(st.Error, "ok")))
+		if st.Error == "" && a == n {
+			return nil
+		}
+	}
+	if len(seen) == 0 {
+		return fmt.Errorf("runbook %s has no step starting %q", r.Runbook.Name, step)
+	}
+	return fmt.Errorf("no step starting %q succeeded on attempt %d:\n  %s", step, n, strings.Join(seen, "\n  "))
 }

@@ -16,6 +16,14 @@ func TestCheckStepsOverResults(t *testing.T) {
 	refused := &results.Results{Params: results.Params{Mode: "purge"},
 		Incident: results.Incident{T0: t0, Refused: true, ExitCode: 3, Log: "refused by max-scope: 12 sites > 5"}}
 	notRun := &results.Results{}
+	faulted := &results.Results{
+		Findings: []string{"full-pitr: base backup base-2 (…) failed verification; fell back to the older base backup base-1"},
+		Runbook: results.Runbook{Name: "full-pitr", Steps: []results.Step{
+			{Name: "stop db"},
+			{Name: "start db and replay WAL to T0", Attempt: 1, Error: "step failed"},
+			{Name: "start db and replay WAL to T0", Attempt: 2},
+		}},
+	}
 	v := func(f float64) *float64 { return &f }
 	tests := []struct {
 		name string
@@ -34,6 +42,15 @@ func TestCheckStepsOverResults(t *testing.T) {
 		{"bystander loss wanted, none", checkBystanders(purged, true), "no bystander lost"},
 		{"bystander loss unwanted", checkBystanders(&results.Results{Verdict: "ok", Summary: results.Summary{BystanderLost: 40, BystandersHit: 3}}, false), "3 bystanders lost 40"},
 		{"bystanders before the end", checkBystanders(notRun, false), "has not ended"},
+		{"finding present", checkFinding(faulted, "FELL BACK to the older"), ""},
+		{"finding absent", checkFinding(faulted, "WAL segment"), "no finding about \"WAL segment\"; the findings are:\n  full-pitr: base backup base-2"},
+		{"no findings", checkFinding(notRun, "x"), "the report has no findings"},
+		{"step retried", checkStepAttempts(faulted, "start db and replay", 2), ""},
+		{"step not retried", checkStepAttempts(faulted, "stop db", 1), ""},
+		{"step attempts differ", checkStepAttempts(faulted, "stop db", 2), "no step starting \"stop db\" succeeded on attempt 2:\n  stop db attempt 1: ok"},
+		{"failed attempt is not success", checkStepAttempts(faulted, "start db and replay", 1), "attempt 1: step failed"},
+		{"no such step", checkStepAttempts(faulted, "copy", 2), "has no step starting \"copy\""},
+		{"no runbook", checkStepAttempts(notRun, "copy", 2), "no runbook has run"},
 		{"objectives met", checkObjectives([]results.Objective{{Name: "RTO p95", Status: results.StatusOK}}), ""},
 		{"objective breached", checkObjectives([]results.Objective{{Name: "RTO p95", Target: "1ms", Unit: "ms", Measured: v(1487.02871), Status: results.StatusBreached, Source: "f.feature:9 row 2"}}),
 			"objective breached:\n  f.feature:9 row 2 RTO p95: target 1ms, measured 1.487s"},
@@ -75,6 +92,8 @@ func TestValidateStepArguments(t *testing.T) {
 		{"guardrail", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"prayer"}}.Validate(), `unknown guardrail "prayer"`},
 		{"runbook", CheckRunbook("tenant-restore"), ""},
 		{"unknown runbook", CheckRunbook("pray"), `unknown runbook "pray"`},
+		{"fault", CheckFault("wal-segment-missing"), ""},
+		{"unknown fault", CheckFault("db-restart"), `unknown fault "db-restart": known faults are db-killed, side-db-killed, network-cut`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -223,3 +223,17 @@ func checkBystanders(ctx context.Context, quantity string) (context.Context, err
 func checkObjectives(ctx context.Context) (context.Context, error) {
 	return act(ctx, func(d *drill.Drill) error { return d.CheckObjectives() })
 }
+
+func checkFinding(ctx context.Context, text string) (context.Context, error) {
+	if strings.TrimSpace(text) == "" {
+		return ctx, badf(ctx, "a finding about \"\": name a word or phrase the finding contains")
+	}
+	return act(ctx, func(d *drill.Drill) error { return d.CheckFinding(text) })
+}
+
+func checkStepAttempts(ctx context.Context, step string, n int) (context.Context, error) {
+	if n < 1 {
+		return ctx, badf(ctx, "attempt %d of runbook step %q: attempts count from 1", n, step)
+	}
+	return act(ctx, func(d *drill.Drill) error { return d.CheckStepAttempts(step, n) })
+}
