@@ -13,7 +13,17 @@
 // never from the script's input, which was the original incident's first problem, and last
 // checks the affected tenants against the manifest again (ErrNotRestored if they differ).
 // Point-in-time restores target T0 exclusive; when the WAL archive ends before T0 they
-// recover to its end instead and say so in Env.Findings (that is an RPO > 0).
+// recover to its end instead and say so in Env.Findings (that is an RPO > 0), with the
+// point reached and the archive's gap if one stopped them. Restores verify their base backup
+// with pg_verifybackup and fall back to the next older one when it fails.
+//
+// Faults during recovery (db-killed, side-db-killed, network-cut, wal-segment-missing,
+// corrupt-base-backup) are small implementations of Fault, one file each, in one registry.
+// Armed in Env.Faults, each fires once, when the runbook reaches a hook point it applies to
+// (Hook: start, backup chosen, replay, copy); none waits on the clock. Steps that can ride a
+// fault out retry a bounded number of times once a real condition holds (the database answers
+// again), each attempt recorded with its number (results.Step.Attempt), and say what it cost
+// in Env.Findings.
 //
 // What leaves the package is plain data: Backup, IncidentResult, results.Runbook, CopyStats,
 // Findings, and a callback per set of tenants a runbook has put back.

@@ -192,8 +192,10 @@ func TestFaultsDuringRecovery(t *testing.T) {
 			check: func(t *testing.T, ctx context.Context, d *drillData, env *Env, rb results.Runbook, err error) {
 				mustRecover(t, err)
 				wantFinding(t, env, "fault network-cut", "cut off from the database for")
-				if !hasStep(rb, "wait for app healthy") {
-					t.Errorf("no app health step: %v", stepNames(rb))
+				// Ground truth: the app cannot answer healthy before the network is back, 3 s
+				// after the cut at the runbook's start (after T0).
+				if st := findStep(rb, "wait for app healthy"); st == nil || st.Error != "" || st.StartMS+st.DurationMS < 3000 {
+					t.Errorf("wait for app healthy: %+v, want it to end ≥ 3000 ms after T0, once the cut healed", st)
 				}
 				resp, herr := http.Get(d.s.AppURL() + "/healthz")
 				if herr != nil || resp.StatusCode != http.StatusOK {
