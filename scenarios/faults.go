@@ -50,8 +50,8 @@ type Fault interface {
 	// Description says in one line what the fault does and when it fires.
 	Description() string
 	// Fire is called at every hook point the runbook reaches until it returns fired = true.
-	// It acts on env's stack, records what it did with env.findingf, and may register its
-	// own healing with env.onEnd.
+	// It acts on env's stack and records what it did with env.findingf; a fault that heals
+	// (network-cut) does so on its own schedule.
 	Fire(ctx context.Context, env *Env, at Point) (fired bool, err error)
 }
 
@@ -121,26 +121,15 @@ func (e *Env) hook(ctx context.Context, at Point) error {
 	return nil
 }
 
-// onEnd registers a fault's healing, run when the runbook ends however it ends. Called by
-// faults from Fire (under the hook lock).
-func (e *Env) onEnd(heal func(ctx context.Context) error) { e.heal = append(e.heal, heal) }
-
-// endFaults heals what faults left broken and notes the armed faults that never fired.
-func (e *Env) endFaults(ctx context.Context, runbook string) error {
+// endFaults notes the armed faults that never fired.
+func (e *Env) endFaults(runbook string) {
 	e.hookM.Lock()
 	defer e.hookM.Unlock()
-	ctx = context.WithoutCancel(ctx)
-	var errs []error
-	for _, h := range e.heal {
-		errs = append(errs, h(ctx))
-	}
-	e.heal = nil
 	for _, f := range e.Faults {
 		if !e.fired[f.Name()] {
 			e.findingf("fault %s never fired: runbook %s reached no point where it applies (%s)", f.Name(), runbook, f.Description())
 		}
 	}
-	return errors.Join(errs...)
 }
 
 // findingf adds a plain-language finding for the report. Safe from concurrent copy batches.

@@ -305,3 +305,36 @@ func stepNames(rb results.Runbook) []string {
 	}
 	return out
 }
+
+// onPoint is a fault that fires at one hook and counts its calls.
+type onPoint struct {
+	hook  Hook
+	calls *int
+}
+
+func (f onPoint) Name() string        { return "on-" + string(f.hook) }
+func (f onPoint) Description() string { return "fires at " + string(f.hook) }
+func (f onPoint) Fire(ctx context.Context, env *Env, at Point) (bool, error) {
+	*f.calls++
+	return at.Hook == f.hook, nil
+}
+
+// TestHookFiresOnceAndReportsUnfired: a fault is offered every point until it fires, then
+// never again; one whose point the runbook never reaches is a finding.
+func TestHookFiresOnceAndReportsUnfired(t *testing.T) {
+	var copyCalls, replayCalls int
+	env := &Env{T0: time.Now(), Faults: []Fault{onPoint{HookCopy, &copyCalls}, onPoint{HookReplay, &replayCalls}}}
+	ctx := context.Background()
+	for _, p := range []Point{{Hook: HookStart}, {Hook: HookBackupChosen}, {Hook: HookCopy, Batch: 1}, {Hook: HookCopy, Batch: 2}} {
+		if err := env.hook(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if copyCalls != 3 || replayCalls != 4 {
+		t.Errorf("calls: copy fault %d (want 3: until it fired), replay fault %d (want 4)", copyCalls, replayCalls)
+	}
+	env.endFaults("tenant-restore")
+	if len(env.Findings) != 1 || !strings.Contains(env.Findings[0], "fault on-replay never fired: runbook tenant-restore") {
+		t.Errorf("findings %q, want one saying on-replay never fired", env.Findings)
+	}
+}
