@@ -189,7 +189,7 @@ func Assemble(in Input) Assessment {
 	}
 	if len(bystanderDown) > 0 {
 		a.Findings = append(a.Findings, fmt.Sprintf("%d bystander tenants were down, up to %s each (± %s): %s",
-			len(bystanderDown), maxBystanderDown.Round(time.Millisecond), prec, idList(bystanderDown)))
+			len(bystanderDown), maxBystanderDown.Round(time.Millisecond), prec.Round(time.Millisecond), idList(bystanderDown)))
 	}
 	if s.CollateralLost > 0 {
 		a.Findings = append(a.Findings, fmt.Sprintf("%d writes acknowledged after T0 were lost (collateral loss)", s.CollateralLost))
