@@ -119,8 +119,8 @@ func (e *Env) reportReached(ctx context.Context, runbook, dsn string, bk Backup)
 		conn.Close(context.WithoutCancel(ctx))
 	}
 	if reached != nil {
-		e.findingf("%s: recovery reached %s, %.1fs before T0: writes committed after it and before T0 are lost (RPO grows to at least that)",
-			runbook, reached.UTC().Format(time.RFC3339Nano), e.T0.Sub(*reached).Seconds())
+		e.findingf("%s: recovery reached %s, %.1fs before T0: writes committed after it and before T0 are lost (an RPO of up to %.1fs)",
+			runbook, reached.UTC().Format(time.RFC3339Nano), e.T0.Sub(*reached).Seconds(), e.T0.Sub(*reached).Seconds())
 	} else {
 		e.findingf("%s: recovery stopped before T0 and replayed no transaction after base backup %s: everything committed after it is lost", runbook, bk.Name)
 	}

@@ -9,9 +9,12 @@ import (
 )
 
 // walSegmentMissing deletes from the archive the first WAL segment after the chosen base
-// backup ended: recovery cannot pass it, so it stops before T0 and what was committed after
-// the gap is lost. There is no older path around a gap after the newest backup.
-type walSegmentMissing struct{}
+// backup ended (Skip segments later, in tests): recovery cannot pass it, so it stops before
+// T0 and what was committed after the gap is lost. There is no older path around a gap after
+// the newest backup.
+type walSegmentMissing struct {
+	Skip int
+}
 
 func (walSegmentMissing) Name() string { return "wal-segment-missing" }
 
@@ -19,7 +22,7 @@ func (walSegmentMissing) Description() string {
 	return "deletes from the WAL archive the first segment after the chosen base backup, before recovery replays it"
 }
 
-func (walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, error) {
+func (w walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, error) {
 	if at.Hook != HookBackupChosen {
 		return false, nil
 	}
@@ -32,6 +35,9 @@ func (walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, er
 		return true, err
 	}
 	victim := nextSegment(stop)
+	for range w.Skip {
+		victim = nextSegment(victim)
+	}
 	later := 0
 	found := false
 	for _, s := range segs {
@@ -43,14 +49,14 @@ func (walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, er
 		}
 	}
 	if !found {
-		env.findingf("fault wal-segment-missing: no archived segment after base backup %s (it ended in %s): nothing deleted", at.Backup.Name, stop)
+		env.findingf("fault wal-segment-missing: segment %s, after base backup %s, is not archived: nothing deleted", victim, at.Backup.Name)
 		return true, nil
 	}
 	code, out, err := env.Stack.Exec(ctx, stack.DB, []string{"rm", "-f", path.Join(ArchiveDir, victim)})
 	if err != nil || code != 0 {
 		return true, fmt.Errorf("delete %s from the archive (exit %d): %v %s", victim, code, err, out)
 	}
-	env.findingf("fault wal-segment-missing: deleted WAL segment %s from the archive at %s (the first after base backup %s, %d archived segments after it)",
-		victim, env.sinceT0(), at.Backup.Name, later)
+	env.findingf("fault wal-segment-missing: deleted WAL segment %s from the archive at %s (%d segments after base backup %s ended, %d archived segments after it)",
+		victim, env.sinceT0(), 1+w.Skip, at.Backup.Name, later)
 	return true, nil
 }

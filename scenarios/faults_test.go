@@ -188,6 +188,28 @@ func TestFaultsDuringRecovery(t *testing.T) {
 			},
 		},
 		{
+			// The gap one segment later: recovery replays A's commit and stops before B's.
+			name: "full-pitr/wal-segment-missing-later", runbook: "full-pitr", fault: walSegmentMissing{Skip: 1},
+			prepare: func(t *testing.T, ctx context.Context, d *drillData) {
+				liveWrite(t, ctx, d.s.DSN(), d.by, d.bySite, "live-A")
+				if _, err := switchWAL(ctx, d.s.DSN(), time.Minute); err != nil {
+					t.Fatal(err)
+				}
+				liveWrite(t, ctx, d.s.DSN(), d.by, d.bySite, "live-B")
+				if _, err := switchWAL(ctx, d.s.DSN(), time.Minute); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func(t *testing.T, ctx context.Context, d *drillData, env *Env, rb results.Runbook, err error) {
+				mustRecover(t, err)
+				wantFinding(t, env, "full-pitr: recovery reached", "before T0")
+				wantFinding(t, env, "full-pitr: WAL segment", "missing from the archive")
+				if !hasRecord(t, ctx, d.s.DSN(), d.bySite, "live-A") || hasRecord(t, ctx, d.s.DSN(), d.bySite, "live-B") {
+					t.Errorf("want A (before the gap) kept and B (in the missing segment) lost")
+				}
+			},
+		},
+		{
 			name: "full-pitr/network-cut", runbook: "full-pitr", fault: networkCut{For: 3 * time.Second}, app: true,
 			check: func(t *testing.T, ctx context.Context, d *drillData, env *Env, rb results.Runbook, err error) {
 				mustRecover(t, err)
