@@ -86,14 +86,6 @@ func LookupFault(name string) (Fault, error) {
 	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFault, name, strings.Join(Faults(), ", "))
 }
 
-// FaultDescription returns the one-line description of the fault called name ("" if unknown).
-func FaultDescription(name string) string {
-	if f, err := LookupFault(name); err == nil {
-		return f.Description()
-	}
-	return ""
-}
-
 // hook offers the point to every armed fault that has not fired yet. Faults fire one at a
 // time (copy batches reach their points concurrently) and each at most once.
 func (e *Env) hook(ctx context.Context, at Point) error {
