@@ -105,21 +105,22 @@ type Drill struct {
 	verifier    *measure.Verifier
 
 	// What the phases learnt.
-	profile  fixtures.Profile
-	targets  fixtures.Targets
-	tenants  []measure.TenantInfo
-	sites    []measure.SiteRef
-	manifest fixtures.Manifest // before the incident
-	idList   []int64
-	t0       time.Time
-	affected []int64
-	faults   []string          // names of the faults injected, for results.json
-	armed    []scenarios.Fault // faults armed for the next runbook (see Inject)
-	verified bool
-	closed   bool
-	bg       context.Context // traffic, probes and the verifier run under it
-	cancel   context.CancelFunc
-	tmpDir   string // WorkDir made by the drill, removed by Close
+	profile   fixtures.Profile
+	seedStats fixtures.Stats
+	targets   fixtures.Targets
+	tenants   []measure.TenantInfo
+	sites     []measure.SiteRef
+	manifest  fixtures.Manifest // before the incident
+	idList    []int64
+	t0        time.Time
+	affected  []int64
+	faults    []string          // names of the faults injected, for results.json
+	armed     []scenarios.Fault // faults armed for the next runbook (see Inject)
+	verified  bool
+	closed    bool
+	bg        context.Context // traffic, probes and the verifier run under it
+	cancel    context.CancelFunc
+	tmpDir    string // WorkDir made by the drill, removed by Close
 }
 
 // New prepares a drill; nothing starts until StartStack.
@@ -130,3 +131,10 @@ func (d *Drill) Config() Config { return d.cfg }
 
 // Results returns the results assembled so far (complete after Verify).
 func (d *Drill) Results() *results.Results { return &d.res }
+
+// Stack is the drill's running stack (nil before StartStack): make bench measures plain
+// Postgres tools on the same database after the drill.
+func (d *Drill) Stack() *stack.Stack { return d.st }
+
+// SeedStats are the figures of the drill's seeding (zero before Seed).
+func (d *Drill) SeedStats() fixtures.Stats { return d.seedStats }

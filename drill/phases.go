@@ -114,6 +114,7 @@ func (d *Drill) Seed(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("seed %s profile: %w", d.profile.Name, err)
 	}
+	d.seedStats = stats
 	d.logf("seeding: %d rows in %s (%.0f rows/s)", stats.TotalRows, stats.Duration.Round(time.Millisecond), stats.RowsPerSecond)
 	d.targets = gen.Targets()
 	d.sites = d.sites[:0]

@@ -145,27 +145,7 @@ func TestLedgerRefuses(t *testing.T) {
 	}
 }
 
-func syntheticLedger(n int) ([]Write, []Record) {
-	writes := make([]Write, n)
-	nkeys := n * 3 / 4
-	last := make([]int, nkeys)
-	for i := range writes {
-		k := i % nkeys // a quarter of the writes update a key
-		site := int64(1000 + k%5000)
-		writes[i] = Write{Seq: int64(i), Tenant: site / 3, Site: site, Key: fmt.Sprintf("live-%d", k),
-			Value: fmt.Sprintf("run-%d", i), At: t0.Add(time.Duration(i-n/2) * time.Millisecond), Outcome: Acked}
-		last[k] = i
-	}
-	observed := make([]Record, 0, nkeys)
-	for k, i := range last {
-		if k%100 == 0 {
-			continue // 1 % of keys lost
-		}
-		x := writes[i]
-		observed = append(observed, Record{Tenant: x.Tenant, Site: x.Site, Key: x.Key, Value: x.Value})
-	}
-	return writes, observed
-}
+func syntheticLedger(n int) ([]Write, []Record) { return SyntheticLedger(n, t0) }
 
 // BenchmarkCheckLedger shows the checker's cost growing linearly with the ledger.
 func BenchmarkCheckLedger(b *testing.B) {

@@ -1,0 +1,299 @@
+package perf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/drdrill/drdrill/drill"
+	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/measure"
+	"github.com/drdrill/drdrill/reports"
+	"github.com/drdrill/drdrill/results"
+)
+
+// Config chooses the size of a bench run.
+type Config struct {
+	Profile     string        // fixtures profile: atlassian (make bench) or quick
+	Tenants     int           // override of the profile's tenants; 0 keeps it
+	Seed        int64         // fixtures seed (default drill.DefaultSeed)
+	TrafficRate float64       // writes/s during the drills (default 200, as the feature)
+	Archive     time.Duration // archive_timeout (default 10 s, as atlassian-2022.feature)
+	FullPITR    bool          // also run the full-pitr drill for the runbook ratio
+	LedgerSizes []int         // checker cost at these ledger sizes (default 1e4, 1e5, 1e6)
+	Log         io.Writer     // progress; nil = quiet
+}
+
+// Report holds every figure of one bench run. Durations are wall-clock on this machine.
+type Report struct {
+	Profile string
+	Rows    int64
+	Load    string // load average at the end (the machine is shared: figures are noisy)
+
+	Seed, Raw fixtures.Stats // the drill's seeding and the raw COPY baseline of the same rows
+
+	Drill      DrillRun // tenant-restore, traffic on
+	PITR       DrillRun // full-pitr of the same profile (zero when not run)
+	Baseline   Baseline
+	CPU        time.Duration // user+system CPU of this process during the tenant-restore drill
+	PeakRSS    int64         // bytes, whole process
+	LedgerCost []LedgerPoint
+}
+
+// DrillRun is one drill end to end.
+type DrillRun struct {
+	Runbook         string
+	Wall            time.Duration            // StartStack to the reports written
+	Phases          map[string]time.Duration // results.json phases, plus reporting
+	RunbookTime     time.Duration            // the runbook's own duration (inside restore)
+	AffectedSites   int
+	AffectedTenants int
+	Verdict         results.Status
+	Steps           []results.Step
+	affected        []int64
+}
+
+// Baseline is the physically necessary work of the drill, done with plain Postgres tools on
+// the drill's own database after it ended.
+type Baseline struct {
+	RawCopy    time.Duration // COPY of the seed's rows, constraints and ANALYZE (fixtures.RawCopy)
+	BaseBackup time.Duration // pg_basebackup -Fp -Xstream -c fast of the whole database
+	SideStart  time.Duration // a server on a fresh volume from that backup, WAL replayed, promoted
+	CopyBack   time.Duration // COPY of the affected tenants' rows from it into indexed tables
+	CopyRows   int64
+}
+
+// Total is the sum of the necessary work.
+func (b Baseline) Total() time.Duration { return b.RawCopy + b.BaseBackup + b.SideStart + b.CopyBack }
+
+// LedgerPoint is the checker's cost at one ledger size.
+type LedgerPoint struct {
+	Writes   int
+	Duration time.Duration // one CheckWrites over the whole ledger
+}
+
+// NsPerWrite is the cost per write.
+func (p LedgerPoint) NsPerWrite() float64 {
+	return float64(p.Duration.Nanoseconds()) / float64(p.Writes)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Profile == "" {
+		c.Profile = "atlassian"
+	}
+	if c.Seed == 0 {
+		c.Seed = drill.DefaultSeed
+	}
+	if c.TrafficRate == 0 {
+		c.TrafficRate = 200
+	}
+	if c.Archive == 0 {
+		c.Archive = 10 * time.Second
+	}
+	if c.LedgerSizes == nil {
+		c.LedgerSizes = []int{1e4, 1e5, 1e6}
+	}
+	return c
+}
+
+// Run runs the bench: the tenant-restore drill, the baselines on its database, the full-pitr
+// drill if asked, and the checker's cost; ctx bounds everything.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg = cfg.withDefaults()
+	r := &Report{Profile: cfg.Profile}
+	cpu0 := cpuTime()
+	var err error
+	r.Drill, err = runDrill(ctx, cfg, "tenant-restore", func(d *drill.Drill, run DrillRun) error {
+		r.Drill = run
+		// The baselines run once the drill's figures are in, before its stack goes.
+		r.CPU = cpuTime() - cpu0
+		r.Seed = d.SeedStats()
+		r.Rows = d.Results().Params.Rows
+		return baseline(ctx, cfg, d, r)
+	})
+	if err != nil {
+		return r, err
+	}
+	if cfg.FullPITR {
+		if r.PITR, err = runDrill(ctx, cfg, "full-pitr", nil); err != nil {
+			return r, err
+		}
+	}
+	for _, n := range cfg.LedgerSizes {
+		r.LedgerCost = append(r.LedgerCost, ledgerCost(n))
+	}
+	r.PeakRSS = peakRSS()
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil && len(b) > 14 {
+		r.Load = string(b[:14])
+	}
+	return r, nil
+}
+
+// runDrill runs one drill as atlassian-2022.feature does (purge with site IDs, traffic on),
+// writes its results and reports into a temporary directory, then calls after (if any) before
+// closing the stack.
+func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill.Drill, DrillRun) error) (run DrillRun, err error) {
+	run.Runbook = runbook
+	d := drill.New(drill.Config{
+		Profile: cfg.Profile, Tenants: cfg.Tenants, Seed: cfg.Seed, TrafficRate: cfg.TrafficRate,
+		ArchiveTimeout: cfg.Archive, Scenario: "bench " + runbook, Log: cfg.Log,
+	})
+	defer func() {
+		if cerr := d.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	out, err := os.MkdirTemp("", "drbench-")
+	if err != nil {
+		return run, err
+	}
+	defer os.RemoveAll(out)
+	start := time.Now()
+	for _, phase := range []func(context.Context) error{
+		d.StartStack, d.Seed, d.StartTraffic,
+		func(ctx context.Context) error {
+			return d.RunIncident(ctx, drill.IncidentSpec{Mode: "purge", IDKind: "site"})
+		},
+		func(ctx context.Context) error { return d.RunRunbook(ctx, runbook) },
+		d.Verify,
+	} {
+		if err := phase(ctx); err != nil {
+			return run, fmt.Errorf("%s drill: %w", runbook, err)
+		}
+	}
+	rep := time.Now()
+	if _, err := d.WriteResults(out); err != nil {
+		return run, err
+	}
+	if err := reports.RenderAll(out, []*results.Results{d.Results()}, reports.Options{}); err != nil {
+		return run, fmt.Errorf("%s drill: reports: %w", runbook, err)
+	}
+	run.Wall = time.Since(start)
+	res := d.Results()
+	run.Phases = map[string]time.Duration{"reporting": time.Since(rep)}
+	for _, p := range res.Phases {
+		run.Phases[p.Name] += ms(p.DurationMS)
+	}
+	run.RunbookTime = ms(res.Runbook.DurationMS)
+	run.Steps = res.Runbook.Steps
+	run.AffectedSites, run.AffectedTenants = res.Incident.AffectedSites, res.Incident.AffectedTenants
+	run.Verdict = res.Verdict
+	for _, t := range res.Tenants {
+		if t.Affected {
+			run.affected = append(run.affected, t.ID)
+		}
+		if t.Affected && !t.Restored {
+			return run, fmt.Errorf("%s drill: tenant %d was never verified restored", runbook, t.ID)
+		}
+	}
+	if res.Summary.RestoredTenants != res.Summary.AffectedTenants || res.Summary.AffectedTenants == 0 {
+		return run, fmt.Errorf("%s drill: %d of %d affected tenants restored", runbook, res.Summary.RestoredTenants, res.Summary.AffectedTenants)
+	}
+	if after != nil {
+		if err := after(d, run); err != nil {
+			return run, err
+		}
+	}
+	return run, nil
+}
+
+func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+// baseline does the drill's necessary work with plain tools on the drill's database.
+func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error {
+	st := d.Stack()
+	pool, err := pgxpool.New(ctx, st.DSN())
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	defer pool.Close()
+	p, err := fixtures.ProfileByName(cfg.Profile)
+	if err != nil {
+		return err
+	}
+	if cfg.Tenants != 0 {
+		if p, err = p.Set("tenants", fmt.Sprint(cfg.Tenants)); err != nil {
+			return err
+		}
+	}
+	logf(cfg.Log, "bench: raw COPY of the %d seeded rows", p.TotalRows())
+	if r.Raw, err = fixtures.RawCopy(ctx, pool, p, cfg.Seed); err != nil {
+		return fmt.Errorf("baseline raw COPY: %w", err)
+	}
+	r.Baseline.RawCopy = r.Raw.Duration
+	// The raw copy's WAL is not the base backup's business.
+	if _, err := pool.Exec(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("baseline checkpoint: %w", err)
+	}
+	logf(cfg.Log, "bench: pg_basebackup")
+	dir := "/backups/bench-raw"
+	if r.Baseline.BaseBackup, err = basebackup(ctx, st, dir); err != nil {
+		return err
+	}
+	logf(cfg.Log, "bench: side server from the backup")
+	side, took, err := startSide(ctx, st, dir)
+	if err != nil {
+		return err
+	}
+	r.Baseline.SideStart = took
+	defer side.Terminate(context.WithoutCancel(ctx))
+	logf(cfg.Log, "bench: raw COPY of %d affected tenants back", len(r.Drill.affected))
+	affected := r.Drill.affected
+	if len(affected) == 0 {
+		return errors.New("baseline: the drill found no affected tenant")
+	}
+	r.Baseline.CopyBack, r.Baseline.CopyRows, err = copyBack(ctx, side.DSN(), pool, affected)
+	return err
+}
+
+// ledgerCost times CheckWrites over a synthetic ledger of n writes (measure's
+// BenchmarkCheckLedger workload), best of a few runs.
+func ledgerCost(n int) LedgerPoint {
+	writes, observed := measure.SyntheticLedger(n, time.Date(2022, 4, 5, 7, 38, 0, 0, time.UTC))
+	res := testing.Benchmark(func(b *testing.B) {
+		for b.Loop() {
+			measure.CheckWrites(writes, observed, writes[n/2].At)
+		}
+	})
+	return LedgerPoint{Writes: n, Duration: time.Duration(res.NsPerOp())}
+}
+
+// Exponent is the growth exponent of the checker's cost between the smallest and the largest
+// ledger: 1 is linear, 2 quadratic.
+func (r *Report) Exponent() float64 {
+	if len(r.LedgerCost) < 2 {
+		return math.NaN()
+	}
+	a, b := r.LedgerCost[0], r.LedgerCost[len(r.LedgerCost)-1]
+	return math.Log(float64(b.Duration)/float64(a.Duration)) / math.Log(float64(b.Writes)/float64(a.Writes))
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+func logf(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+}

@@ -1,0 +1,78 @@
+package perf
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunQuick runs the whole bench at quick size on real containers and checks that every
+// figure was measured (the values depend on the machine; their presence and consistency do not).
+func TestRunQuick(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real containers: not in -short mode")
+	}
+	r, err := Run(t.Context(), Config{Profile: "quick", FullPITR: true, LedgerSizes: []int{1e3, 1e4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Drill.AffectedSites != 12 || r.Drill.AffectedTenants != 10 {
+		t.Errorf("blast radius %d sites of %d tenants, want 12 of 10 (quick profile)", r.Drill.AffectedSites, r.Drill.AffectedTenants)
+	}
+	for name, d := range map[string]time.Duration{
+		"wall": r.Drill.Wall, "stack": r.Drill.Phases["stack"], "restore": r.Drill.Phases["restore"],
+		"raw copy": r.Baseline.RawCopy, "basebackup": r.Baseline.BaseBackup, "side": r.Baseline.SideStart,
+		"copy back": r.Baseline.CopyBack, "pitr restore": r.PITR.Phases["restore"], "cpu": r.CPU,
+	} {
+		if d <= 0 {
+			t.Errorf("%s not measured", name)
+		}
+	}
+	if r.Raw.TotalRows != r.Seed.TotalRows || r.Rows != r.Seed.TotalRows {
+		t.Errorf("raw copy %d rows, seed %d, drill %d: not the same rows", r.Raw.TotalRows, r.Seed.TotalRows, r.Rows)
+	}
+	// The copy back moves every row of the affected tenants: 10 tenants' share of the seed,
+	// plus their live-traffic records; never more than the whole database.
+	if r.Baseline.CopyRows <= 0 || r.Baseline.CopyRows > r.Rows {
+		t.Errorf("copy back moved %d rows of %d", r.Baseline.CopyRows, r.Rows)
+	}
+	if r.Baseline.Total() >= r.Drill.Wall {
+		t.Errorf("necessary work %s not below the drill's wall %s: the baseline measures something else", r.Baseline.Total(), r.Drill.Wall)
+	}
+	if r.PeakRSS <= 0 || len(r.LedgerCost) != 2 {
+		t.Errorf("peak RSS %d, ledger points %d", r.PeakRSS, len(r.LedgerCost))
+	}
+	var out bytes.Buffer
+	if err := r.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"overhead", "tenant-restore / full-pitr", "harness CPU", "growth exponent"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Logf("\n%s", out.String())
+}
+
+// TestRatios checks the derived figures against known inputs.
+func TestRatios(t *testing.T) {
+	r := &Report{
+		Drill:      DrillRun{Wall: 90 * time.Second, Phases: map[string]time.Duration{"restore": 30 * time.Second}},
+		PITR:       DrillRun{Wall: 80 * time.Second, Phases: map[string]time.Duration{"restore": 20 * time.Second}},
+		Baseline:   Baseline{RawCopy: 20 * time.Second, BaseBackup: 4 * time.Second, SideStart: 3 * time.Second, CopyBack: 3 * time.Second},
+		CPU:        9 * time.Second,
+		LedgerCost: []LedgerPoint{{Writes: 1e4, Duration: time.Millisecond}, {Writes: 1e6, Duration: 100 * time.Millisecond}},
+	}
+	for name, c := range map[string]struct{ got, want float64 }{
+		"overhead": {r.Overhead(), 3}, "runbooks": {r.RunbookRatio(), 1.5}, "cpu": {r.CPUShare(), 0.1}, "exponent": {r.Exponent(), 1},
+	} {
+		if d := c.got - c.want; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s = %v, want %v", name, c.got, c.want)
+		}
+	}
+	r.LedgerCost[1].Duration = 10 * time.Second // quadratic: 100× the writes, 10,000× the time
+	if e := r.Exponent(); e < 1.99 || e > 2.01 {
+		t.Errorf("quadratic growth exponent = %v, want 2", e)
+	}
+}
