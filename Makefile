@@ -1,5 +1,6 @@
 # drdrill. `make help` lists the targets; each has a one-line comment after `##`.
 GO  ?= go
+SHELL := /bin/bash
 BIN := bin/drdrill
 
 .PHONY: help build images clean-docker
@@ -22,7 +23,7 @@ TAGS      ?=
 FEATURES  ?=
 TEST_TIMEOUT ?= 80m
 
-.PHONY: drill test bench vet fuzz
+.PHONY: drill test bench vet fuzz flake
 
 drill: images ## run the default drill set (quick profile) and print where the outputs are (OUT=dir)
 	$(BIN) run --out $(OUT) $(if $(TAGS),--tags '$(TAGS)') $(FEATURES)
@@ -44,3 +45,6 @@ fuzz: ## run every fuzz target (parsers of user input) for FUZZTIME each (defaul
 	    $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$(dirname $$f); \
 	  done; \
 	done
+
+flake: images ## run the default drill set REPEAT times (default 5): verdicts must not differ; prints the RTO spread
+	set -o pipefail; DRDRILL_REPEAT=$(or $(REPEAT),5) $(GO) test -count=1 -timeout 60m -run '^TestVerdictsStable$$' -v ./runner | grep -E 'repeat_test|^(---|ok|FAIL)'
