@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -26,6 +27,9 @@ type fakeService struct {
 	acked   map[string]bool // values answered 2xx
 	status  map[int]int     // answers by status
 	n       int
+	bulk    bool // serves POST /v1/health/sites (the reference service does)
+	bulkN   int  // bulk requests answered
+	healthN int  // health GETs answered
 }
 
 func newFakeService(sites []SiteRef) *fakeService {
@@ -38,6 +42,32 @@ func newFakeService(sites []SiteRef) *fakeService {
 }
 
 func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1/health/sites" && f.bulk && r.Method == http.MethodPost {
+		var in struct{ Sites []int64 }
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			http.Error(w, `{"error":"bad json"}`, http.StatusBadRequest)
+			return
+		}
+		type health struct {
+			Site           int64
+			Status, Reason string
+		}
+		var out struct{ Sites []health }
+		f.mu.Lock()
+		f.bulkN++
+		for _, id := range in.Sites {
+			h := health{Site: id, Status: "healthy"}
+			if f.gone[id] {
+				h.Status, h.Reason = "missing", "no such site"
+			} else if f.down[id] {
+				h.Status, h.Reason = "degraded", "no users"
+			}
+			out.Sites = append(out.Sites, h)
+		}
+		f.mu.Unlock()
+		json.NewEncoder(w).Encode(out)
+		return
+	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // v1 sites {id} records {key} | health
 	if len(parts) < 4 || parts[0] != "v1" || parts[1] != "sites" {
 		http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
@@ -57,6 +87,7 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if f.down[site] {
 			code, body = http.StatusServiceUnavailable, `{"status":"degraded","reason":"no users"}`
 		}
+		f.healthN++
 		f.mu.Unlock()
 		w.WriteHeader(code)
 		w.Write([]byte(body))
@@ -278,14 +309,23 @@ func TestTrafficHoldsItsRate(t *testing.T) {
 	t.Logf("%.0f acked writes/s for a target of %v", got, rate)
 }
 
+// TestProberRecordsTransitions runs against a service with the bulk health endpoint (chunks of
+// 2 sites, so one round is two requests) and against one without it (per-site GETs).
 func TestProberRecordsTransitions(t *testing.T) {
+	for _, bulk := range []bool{true, false} {
+		t.Run(fmt.Sprintf("bulk=%v", bulk), func(t *testing.T) { testProberTransitions(t, bulk) })
+	}
+}
+
+func testProberTransitions(t *testing.T, bulk bool) {
 	sites := []SiteRef{{1, 100}, {2, 100}, {3, 200}}
 	f := newFakeService(sites)
 	f.gone[3] = true
+	f.bulk = bulk
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	const interval = 20 * time.Millisecond
-	p, err := StartProber(context.Background(), ProberConfig{BaseURL: srv.URL, Sites: sites, Interval: interval, Concurrency: 2})
+	p, err := StartProber(context.Background(), ProberConfig{BaseURL: srv.URL, Sites: sites, Interval: interval, Concurrency: 2, BulkSize: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,6 +384,11 @@ func TestProberRecordsTransitions(t *testing.T) {
 	if !a.Restored || a.RTO < cameUp.Sub(wentDown) || a.RTO > cameUp.Sub(wentDown)+slack {
 		t.Errorf("RTO %v, want %v + at most %v", a.RTO, cameUp.Sub(wentDown), slack)
 	}
+	f.mu.Lock()
+	if gets := f.healthN; bulk && (f.bulkN < 2 || gets > 0) || !bulk && f.bulkN > 0 {
+		t.Errorf("bulk service: %v; %d bulk requests, %d health GETs", bulk, f.bulkN, gets)
+	}
+	f.mu.Unlock()
 	t.Logf("probe interval %v, max gap %v, RTO %v for a true %v", interval, tl.MaxGap, a.RTO, cameUp.Sub(wentDown))
 }
 

@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +24,12 @@ type ProberConfig struct {
 	// Interval delays the next one, and Timeline.MaxGap says so.
 	Timeout time.Duration
 	Client  *http.Client
+	// PerSite probes with one GET /v1/sites/{id}/health per site. Otherwise the prober asks
+	// POST /v1/health/sites for up to BulkSize sites a request (same verdicts, one query per
+	// chunk instead of one per site), and falls back to per-site GETs for good if the
+	// service has no bulk endpoint (404 or 405).
+	PerSite  bool
+	BulkSize int // sites per bulk request (default 2,000; the service takes up to 5,000)
 }
 
 // Prober polls GET /v1/sites/{id}/health of every site. See StartProber.
@@ -37,6 +45,7 @@ type Prober struct {
 	lastAt   map[int64]time.Time  // site → its last answer
 	stopping bool
 	stopped  bool
+	perSite  atomic.Bool // the bulk endpoint is missing: probe site by site
 }
 
 // StartProber probes every site once per interval, in rounds of bounded concurrency, and
@@ -55,6 +64,9 @@ func StartProber(ctx context.Context, cfg ProberConfig) (*Prober, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Second
 	}
+	if cfg.BulkSize <= 0 || cfg.BulkSize > maxBulk {
+		cfg.BulkSize = min(2000, maxBulk)
+	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	ctx, cancel := context.WithCancel(ctx)
 	p := &Prober{
@@ -69,6 +81,7 @@ func StartProber(ctx context.Context, cfg ProberConfig) (*Prober, error) {
 	if p.client == nil {
 		p.client = newClient(cfg.Concurrency, cfg.Timeout)
 	}
+	p.perSite.Store(cfg.PerSite)
 	go p.loop(ctx)
 	return p, nil
 }
@@ -88,6 +101,9 @@ func (p *Prober) loop(ctx context.Context) {
 }
 
 func (p *Prober) round(ctx context.Context) {
+	if !p.perSite.Load() && p.bulkRound(ctx) {
+		return
+	}
 	sites := make(chan SiteRef)
 	var wg sync.WaitGroup
 	for i := 0; i < min(p.cfg.Concurrency, len(p.cfg.Sites)); i++ {
@@ -189,4 +205,105 @@ func (p *Prober) Stop() Timeline {
 	defer p.mu.Unlock()
 	p.stopped = true
 	return p.tl
+}
+
+// maxBulk is the reference service's limit on sites per POST /v1/health/sites.
+const maxBulk = 5000
+
+// bulkRound probes every site through POST /v1/health/sites, chunks in parallel (bounded by
+// Concurrency). It returns false, having recorded nothing, when the service has no bulk
+// endpoint: the caller then probes site by site, now and from then on.
+func (p *Prober) bulkRound(ctx context.Context) bool {
+	sites := p.cfg.Sites
+	var chunks [][]SiteRef
+	for i := 0; i < len(sites); i += p.cfg.BulkSize {
+		chunks = append(chunks, sites[i:min(i+p.cfg.BulkSize, len(sites))])
+	}
+	var missing atomic.Bool
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, p.cfg.Concurrency)
+	for _, c := range chunks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if !p.probeBulk(ctx, c) {
+				missing.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	if missing.Load() {
+		p.perSite.Store(true)
+		return false
+	}
+	return true
+}
+
+// probeBulk asks about one chunk of sites. Each site's Transition is what GET
+// /v1/sites/{id}/health would have said: 200 and up when healthy, else 503 with the status and
+// reason; a failed request (no answer, or a non-200 answer: the service or its database is
+// down) makes every site of the chunk down with that reason, as per-site probes would. It
+// returns false when the endpoint does not exist.
+func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
+	ids := make([]int64, len(chunk))
+	for i, s := range chunk {
+		ids[i] = s.ID
+	}
+	body, _ := json.Marshal(map[string][]int64{"sites": ids})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.BaseURL+"/v1/health/sites", bytes.NewReader(body))
+	if err != nil {
+		return true
+	}
+	req.Header.Set("Content-Type", "application/json")
+	all := func(status int, reason string) {
+		at := time.Now()
+		for _, s := range chunk {
+			p.record(Transition{Site: s.ID, Tenant: s.Tenant, At: at, Status: status, Reason: reason})
+		}
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil {
+			all(0, failureReason(err))
+		}
+		return true
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return false
+	}
+	var out struct {
+		Sites []struct {
+			Site           int64
+			Status, Reason string
+		}
+	}
+	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out)
+	at := time.Now()
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return true // stopping
+	case resp.StatusCode != http.StatusOK:
+		reason := "status " + strconv.Itoa(resp.StatusCode)
+		all(resp.StatusCode, reason)
+		return true
+	case err != nil || len(out.Sites) != len(chunk):
+		all(0, "bad bulk health answer")
+		return true
+	}
+	for i, h := range out.Sites {
+		tr := Transition{Site: chunk[i].ID, Tenant: chunk[i].Tenant, At: at, Status: http.StatusServiceUnavailable, Reason: h.Status}
+		if h.Site != chunk[i].ID {
+			tr.Status, tr.Reason = 0, "bad bulk health answer"
+		} else if h.Status == "healthy" {
+			tr.Status, tr.Up = http.StatusOK, true
+		} else if h.Reason != "" {
+			tr.Reason = h.Status + ": " + h.Reason
+		}
+		p.record(tr)
+	}
+	return true
 }
