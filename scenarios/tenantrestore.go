@@ -190,7 +190,7 @@ fi
 // BatchSize tenants, Parallelism batches at a time, one step per batch.
 func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
 	tenants := e.Blast.Tenants
-	n := e.Params.batchSize()
+	n := e.Params.batchSize(len(tenants))
 	var batches [][]int64
 	for i := 0; i < len(tenants); i += n {
 		batches = append(batches, tenants[i:min(i+n, len(tenants))])
