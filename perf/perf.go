@@ -44,7 +44,7 @@ type Report struct {
 	PITR       DrillRun // full-pitr of the same profile (zero when not run)
 	Baseline   Baseline
 	CPU        time.Duration // user+system CPU of this process during the tenant-restore drill
-	PeakRSS    int64         // bytes, whole process
+	PeakRSS    int64         // bytes, whole process, high-water mark at the tenant-restore drill's end
 	LedgerCost []LedgerPoint
 }
 
@@ -115,6 +115,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.Drill = run
 		// The baselines run once the drill's figures are in, before its stack goes.
 		r.CPU = cpuTime() - cpu0
+		r.PeakRSS = peakRSS() // before the raw COPY baseline holds its rows in memory
 		r.Seed = d.SeedStats()
 		r.Rows = d.Results().Params.Rows
 		return baseline(ctx, cfg, d, r)
@@ -130,7 +131,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, n := range cfg.LedgerSizes {
 		r.LedgerCost = append(r.LedgerCost, ledgerCost(n))
 	}
-	r.PeakRSS = peakRSS()
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil && len(b) > 14 {
 		r.Load = string(b[:14])
 	}

@@ -64,6 +64,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		sr = r.Seed.RowsPerSecond / r.Raw.RowsPerSecond
 	}
 	row("seeding (generate+COPY+constraints+ANALYZE)", fmt.Sprintf("%s, %.0f rows/s", sec(r.Seed.Duration), r.Seed.RowsPerSecond), "", true)
+	row("  of which COPY / constraints / ANALYZE", fmt.Sprintf("%s / %s / %s", sec(r.Seed.CopyDuration), sec(r.Seed.ConstraintsDuration), sec(r.Seed.AnalyzeDuration)), "", true)
 	row("  raw COPY of the same rows", fmt.Sprintf("%s, %.0f rows/s", sec(r.Raw.Duration), r.Raw.RowsPerSecond), "", true)
 	row("  seeding / raw COPY throughput", fmt.Sprintf("%.2f", sr), ">= 0.5", sr >= TargetSeedRatio)
 	dr := r.Drill
