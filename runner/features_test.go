@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drdrill/drdrill/reports"
 	"github.com/drdrill/drdrill/results"
 )
 
@@ -49,7 +50,8 @@ func TestBreachedObjectiveFailsTheRun(t *testing.T) {
 		t.Skip("starts containers: not in -short mode")
 	}
 	out := t.TempDir()
-	o, err := Run(context.Background(), Options{Paths: []string{"testdata/breach.feature"}, Out: out, CI: true})
+	history := filepath.Join(out, "history")
+	o, err := Run(context.Background(), Options{Paths: []string{"testdata/breach.feature"}, Out: out, CI: true, HistoryDir: history})
 	if !errors.Is(err, ErrBreached) {
 		t.Fatalf("err = %v, want a breach (outputs in %s)", err, out)
 	}
@@ -62,6 +64,9 @@ func TestBreachedObjectiveFailsTheRun(t *testing.T) {
 	}
 	if res.Verdict != results.StatusBreached || res.Error != "" {
 		t.Errorf("results.json: verdict %q error %q, want breached and no error", res.Verdict, res.Error)
+	}
+	if past, err := reports.LoadHistory(history, res.Scenario); err != nil || len(past) != 1 {
+		t.Errorf("history of %q: %d drills (err %v), want this one", res.Scenario, len(past), err)
 	}
 	junit, err := os.ReadFile(filepath.Join(out, "junit.xml"))
 	if err != nil {

@@ -49,9 +49,12 @@ type Options struct {
 	CI bool
 	// Group names the run in every results.json; shards of one run share it so that their
 	// reports merge. Default a fresh run name.
-	Group  string
-	Stdout io.Writer // godog's console output; default os.Stdout
-	Stderr io.Writer // progress and errors; default os.Stderr
+	Group string
+	// HistoryDir, when set, gets a copy of every drill's results.json, by scenario, so that
+	// report.html can draw the trend of past drills of the same scenario. Empty: no history.
+	HistoryDir string
+	Stdout     io.Writer // godog's console output; default os.Stdout
+	Stderr     io.Writer // progress and errors; default os.Stderr
 	// TestingT runs each scenario as a subtest (the `go test` entry point).
 	TestingT *testing.T
 	// Base is the configuration every drill starts from; Seed overrides its seed.
@@ -175,7 +178,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 			rs = append(rs, r.Results)
 		}
 	}
-	rerr := reports.RenderAll(opt.Out, rs, reports.Options{CucumberWritten: len(plan.Scenarios) > 0})
+	rerr := reports.RenderAll(opt.Out, rs, reports.Options{CucumberWritten: len(plan.Scenarios) > 0, HistoryDir: opt.HistoryDir})
 	err = out.judge(status, rerr, opt.ReportOnly)
 	out.summarize(opt.Stderr)
 	return out, err

@@ -38,6 +38,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	fs.StringVar(&opt.Tags, "tags", "", `godog tag expression, e.g. "@matrix", "@quick && ~@slow", "@a,@b" (default "`+runner.DefaultTags+`" when no paths are given)`)
 	fs.StringVar(&opt.Format, "format", "", "godog console format: pretty, progress, … (default pretty)")
 	fs.StringVar(&opt.Out, "out", "out", "output directory")
+	fs.StringVar(&opt.HistoryDir, "history", defaultHistory(), "directory of past drills' results for the report's trends (default $DRDRILL_HISTORY, else .drdrill-history; \"\" for none)")
 	fs.Int64Var(&opt.Seed, "seed", 0, "fixtures seed (0: the drill's default); the same seed makes the same tenants")
 	fs.StringVar(&shard, "shard", "", "run shard i of n (i/n): scenarios are split by index, deterministically")
 	fs.BoolVar(&opt.ReportOnly, "report-only", false, "write every output but exit 0 when objectives are breached")
@@ -99,4 +100,12 @@ func inCI() bool {
 	}
 	fi, err := os.Stdout.Stat()
 	return err != nil || fi.Mode()&os.ModeCharDevice == 0
+}
+
+// defaultHistory is where drills keep their history unless told otherwise.
+func defaultHistory() string {
+	if h, ok := os.LookupEnv("DRDRILL_HISTORY"); ok {
+		return h
+	}
+	return ".drdrill-history"
 }
