@@ -15,7 +15,6 @@ import (
 
 	dc "github.com/ory/dockertest/v3/docker"
 
-	"github.com/drdrill/drdrill/images"
 )
 
 // CleanOptions widen or narrow what Clean removes.
@@ -42,11 +41,7 @@ func CleanWith(ctx context.Context, w io.Writer, opts CleanOptions) (int, error)
 	if w == nil {
 		w = io.Discard
 	}
-	docker, err := images.Connect(ctx)
-	if err != nil {
-		return 0, err
-	}
-	runs, err := listRuns(ctx, docker)
+	docker, runs, err := engineRuns(ctx)
 	if err != nil {
 		return 0, err
 	}

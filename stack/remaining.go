@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 
+	dc "github.com/ory/dockertest/v3/docker"
+
 	"github.com/drdrill/drdrill/images"
 )
 
@@ -10,11 +12,7 @@ import (
 // run: zero once the run's Close (or Clean) has done its job. Tests and `drdrill run` use it
 // to prove that nothing was left behind.
 func Remaining(ctx context.Context, run string) (int, error) {
-	docker, err := images.Connect(ctx)
-	if err != nil {
-		return 0, err
-	}
-	runs, err := listRuns(ctx, docker)
+	_, runs, err := engineRuns(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -22,4 +20,14 @@ func Remaining(ctx context.Context, run string) (int, error) {
 		return r.containers + r.networks + r.volumes, nil
 	}
 	return 0, nil
+}
+
+// engineRuns connects to the Docker engine and lists the labelled resources on it by run.
+func engineRuns(ctx context.Context) (*dc.Client, map[string]*run, error) {
+	docker, err := images.Connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	runs, err := listRuns(ctx, docker)
+	return docker, runs, err
 }
