@@ -72,16 +72,15 @@ func TestCheckAvailability(t *testing.T) {
 	const probe = 250 * time.Millisecond
 	two := []SiteRef{{ID: 10, Tenant: 1}, {ID: 11, Tenant: 1}}
 	tests := []struct {
-		name      string
-		sites     []SiteRef
-		isUp      func(site int64, t time.Duration) bool
-		samples   []Sample
-		restored  bool
-		rto       time.Duration // probe grid is exact here (offsets 0 and 1 ms)
-		mttd      time.Duration
-		detected  bool
-		downtime  time.Duration
-		tolerance time.Duration
+		name     string
+		sites    []SiteRef
+		isUp     func(site int64, t time.Duration) bool
+		samples  []Sample
+		restored bool
+		rto      time.Duration // probe grid is exact here (offsets 0 and 1 ms)
+		mttd     time.Duration
+		detected bool
+		downtime time.Duration
 	}{
 		{
 			name:  "two sites: the later one decides",

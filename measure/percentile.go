@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
@@ -56,7 +57,7 @@ func RestorationCurve(affected []CurveTenant) []results.CurvePoint {
 			restored = append(restored, t)
 		}
 	}
-	slices.SortStableFunc(restored, func(a, b CurveTenant) int { return cmpInt64(int64(a.RTO), int64(b.RTO)) })
+	slices.SortStableFunc(restored, func(a, b CurveTenant) int { return cmp.Compare(a.RTO, b.RTO) })
 	// With no users at all (a fixture without users), the users' curve follows the tenants'.
 	point := func(at time.Duration, tenants, users int) results.CurvePoint {
 		p := results.CurvePoint{AtMS: results.MS(at), TenantsPct: 100 * float64(tenants) / float64(len(affected))}

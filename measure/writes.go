@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -113,7 +114,7 @@ func CheckWrites(writes []Write, observed []Record, t0 time.Time) map[int64]Writ
 	group = nil
 
 	earliest := make(map[int64]time.Time)
-	bySeq := func(a, b int32) int { return cmpInt64(writes[a].Seq, writes[b].Seq) }
+	bySeq := func(a, b int32) int { return cmp.Compare(writes[a].Seq, writes[b].Seq) }
 	for g := range counts {
 		ws := order[start[g]:start[g+1]]
 		if !slices.IsSortedFunc(ws, bySeq) {
@@ -181,14 +182,4 @@ func hasAcked(writes []Write, ws []int32) bool {
 		}
 	}
 	return false
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

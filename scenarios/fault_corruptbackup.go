@@ -38,16 +38,8 @@ echo "$size $file"`, bk.Dir)
 	if err != nil || code != 0 {
 		return true, fmt.Errorf("truncate a file of %s (exit %d): %v %s", bk.Name, code, err, out)
 	}
-	sizeS, file, _ := strings.Cut(strings.TrimSpace(lastLineOf(out)), " ")
+	sizeS, file, _ := strings.Cut(tail(strings.TrimSpace(out), 1), " ")
 	size, _ := strconv.ParseInt(sizeS, 10, 64)
 	env.findingf("fault corrupt-base-backup: truncated %s of base backup %s from %d to %d bytes at %s", file, bk.Name, size, size/2, env.sinceT0())
 	return true, nil
-}
-
-func lastLineOf(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }

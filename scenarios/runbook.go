@@ -141,7 +141,6 @@ type Env struct {
 	// walEnd is the segment the WAL switch closed: a recovery to T0 needs every segment from
 	// its base backup's up to it ("" without the switch).
 	walEnd string
-	heal   []func(ctx context.Context) error
 	hookM  sync.Mutex
 	findM  sync.Mutex
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	dc "github.com/ory/dockertest/v3/docker"
-
 )
 
 // CleanOptions widen or narrow what Clean removes.

@@ -166,11 +166,6 @@ func (p *Postgres) DSN() string { return p.s.dsn("127.0.0.1", p.port) }
 // InternalDSN reaches it from containers on the run's network.
 func (p *Postgres) InternalDSN() string { return p.s.dsn(string(p.name), DBPort) }
 
-// Exec runs cmd in the side database's container, like Stack.Exec.
-func (p *Postgres) Exec(ctx context.Context, cmd []string) (int, string, error) {
-	return p.s.Exec(ctx, p.name, cmd)
-}
-
 // Terminate removes the side database's container (its volumes stay until Close). Nil-safe.
 func (p *Postgres) Terminate(ctx context.Context) error {
 	if p == nil {

@@ -313,9 +313,6 @@ func (s *Stack) AppURL() string {
 	return ""
 }
 
-// InternalAppURL is the app's base URL from containers on the run's network.
-func (s *Stack) InternalAppURL() string { return fmt.Sprintf("http://%s:%d", App, AppPort) }
-
 // Volume returns the Docker volume name of "pgdata", "archive" or "backups" (mounted in db at
 // /var/lib/postgresql/data, /archive and /backups), or of a volume made by NewVolume; "" if none.
 func (s *Stack) Volume(name string) string {
