@@ -206,7 +206,7 @@ func TestLostWritesGroundTruth(t *testing.T) {
 
 // TestRTOGroundTruth marks the victim sites deleted (the incident in mark mode), then clears
 // the marks by hand at a known moment: every affected tenant's RTO must be that moment − T0,
-// within one probe interval (probes and verification both run every interval).
+// within one probe interval plus one verification interval.
 func TestRTOGroundTruth(t *testing.T) {
 	const interval = 250 * time.Millisecond
 	d := testDrill(t, Config{Scenario: "ground truth: RTO", Tenants: 40, ProbeInterval: interval, VerifyInterval: interval})
@@ -241,12 +241,10 @@ func TestRTOGroundTruth(t *testing.T) {
 	}
 	truth := restoredAt.Sub(d.t0)
 	r := d.Results()
-	// One probe interval, or the precision the drill itself reports when a loaded machine
-	// stretched the probe rounds (the report prints that precision with every figure).
-	tol := max(interval, time.Duration(r.Summary.ProbeIntervalMS*float64(time.Millisecond)))
-	if len(r.Tenants) == 0 || r.Summary.AffectedTenants == 0 {
-		t.Fatal("no affected tenant reported")
-	}
+	// "Verified restored" needs a probe that sees the sites up and a verifier round that sees
+	// the data whole: the figure may lag the truth by one probe plus one verify interval, never
+	// more. Fixed, so a stalled prober cannot widen the check until it passes.
+	tol := 2 * interval
 	for _, tn := range r.Tenants {
 		if !tn.Affected {
 			continue

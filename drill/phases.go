@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/fixtures"
@@ -391,11 +392,18 @@ func (d *Drill) Verify(ctx context.Context) error {
 	if err := d.ledger.Flush(); err != nil {
 		return err
 	}
-	final, err := measure.LiveRecords(ctx, d.pool, nil)
+	// The live records and the seeded rows are read in one snapshot, so both describe the
+	// same instant.
+	tx, err := d.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("final observation: %w", err)
 	}
-	after, err := fixtures.TakeManifest(ctx, d.pool, nil)
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	final, err := measure.LiveRecords(ctx, tx, nil)
+	if err != nil {
+		return fmt.Errorf("final observation: %w", err)
+	}
+	after, err := fixtures.TakeManifest(ctx, tx, nil)
 	if err != nil {
 		return fmt.Errorf("final manifest: %w", err)
 	}
