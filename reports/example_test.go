@@ -2,7 +2,7 @@ package reports_test
 
 import (
 	"fmt"
-	"os"
+	"strings"
 
 	"github.com/drdrill/drdrill/reports"
 	"github.com/drdrill/drdrill/results"
@@ -28,6 +28,17 @@ func ExampleWriteSummary() {
 		fmt.Println(err)
 		return
 	}
-	rep, _ := reports.Merge([]*results.Results{r})
-	reports.WriteSummary(os.Stdout, rep) // the full text is testdata/golden/fail/summary.md
+	rep, err := reports.Merge([]*results.Results{r})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var md strings.Builder
+	if err := reports.WriteSummary(&md, rep); err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The full text is testdata/golden/fail/summary.md; its headline:
+	fmt.Println(strings.SplitN(md.String(), "\n", 2)[0])
+	// Output: ## ❌ drdrill: 2 of 5 objectives breached
 }
