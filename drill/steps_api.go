@@ -49,23 +49,11 @@ func (d *Drill) Configure(f func(*Config)) error {
 // profile exists, overrides keep the profile valid, rates and intervals are in range. Errors
 // name the value.
 func (c Config) Validate() error {
-	name := c.Profile
-	if name == "" {
-		name = fixtures.Quick.Name
+	if c.Profile == "" {
+		c.Profile = DefaultProfile
 	}
-	p, err := fixtures.ProfileByName(name)
-	if err != nil {
+	if _, err := c.profile(); err != nil {
 		return err
-	}
-	if c.Tenants != 0 {
-		if p, err = p.Set("tenants", strconv.Itoa(c.Tenants)); err != nil {
-			return err
-		}
-	}
-	if c.RecordsPerSite != 0 {
-		if _, err = p.Set("records_per_site", strconv.Itoa(c.RecordsPerSite)); err != nil {
-			return err
-		}
 	}
 	switch {
 	case c.TrafficRate < 0 || c.TrafficRate > maxTrafficRate:
