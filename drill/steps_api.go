@@ -135,10 +135,10 @@ func (d *Drill) CheckBlastRadius(verb string, sites, tenants int) error {
 }
 
 func checkBlastRadius(r *results.Results, verb string, sites, tenants int) error {
-	mode := map[string]string{"deleted": "purge", "marked": "mark"}[verb]
-	if mode == "" {
-		return fmt.Errorf("unknown verb %q: write deleted (purge mode) or marked (mark mode)", verb)
+	if err := CheckBlastVerb(verb); err != nil {
+		return err
 	}
+	mode := blastVerbs[verb]
 	in := r.Incident
 	if r.Incident.T0.IsZero() {
 		return errors.New("the cleanup script has not run: no blast radius to check")
@@ -151,6 +151,29 @@ func checkBlastRadius(r *results.Results, verb string, sites, tenants int) error
 			verb, in.AffectedSites, in.AffectedTenants, sites, tenants)
 	}
 	return nil
+}
+
+// blastVerbs maps the verb a blast-radius check uses to the mode that does it.
+var blastVerbs = map[string]string{"deleted": "purge", "marked": "mark"}
+
+// CheckBlastVerb says whether CheckBlastRadius knows verb: "deleted" (purge mode) or
+// "marked" (mark mode).
+func CheckBlastVerb(verb string) error {
+	if blastVerbs[verb] == "" {
+		return fmt.Errorf("unknown verb %q: write deleted (purge mode) or marked (mark mode)", verb)
+	}
+	return nil
+}
+
+// CheckGuardrail says whether name is a guardrail of the faulty script (dry-run,
+// check-kind, max-scope), as CheckRefused names it: without a value.
+func CheckGuardrail(name string) error {
+	for _, g := range guardrails {
+		if n, _, _ := strings.Cut(g, "="); n == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown guardrail %q: known guardrails are dry-run, check-kind, max-scope", name)
 }
 
 // CheckRefused says whether the named guardrail stopped the cleanup script before it changed

@@ -186,26 +186,17 @@ func verify(ctx context.Context) (context.Context, error) {
 }
 
 func checkBlastRadius(ctx context.Context, verb string, sites, tenants int) (context.Context, error) {
-	if verb != "deleted" && verb != "marked" {
-		return ctx, badf(ctx, "the incident %q: write deleted (purge mode) or marked (mark mode)", verb)
+	if err := drill.CheckBlastVerb(verb); err != nil {
+		return ctx, bad(ctx, err)
 	}
 	return act(ctx, func(d *drill.Drill) error { return d.CheckBlastRadius(verb, sites, tenants) })
 }
 
 func checkRefused(ctx context.Context, guardrail string) (context.Context, error) {
-	if err := (drill.IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{guardrailExample(guardrail)}}).Validate(); err != nil {
+	if err := drill.CheckGuardrail(guardrail); err != nil {
 		return ctx, bad(ctx, err)
 	}
 	return act(ctx, func(d *drill.Drill) error { return d.CheckRefused(guardrail) })
-}
-
-// guardrailExample turns a guardrail's name into a valid spelling of it, so that the name can
-// be validated by the same rules as the incident step's guardrails.
-func guardrailExample(name string) string {
-	if name == "max-scope" {
-		return "max-scope=1"
-	}
-	return name
 }
 
 func checkBystanders(ctx context.Context, quantity string) (context.Context, error) {
