@@ -136,6 +136,11 @@ func TestIncident(t *testing.T) {
 		if !slices.Equal(br.Tenants, d.targets.Tenants) || !slices.Equal(br.Sites, d.targets.SiteIDs) {
 			t.Errorf("blast radius %v / %v, want %v / %v", br.Tenants, br.Sites, d.targets.Tenants, d.targets.SiteIDs)
 		}
+		// Every seeded site has the profile's users: the affected users are exactly those of the
+		// listed sites.
+		if want := int64(len(d.targets.SiteIDs) * tiny.UsersPerSite); br.Users != want {
+			t.Errorf("blast radius counts %d users, the listed sites have %d", br.Users, want)
+		}
 		for _, tbl := range markedTables {
 			mustExec(t, ctx, conn, `UPDATE `+tbl+` SET deleted_at = NULL WHERE deleted_at >= $1`, res.T0)
 		}

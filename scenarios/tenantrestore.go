@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/stack"
@@ -71,7 +69,6 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		}
 	}()
 	var vol string
-	var settings map[string]string
 	err = env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
 		var err error
 		// A fresh volume per restore: Docker hands back an existing volume of the same name,
@@ -80,10 +77,7 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		if vol, err = s.NewVolume(ctx, name); err != nil {
 			return err
 		}
-		if settings, err = standbySettings(ctx, s.DSN()); err != nil {
-			return err
-		}
-		side, err = startSide(ctx, s, SideAlias, vol, sideInitScript(bk.Dir, target), settings)
+		side, err = startSide(ctx, s, SideAlias, vol, sideInitScript(bk.Dir, target))
 		return err
 	})
 	if err == nil {
@@ -99,7 +93,7 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		}
 		if err := env.Step(ctx, "restart side db without recovery target", func(ctx context.Context) error {
 			var err error
-			side, err = startSide(ctx, s, SideAlias+"-end", vol, dropTargetScript(), settings)
+			side, err = startSide(ctx, s, SideAlias+"-end", vol, dropTargetScript())
 			return err
 		}); err != nil {
 			return err
@@ -128,10 +122,11 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 }
 
 // startSide starts a side Postgres on the data volume vol with the backup and archive volumes
-// mounted; it returns once the server answers, typically still replaying WAL.
-func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string, settings map[string]string) (*stack.Postgres, error) {
-	set := map[string]string{"archive_mode": "off"}
-	maps.Copy(set, settings)
+// mounted; it returns once the server answers, typically still replaying WAL. StartPostgres
+// gives it the primary's settings (recovery refuses lower limits than the WAL's writer had)
+// with archiving off: the side db's promotion opens a new timeline that must never reach the
+// live archive.
+func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string) (*stack.Postgres, error) {
 	p, err := s.StartPostgres(ctx, stack.PostgresSpec{
 		Alias: alias,
 		Volumes: map[string]string{
@@ -139,35 +134,14 @@ func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string, set
 			"backups": BackupRoot,
 			"archive": ArchiveDir,
 		},
-		Init: init,
-		// Never archive into the live archive: the side db's promotion opens a new timeline
-		// that a later restore of the live db would follow.
-		Settings: set,
-		Standby:  true,
+		Init:    init,
+		Standby: true,
 	})
 	if err != nil && strings.Contains(err.Error(), notReachedLog) {
 		// The server exited before it even answered: the archive ended before the target.
 		return nil, fmt.Errorf("%w: %w", ErrTargetNotReached, err)
 	}
 	return p, err
-}
-
-// standbySettings are the live primary's settings a server replaying its WAL must match or
-// exceed, or recovery aborts ("insufficient parameter settings").
-func standbySettings(ctx context.Context, dsn string) (map[string]string, error) {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("connect to live db: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	rows, _ := conn.Query(ctx, `SELECT name, setting FROM pg_settings WHERE name = ANY($1)`,
-		[]string{"max_connections", "max_worker_processes", "max_wal_senders", "max_prepared_transactions", "max_locks_per_transaction"})
-	out := map[string]string{}
-	var name, value string
-	if _, err := pgx.ForEachRow(rows, []any{&name, &value}, func() error { out[name] = value; return nil }); err != nil {
-		return nil, fmt.Errorf("read live settings: %w", err)
-	}
-	return out, nil
 }
 
 // sideInitScript fills the side db's empty data volume from the base backup and sets it to
