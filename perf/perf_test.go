@@ -2,6 +2,7 @@ package perf
 
 import (
 	"bytes"
+	"github.com/drdrill/drdrill/fixtures"
 	"strings"
 	"testing"
 	"time"
@@ -62,10 +63,13 @@ func TestRatios(t *testing.T) {
 		PITR:       DrillRun{Wall: 80 * time.Second, Phases: map[string]time.Duration{"restore": 20 * time.Second}},
 		Baseline:   Baseline{RawCopy: 20 * time.Second, BaseBackup: 4 * time.Second, SideStart: 3 * time.Second, CopyBack: 3 * time.Second},
 		CPU:        9 * time.Second,
+		Seed:       fixtures.Stats{TotalRows: 1_000_000, Duration: 20 * time.Second, RowsPerSecond: 50_000},
+		Raw:        fixtures.Stats{TotalRows: 1_000_000, Duration: 10 * time.Second, RowsPerSecond: 100_000},
 		LedgerCost: []LedgerPoint{{Writes: 1e4, Duration: time.Millisecond}, {Writes: 1e6, Duration: 100 * time.Millisecond}},
 	}
 	for name, c := range map[string]struct{ got, want float64 }{
 		"overhead": {r.Overhead(), 3}, "runbooks": {r.RunbookRatio(), 1.5}, "cpu": {r.CPUShare(), 0.1}, "exponent": {r.Exponent(), 1},
+		"seed": {r.SeedRatio(), 0.5},
 	} {
 		if d := c.got - c.want; d > 1e-9 || d < -1e-9 {
 			t.Errorf("%s = %v, want %v", name, c.got, c.want)

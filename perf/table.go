@@ -2,6 +2,7 @@ package perf
 
 import (
 	"cmp"
+	"github.com/drdrill/drdrill/fixtures"
 	"slices"
 
 	"github.com/drdrill/drdrill/results"
@@ -31,6 +32,10 @@ func (r *Report) RunbookRatio() float64 {
 	return ratio(r.Drill.Phases["restore"], r.PITR.Phases["restore"])
 }
 
+// SeedRatio is the seeding throughput (fake-data generation included) over a raw COPY of the
+// same rows in the same run.
+func (r *Report) SeedRatio() float64 { return fixtures.Ratio(r.Seed, r.Raw) }
+
 // CPUShare is the harness's CPU time over the tenant-restore drill's wall time.
 func (r *Report) CPUShare() float64 { return ratio(r.CPU, r.Drill.Wall) }
 
@@ -59,10 +64,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(tw, "figure\tvalue\ttarget\t\n")
 	st := r.Drill.Phases["stack"]
 	row("stack start (warm images)", sec(st), "< 10 s", st < TargetStackStart)
-	sr := 0.0
-	if r.Raw.RowsPerSecond > 0 {
-		sr = r.Seed.RowsPerSecond / r.Raw.RowsPerSecond
-	}
+	sr := r.SeedRatio()
 	row("seeding (generate+COPY+constraints+ANALYZE)", fmt.Sprintf("%s, %.0f rows/s", sec(r.Seed.Duration), r.Seed.RowsPerSecond), "", true)
 	row("  of which COPY / constraints / ANALYZE", fmt.Sprintf("%s / %s / %s", sec(r.Seed.CopyDuration), sec(r.Seed.ConstraintsDuration), sec(r.Seed.AnalyzeDuration)), "", true)
 	row("  raw COPY of the same rows", fmt.Sprintf("%s, %.0f rows/s", sec(r.Raw.Duration), r.Raw.RowsPerSecond), "", true)
