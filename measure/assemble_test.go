@@ -85,3 +85,48 @@ func TestAssemble(t *testing.T) {
 		}
 	}
 }
+
+// TestAssembleSeededDamageAndCollateralWindow: a bystander whose seeded rows differ at the end
+// is hit even though it lost no write, and a bystander's collateral loss carries the window
+// from its first to its last lost acknowledgement.
+func TestAssembleSeededDamageAndCollateralWindow(t *testing.T) {
+	s := time.Second
+	sites := []SiteRef{{10, 1}, {30, 3}, {40, 4}}
+	tl := probeTimeline(sites, -2*s, 10*s, 250*time.Millisecond, func(site int64, d time.Duration) bool {
+		return site != 10 || d < 1*s || d >= 3*s
+	})
+	writes := []Write{
+		w(1, 3, 30, "live-c1", 2*s), // lost after T0: collateral
+		w(2, 3, 30, "live-c2", 5*s), // lost after T0: collateral
+		w(3, 4, 40, "live-d", 1*s),  // kept
+	}
+	a := Assemble(Input{
+		T0:         t0,
+		Tenants:    []TenantInfo{{1, "one", 10}, {3, "three", 5}, {4, "four", 7}},
+		Affected:   []int64{1},
+		Writes:     writes,
+		Final:      []Record{rec(4, 40, "live-d", "v3")},
+		Timeline:   tl,
+		Samples:    samplesEvery(1, 0, 10*s, 500*time.Millisecond, always),
+		SeededDiff: []int64{4},
+	})
+	byID := map[int64]int{}
+	for i, tn := range a.Tenants {
+		byID[tn.ID] = i
+	}
+	i3, ok3 := byID[3]
+	i4, ok4 := byID[4]
+	if !ok3 || !ok4 {
+		t.Fatalf("tenants %+v: want bystanders 3 (collateral) and 4 (seeded rows damaged) reported", a.Tenants)
+	}
+	three, four := a.Tenants[i3], a.Tenants[i4]
+	if three.CollateralLost != 2 || three.CollateralWindowMS != 3000 || !three.DataMatches {
+		t.Errorf("tenant 3: collateral %d window %v ms data matches %v; want 2, 3000, true", three.CollateralLost, three.CollateralWindowMS, three.DataMatches)
+	}
+	if four.DataMatches || four.LostWrites+four.ChangedWrites+four.CollateralLost != 0 {
+		t.Errorf("tenant 4: %+v; want seeded rows not matching and no write lost", four)
+	}
+	if a.Summary.BystandersHit != 2 || a.Summary.BystanderLost != 2 {
+		t.Errorf("bystanders hit %d lost %d; want 2 hit (3 by loss, 4 by seeded damage), 2 writes lost", a.Summary.BystandersHit, a.Summary.BystanderLost)
+	}
+}
