@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -53,7 +54,10 @@ func copyTenants(ctx context.Context, src, dst *pgxpool.Pool, tenants []int64, t
 		tag, err := tx.Conn().PgConn().CopyFrom(ctx, pr, fmt.Sprintf(`COPY %s FROM STDIN (FORMAT binary)`, tmp))
 		pr.CloseWithError(io.ErrClosedPipe) // unblocks the reader's side if CopyFrom stopped early
 		outErr := <-done
-		if outErr != nil {
+		// When the live COPY fails first, closing the pipe above makes the side's COPY fail with
+		// io.ErrClosedPipe: a consequence, not the cause. Report the live error then, so that
+		// a killed live db is seen (and retried) as what it is.
+		if outErr != nil && (err == nil || !errors.Is(outErr, io.ErrClosedPipe)) {
 			return res, fmt.Errorf("%s: %s: %w", table, out, outErr)
 		}
 		if err != nil {

@@ -145,17 +145,26 @@ func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string) (*s
 }
 
 // sideInitScript fills the side db's empty data volume from the base backup and sets it to
-// recover to target. It is idempotent: a restarted side container keeps its recovered data.
+// recover to target. It is idempotent: a restarted side container keeps its recovered data,
+// unless it was killed before the copy finished.
 func sideInitScript(backupDir string, target time.Time) string {
+	// A restart must not trust a data directory that was killed part-way: while copying (no
+	// marker yet: the marker is written last) or during recovery or promotion (pg_control not
+	// "in production"). A kill during promotion is the dangerous one: recovery.signal is gone
+	// but the end-of-recovery checkpoint is not written, so a plain restart replays every WAL
+	// segment in pg_wal, the incident's included. Such a directory is restored from scratch.
 	return fmt.Sprintf(`set -eu
 D=%[1]s
-if [ ! -s "$D/PG_VERSION" ]; then
+state=$(pg_controldata "$D" 2>/dev/null | sed -n 's/^Database cluster state: *//p' || true)
+if [ ! -f "$D/.drdrill-restore-ready" ] || { [ "$state" != "in production" ] && [ ! -f "$D/recovery.signal" ]; }; then
+  find "$D" -mindepth 1 -delete
   cp -a %[2]s/. "$D"/
   chmod 700 "$D"
   cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
 %[3]sarchive_mode = off
 DRDRILL_EOF
   touch "$D/recovery.signal"
+  touch "$D/.drdrill-restore-ready"
 fi
 `, DataDir, backupDir, recoverySettings(target))
 }
