@@ -114,7 +114,8 @@ func runCLI(t *testing.T, env []string, args ...string) (code int, out string, p
 func execCLI(ctx context.Context, t *testing.T, env []string, args ...string) (code int, stdout, stderr string, pid int) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
+	// No drill history from tests: it would land in the package directory.
+	cmd.Env = append(append(os.Environ(), asMain+"=1", "DRDRILL_HISTORY="), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

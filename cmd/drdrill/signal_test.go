@@ -72,7 +72,7 @@ func startDrill(t *testing.T, group string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "run", "--ci=false", "--format", "progress",
 		"--group", group, "--out", t.TempDir(), smallDrill)
-	cmd.Env = append(os.Environ(), asMain+"=1")
+	cmd.Env = append(os.Environ(), asMain+"=1", "DRDRILL_HISTORY=") // no history from tests
 	c := &child{cmd: cmd, runID: group + "-01", lines: make(chan string, 1024), exit: make(chan error, 1)}
 	cmd.Stdout = &lockedWriter{c: c}
 	stderr, err := cmd.StderrPipe()
