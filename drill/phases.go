@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -329,21 +328,26 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 }
 
 // settle waits until the verifier has verified every affected tenant and the prober sees
-// all their sites up, then one more verifier round so "stays restored" has a sample.
+// all their sites up, then for one more sweep of every affected tenant so that "stays
+// restored" has a sample after the last rise.
 func (d *Drill) settle(ctx context.Context) error {
 	if d.verifier == nil {
 		return nil
 	}
+	affected := make(map[int64]bool, len(d.affected))
+	for _, t := range d.affected {
+		affected[t] = true
+	}
 	affectedSites := map[int64]bool{}
 	for _, s := range d.sites {
-		if slices.Contains(d.affected, s.Tenant) {
+		if affected[s.Tenant] {
 			affectedSites[s.ID] = true
 		}
 	}
-	var rounds int
+	sweeps := -1
 	deadline := max(30*time.Second, 40*d.cfg.VerifyInterval)
 	err := waitFor(ctx, deadline, func() (bool, error) {
-		ok, r := d.verifier.Verified()
+		ok, n := d.verifier.Verified()
 		if len(ok) < len(d.affected) {
 			return false, nil
 		}
@@ -352,10 +356,11 @@ func (d *Drill) settle(ctx context.Context) error {
 				return false, nil
 			}
 		}
-		if rounds == 0 {
-			rounds = r
+		if sweeps < 0 {
+			sweeps = n
+			d.verifier.SweepNow()
 		}
-		return r > rounds, nil
+		return n > sweeps, nil
 	})
 	if err != nil {
 		ok, _ := d.verifier.Verified()

@@ -39,8 +39,8 @@ type Assessment struct {
 	Curve    []results.CurvePoint
 	Findings []string
 	// RTOPrecision bounds how late a measured RTO can be: the larger of the probe timeline's
-	// Precision and the longest gap between two verifier samples of one affected tenant (an
-	// RTO ends at a probe or at a sample, whichever came last).
+	// Precision and the longest gap from a not-OK verifier sample of an affected tenant to its
+	// next sample (an RTO ends at a probe or at a sample, whichever came last).
 	RTOPrecision time.Duration
 }
 
@@ -201,18 +201,20 @@ func Assemble(in Input) Assessment {
 	return a
 }
 
-// sampleGap is the longest time between two consecutive samples of one of the tenants.
+// sampleGap is the longest time from a not-OK sample of one of the tenants to its next sample:
+// how long a rise to verified can go unseen. Gaps after an OK sample do not count: the verifier
+// samples verified tenants only at its sweeps, and an RTO is measured at a rise.
 func sampleGap(samples []Sample, tenants map[int64]bool) time.Duration {
-	last := map[int64]time.Time{}
+	last := map[int64]Sample{}
 	var gap time.Duration
 	for _, s := range samples {
 		if !tenants[s.Tenant] {
 			continue
 		}
-		if prev, ok := last[s.Tenant]; ok {
-			gap = max(gap, s.At.Sub(prev))
+		if prev, ok := last[s.Tenant]; ok && !prev.DataOK {
+			gap = max(gap, s.At.Sub(prev.At))
 		}
-		last[s.Tenant] = s.At
+		last[s.Tenant] = s
 	}
 	return gap
 }

@@ -21,10 +21,9 @@ func TestAssemble(t *testing.T) {
 		}
 		return true
 	})
-	var samples []Sample
-	for _, id := range []int64{1, 2} {
-		samples = append(samples, samplesEvery(id, 0, 10*s, 500*time.Millisecond, always)...)
-	}
+	// Tenant 1's data is whole throughout; tenant 2's never is.
+	samples := append(samplesEvery(1, 0, 10*s, 500*time.Millisecond, always),
+		samplesEvery(2, 0, 10*s, 500*time.Millisecond, func(time.Duration) bool { return false })...)
 	writes := []Write{
 		w(1, 1, 10, "live-a", -3*s),
 		w(2, 2, 20, "live-b", -2*s),
@@ -128,5 +127,30 @@ func TestAssembleSeededDamageAndCollateralWindow(t *testing.T) {
 	}
 	if a.Summary.BystandersHit != 2 || a.Summary.BystanderLost != 2 {
 		t.Errorf("bystanders hit %d lost %d; want 2 hit (3 by loss, 4 by seeded damage), 2 writes lost", a.Summary.BystandersHit, a.Summary.BystanderLost)
+	}
+}
+
+// TestSampleGap: only a gap after a not-OK sample bounds an RTO; the verifier's sparse samples
+// of verified tenants between sweeps do not.
+func TestSampleGap(t *testing.T) {
+	ms := time.Millisecond
+	sample := func(tenant int64, d time.Duration, ok bool) Sample { return Sample{Tenant: tenant, At: at(d), DataOK: ok} }
+	tests := []struct {
+		name    string
+		samples []Sample
+		want    time.Duration
+	}{
+		{"none", nil, 0},
+		{"rise after a gap", []Sample{sample(1, 0, false), sample(1, 300*ms, false), sample(1, 800*ms, true)}, 500 * ms},
+		{"verified samples far apart", []Sample{sample(1, 0, false), sample(1, 100*ms, true), sample(1, 5000*ms, true)}, 100 * ms},
+		{"relapse seen late, rise soon", []Sample{sample(1, 0, true), sample(1, 5000*ms, false), sample(1, 5200*ms, true)}, 200 * ms},
+		{"other tenants ignored", []Sample{sample(9, 0, false), sample(9, 9000*ms, true), sample(1, 0, false), sample(1, 50*ms, true)}, 50 * ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sampleGap(tt.samples, map[int64]bool{1: true}); got != tt.want {
+				t.Errorf("gap %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

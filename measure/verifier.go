@@ -37,6 +37,13 @@ type VerifierConfig struct {
 	Baseline fixtures.Manifest // the pre-incident manifest; it must hold every tenant of Tenants
 	Traffic  Writer            // nil: live records are not checked (no traffic ran)
 	Interval time.Duration     // between rounds (default 1 s); a slow round delays the next
+	// Sweep: every Sweep-th round (and the first) observes every tenant; the rounds between
+	// observe only the tenants not verified at their last sample. Default 10; 1 observes every
+	// tenant every round. An observation costs in proportion to the rows of the tenants it
+	// reads, so re-reading hundreds of restored tenants twice a second competes with the
+	// restore itself; the cost is that a verified tenant's relapse is seen up to Sweep rounds
+	// late (the drill's final check reads every tenant again in one snapshot).
+	Sweep int
 }
 
 // Verifier observes the affected tenants' data during recovery. See StartVerifier.
@@ -46,14 +53,19 @@ type Verifier struct {
 	done   chan struct{}
 
 	mu      sync.Mutex
-	samples []Sample
-	last    map[int64]bool // tenant → its last verdict
-	rounds  int
+	samples  []Sample
+	last     map[int64]bool // tenant → its last verdict
+	sweeps   int            // rounds done that observed every tenant
+	sweepNow bool           // the next round observes every tenant
 }
 
-// StartVerifier observes every tenant of cfg.Tenants each round and records a Sample per
-// tenant, judged by JudgeData. A round that fails to observe (the database is down during a
-// restore) records every tenant as not OK: unverified is not restored.
+// DefaultSweep is VerifierConfig.Sweep's default.
+const DefaultSweep = 10
+
+// StartVerifier observes the tenants of cfg.Tenants in rounds (all of them every cfg.Sweep
+// rounds, the unverified ones in between) and records a Sample per observed tenant, judged by
+// JudgeData. A round that fails to observe (the database is down during a restore) records
+// every tenant it meant to observe as not OK: unverified is not restored.
 func StartVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Observer == nil || len(cfg.Tenants) == 0 {
 		return nil, errors.New("start verifier: need an observer and at least one tenant")
@@ -66,6 +78,9 @@ func StartVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}
+	if cfg.Sweep <= 0 {
+		cfg.Sweep = DefaultSweep
+	}
 	cfg.Tenants = slices.Clone(cfg.Tenants)
 	ctx, cancel := context.WithCancel(ctx)
 	v := &Verifier{cfg: cfg, cancel: cancel, done: make(chan struct{}), last: map[int64]bool{}}
@@ -77,29 +92,11 @@ func (v *Verifier) loop(ctx context.Context) {
 	defer close(v.done)
 	tick := time.NewTicker(v.cfg.Interval)
 	defer tick.Stop()
-	for {
-		obs, err := v.cfg.Observer.Observe(ctx, v.cfg.Tenants)
-		at := time.Now()
-		if ctx.Err() != nil {
-			return // stopping: a round cut short says nothing about the data
+	for n := 0; ; n++ {
+		tenants := v.next(n)
+		if !v.round(ctx, tenants) {
+			return
 		}
-		round := make([]Sample, 0, len(v.cfg.Tenants))
-		for _, t := range v.cfg.Tenants {
-			s := Sample{Tenant: t, At: at}
-			if err != nil {
-				s.Detail = "not observed: " + err.Error()
-			} else {
-				s.DataOK, s.Detail = JudgeData(v.cfg.Baseline.Tenants[t], obs[t], v.cfg.Traffic)
-			}
-			round = append(round, s)
-		}
-		v.mu.Lock()
-		v.samples = append(v.samples, round...)
-		for _, s := range round {
-			v.last[s.Tenant] = s.DataOK
-		}
-		v.rounds++
-		v.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
@@ -108,9 +105,67 @@ func (v *Verifier) loop(ctx context.Context) {
 	}
 }
 
-// Verified lists the tenants whose last sample was OK, and how many rounds ran: a runbook
-// or a step can wait on it (with a deadline).
-func (v *Verifier) Verified() (ok []int64, rounds int) {
+// round observes tenants (none: nothing to read) and records their samples; false when the
+// verifier is stopping, the round then dropped: a round cut short says nothing about the data.
+func (v *Verifier) round(ctx context.Context, tenants []int64) bool {
+	var round []Sample
+	if len(tenants) > 0 {
+		obs, err := v.cfg.Observer.Observe(ctx, tenants)
+		at := time.Now()
+		if ctx.Err() != nil {
+			return false
+		}
+		round = make([]Sample, 0, len(tenants))
+		for _, t := range tenants {
+			s := Sample{Tenant: t, At: at}
+			if err != nil {
+				s.Detail = "not observed: " + err.Error()
+			} else {
+				s.DataOK, s.Detail = JudgeData(v.cfg.Baseline.Tenants[t], obs[t], v.cfg.Traffic)
+			}
+			round = append(round, s)
+		}
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.samples = append(v.samples, round...)
+	for _, s := range round {
+		v.last[s.Tenant] = s.DataOK
+	}
+	if len(tenants) == len(v.cfg.Tenants) {
+		v.sweeps++
+	}
+	return true
+}
+
+// next chooses the tenants of round n: all of them at a sweep, else those whose last sample
+// was not OK or that have none yet.
+func (v *Verifier) next(n int) []int64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if n%v.cfg.Sweep == 0 || v.sweepNow {
+		v.sweepNow = false
+		return v.cfg.Tenants
+	}
+	var out []int64
+	for _, t := range v.cfg.Tenants {
+		if !v.last[t] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// SweepNow makes the next round observe every tenant, whatever its last verdict.
+func (v *Verifier) SweepNow() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.sweepNow = true
+}
+
+// Verified lists the tenants whose last sample was OK, and how many sweeps (rounds that
+// observed every tenant) are done: a runbook or a step can wait on it (with a deadline).
+func (v *Verifier) Verified() (ok []int64, sweeps int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, t := range slices.Sorted(maps.Keys(v.last)) {
@@ -118,7 +173,7 @@ func (v *Verifier) Verified() (ok []int64, rounds int) {
 			ok = append(ok, t)
 		}
 	}
-	return ok, v.rounds
+	return ok, v.sweeps
 }
 
 // Stop ends the verifier (a round in progress is dropped) and returns every sample.

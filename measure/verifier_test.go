@@ -3,6 +3,8 @@ package measure
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -54,9 +56,11 @@ func TestJudgeData(t *testing.T) {
 }
 
 // scriptedObserver answers from a script: round i gets script[min(i, len-1)].
+// It records the tenants each call asked for.
 type scriptedObserver struct {
 	mu     sync.Mutex
 	rounds int
+	asked  [][]int64
 	script []func(tenants []int64) (map[int64]Observation, error)
 }
 
@@ -64,6 +68,7 @@ func (s *scriptedObserver) Observe(ctx context.Context, tenants []int64) (map[in
 	s.mu.Lock()
 	i := min(s.rounds, len(s.script)-1)
 	s.rounds++
+	s.asked = append(s.asked, slices.Clone(tenants))
 	s.mu.Unlock()
 	return s.script[i](tenants)
 }
@@ -85,7 +90,7 @@ func TestVerifierSamples(t *testing.T) {
 	}
 	down := func([]int64) (map[int64]Observation, error) { return nil, errors.New("connection refused") }
 	o := &scriptedObserver{script: []func([]int64) (map[int64]Observation, error){obs(false, false), down, obs(true, false), obs(true, true)}}
-	v, err := StartVerifier(context.Background(), VerifierConfig{Observer: o, Tenants: []int64{1, 2}, Baseline: baseline, Interval: 5 * time.Millisecond})
+	v, err := StartVerifier(context.Background(), VerifierConfig{Observer: o, Tenants: []int64{1, 2}, Baseline: baseline, Interval: 5 * time.Millisecond, Sweep: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,5 +115,62 @@ func TestVerifierSamples(t *testing.T) {
 	}
 	if _, err := StartVerifier(context.Background(), VerifierConfig{Observer: o, Tenants: []int64{3}, Baseline: baseline}); err == nil {
 		t.Error("verifier started for a tenant without a baseline")
+	}
+}
+
+// TestVerifierSweep: between sweeps only unverified tenants are observed, so a verified
+// tenant's relapse is seen at the next sweep, and a round with nothing to observe reads nothing.
+func TestVerifierSweep(t *testing.T) {
+	good := manifest(map[string]fixtures.TableSum{"sites": {Rows: 1, Checksum: "7"}})
+	baseline := fixtures.Manifest{Tenants: map[int64]fixtures.TenantManifest{1: good, 2: good}}
+	answer := func(ok ...int64) func([]int64) (map[int64]Observation, error) {
+		return func(asked []int64) (map[int64]Observation, error) {
+			m := map[int64]Observation{}
+			for _, t := range ok {
+				if slices.Contains(asked, t) {
+					m[t] = Observation{Manifest: good}
+				}
+			}
+			return m, nil
+		}
+	}
+	tests := []struct {
+		name   string
+		sweep  int
+		script []func([]int64) (map[int64]Observation, error)
+		calls  int
+		asked  string // the first calls' tenants
+		last   []int64
+	}{
+		{"sweep 1 observes everyone every round", 1,
+			[]func([]int64) (map[int64]Observation, error){answer(1), answer(1, 2)}, 3, "[[1 2] [1 2] [1 2]]", []int64{1, 2}},
+		{"unverified only between sweeps; empty rounds read nothing", 3,
+			[]func([]int64) (map[int64]Observation, error){answer(1), answer(1, 2)}, 3, "[[1 2] [2] [1 2]]", []int64{1, 2}},
+		{"a relapse is seen at the next sweep", 3,
+			[]func([]int64) (map[int64]Observation, error){answer(1, 2), answer(2)}, 3, "[[1 2] [1 2] [1]]", []int64{2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &scriptedObserver{script: tt.script}
+			v, err := StartVerifier(context.Background(), VerifierConfig{Observer: o, Tenants: []int64{1, 2}, Baseline: baseline,
+				Interval: time.Millisecond, Sweep: tt.sweep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "observer calls", 5*time.Second, func() bool {
+				o.mu.Lock()
+				defer o.mu.Unlock()
+				return len(o.asked) >= tt.calls
+			})
+			v.Stop()
+			o.mu.Lock()
+			defer o.mu.Unlock()
+			if got := fmt.Sprint(o.asked[:tt.calls]); got != tt.asked {
+				t.Errorf("asked %s, want %s", got, tt.asked)
+			}
+			if ok, _ := v.Verified(); !slices.Equal(ok, tt.last) {
+				t.Errorf("verified %v, want %v", ok, tt.last)
+			}
+		})
 	}
 }
