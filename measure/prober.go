@@ -161,6 +161,19 @@ func (p *Prober) probe(ctx context.Context, s SiteRef) {
 func (p *Prober) record(tr Transition) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.recordLocked(tr)
+}
+
+// recordAll records the answers of one bulk request under one lock.
+func (p *Prober) recordAll(trs []Transition) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, tr := range trs {
+		p.recordLocked(tr)
+	}
+}
+
+func (p *Prober) recordLocked(tr Transition) {
 	if p.stopping {
 		return
 	}
@@ -257,11 +270,13 @@ func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
 		return true
 	}
 	req.Header.Set("Content-Type", "application/json")
+	trs := make([]Transition, len(chunk))
 	all := func(status int, reason string) {
 		at := time.Now()
-		for _, s := range chunk {
-			p.record(Transition{Site: s.ID, Tenant: s.Tenant, At: at, Status: status, Reason: reason})
+		for i, s := range chunk {
+			trs[i] = Transition{Site: s.ID, Tenant: s.Tenant, At: at, Status: status, Reason: reason}
 		}
+		p.recordAll(trs)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
@@ -303,7 +318,8 @@ func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
 		} else if h.Reason != "" {
 			tr.Reason = h.Status + ": " + h.Reason
 		}
-		p.record(tr)
+		trs[i] = tr
 	}
+	p.recordAll(trs)
 	return true
 }
