@@ -175,6 +175,17 @@ func TestSQLBuilders(t *testing.T) {
 	if got := upsertSQL("sites", "restore_sites"); !strings.Contains(got, "DO UPDATE SET deleted_at = EXCLUDED.deleted_at WHERE t.deleted_at >= $1") {
 		t.Errorf("sites upsert = %q", got)
 	}
+	split := []struct{ table, live, gone, kept string }{
+		{"tenants", "{5}", "", `id = ANY('{1,2}'::bigint[])`},
+		{"sites", "{5}", `tenant_id = ANY('{1,2}'::bigint[]) AND id <> ALL('{5}'::bigint[])`, `tenant_id = ANY('{1,2}'::bigint[]) AND id = ANY('{5}'::bigint[])`},
+		{"records", "{5}", `tenant_id = ANY('{1,2}'::bigint[]) AND site_id <> ALL('{5}'::bigint[])`, `tenant_id = ANY('{1,2}'::bigint[]) AND site_id = ANY('{5}'::bigint[])`},
+		{"records", "{}", `tenant_id = ANY('{1,2}'::bigint[]) AND site_id <> ALL('{}'::bigint[])`, ""},
+	}
+	for _, c := range split {
+		if gone, kept := splitBySite(c.table, "{1,2}", c.live); gone != c.gone || kept != c.kept {
+			t.Errorf("splitBySite(%s, live %s) = %q, %q; want %q, %q", c.table, c.live, gone, kept, c.gone, c.kept)
+		}
+	}
 	if got := tail("a\nb\nc\n", 2); got != "b\nc" {
 		t.Errorf("tail = %q", got)
 	}
