@@ -54,7 +54,7 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	if errors.Is(err, ErrTargetNotReached) {
 		// The server stopped during recovery: the archive ended before the target. Recover
 		// what the archive holds and say so; writes after its end are lost (RPO > 0).
-		env.Findings = append(env.Findings, fmt.Sprintf("full-pitr: %v; recovered to the end of the WAL archive instead", ErrTargetNotReached))
+		env.findingf("full-pitr: %v; recovered to the end of the WAL archive instead", ErrTargetNotReached)
 		if err := env.Step(ctx, "drop recovery target", func(ctx context.Context) error {
 			return env.dataDirJob(ctx, "drop recovery target", dropTargetScript())
 		}); err != nil {

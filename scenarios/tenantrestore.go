@@ -40,23 +40,27 @@ func (c CopyStats) RowsPerSecond() float64 {
 }
 
 func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
-	s := env.Stack
-	if err := env.assess(ctx); err != nil {
-		return err
-	}
-	if len(env.Blast.Tenants) == 0 {
-		return nil
-	}
-	target := env.T0
-	if err := env.switchWAL(ctx); err != nil {
-		return err
-	}
-	bk, err := env.chooseBackup(ctx, "tenant-restore", target)
-	if err != nil {
-		return err
-	}
-
-	var side *stack.Postgres
+	// The blast radius is assessed while the side db is prepared: nothing before the copy
+	// depends on who was hit, and an incident team would not wait either. Every return below
+	// waits for the assessment first (it writes env.Blast); an empty blast radius stops the
+	// preparation, there is nothing to restore.
+	prepCtx, stopPrep := context.WithCancel(ctx)
+	defer stopPrep()
+	assessed := make(chan error, 1)
+	go func() {
+		err := env.assess(ctx)
+		if err == nil && len(env.Blast.Tenants) == 0 {
+			stopPrep()
+		}
+		assessed <- err
+	}()
+	waitAssess := sync.OnceValue(func() error { return <-assessed })
+	defer func() {
+		if aerr := waitAssess(); aerr != nil && err == nil {
+			err = aerr
+		}
+	}()
+	side, err := prepareSide(prepCtx, env)
 	defer func() {
 		// The side database goes even when the runbook fails or is cancelled.
 		if side == nil {
@@ -68,40 +72,11 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 			err = fmt.Errorf("terminate side db: %w", terr)
 		}
 	}()
-	var vol string
-	err = env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
-		var err error
-		// A fresh volume per restore: Docker hands back an existing volume of the same name,
-		// and the init script keeps a data directory it finds.
-		name := fmt.Sprintf("%s-pgdata-%d", SideAlias, time.Now().UnixMilli())
-		if vol, err = s.NewVolume(ctx, name); err != nil {
-			return err
-		}
-		side, err = startSide(ctx, s, SideAlias, vol, sideInitScript(bk.Dir, target))
-		return err
-	})
-	if err == nil {
-		err = env.replayOnSide(ctx, "replay WAL on side db to T0", side)
+	if aerr := waitAssess(); aerr != nil {
+		return aerr
 	}
-	if errors.Is(err, ErrTargetNotReached) {
-		// The archive ended before T0: restore what it holds, on the same volume, and say so.
-		env.Findings = append(env.Findings, fmt.Sprintf("tenant-restore: %v; restored tenants as of the end of the WAL archive instead", ErrTargetNotReached))
-		old := side
-		side = nil
-		if err := old.Terminate(ctx); err != nil { // nil-safe: a failed start left no container
-			return err
-		}
-		if err := env.Step(ctx, "restart side db without recovery target", func(ctx context.Context) error {
-			var err error
-			side, err = startSide(ctx, s, SideAlias+"-end", vol, dropTargetScript())
-			return err
-		}); err != nil {
-			return err
-		}
-		err = env.replayOnSide(ctx, "replay WAL on side db to the archive's end", side)
-		if err == nil {
-			env.reportReached(ctx, "tenant-restore", side.DSN(), bk)
-		}
+	if len(env.Blast.Tenants) == 0 {
+		return nil
 	}
 	if err != nil {
 		return err
@@ -119,6 +94,58 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		return err
 	}
 	return env.verify(ctx)
+}
+
+// prepareSide starts the side db from the latest good base backup before T0 and replays WAL
+// to T0, or to the archive's end when it ends sooner (and says so). It returns the side db
+// even with an error, for the caller to terminate.
+func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error) {
+	s := env.Stack
+	target := env.T0
+	if err := env.switchWAL(ctx); err != nil {
+		return nil, err
+	}
+	bk, err := env.chooseBackup(ctx, "tenant-restore", target)
+	if err != nil {
+		return nil, err
+	}
+	var vol string
+	err = env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
+		var err error
+		// A fresh volume per restore: Docker hands back an existing volume of the same name,
+		// and the init script keeps a data directory it finds.
+		name := fmt.Sprintf("%s-pgdata-%d", SideAlias, time.Now().UnixMilli())
+		if vol, err = s.NewVolume(ctx, name); err != nil {
+			return err
+		}
+		side, err = startSide(ctx, s, SideAlias, vol, sideInitScript(bk.Dir, target))
+		return err
+	})
+	if err == nil {
+		err = env.replayOnSide(ctx, "replay WAL on side db to T0", side)
+	}
+	if !errors.Is(err, ErrTargetNotReached) {
+		return side, err
+	}
+	// The archive ended before T0: restore what it holds, on the same volume, and say so.
+	env.findingf("tenant-restore: %v; restored tenants as of the end of the WAL archive instead", ErrTargetNotReached)
+	old := side
+	side = nil
+	if err := old.Terminate(ctx); err != nil { // nil-safe: a failed start left no container
+		return nil, err
+	}
+	err = env.Step(ctx, "restart side db without recovery target", func(ctx context.Context) error {
+		var err error
+		side, err = startSide(ctx, s, SideAlias+"-end", vol, dropTargetScript())
+		return err
+	})
+	if err == nil {
+		err = env.replayOnSide(ctx, "replay WAL on side db to the archive's end", side)
+	}
+	if err == nil {
+		env.reportReached(ctx, "tenant-restore", side.DSN(), bk)
+	}
+	return side, err
 }
 
 // startSide starts a side Postgres on the data volume vol with the backup and archive volumes
