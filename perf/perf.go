@@ -27,6 +27,7 @@ type Config struct {
 	Seed        int64         // fixtures seed (default drill.DefaultSeed)
 	TrafficRate float64       // writes/s during the drills (default 200, as the feature)
 	Archive     time.Duration // archive_timeout (default 10 s, as atlassian-2022.feature)
+	Probe       time.Duration // availability probe period (default 1 s, as atlassian-2022.feature)
 	FullPITR    bool          // also run the full-pitr drill for the runbook ratio
 	LedgerSizes []int         // checker cost at these ledger sizes (default 1e4, 1e5, 1e6)
 	Log         io.Writer     // progress; nil = quiet
@@ -53,6 +54,7 @@ type DrillRun struct {
 	Runbook         string
 	Wall            time.Duration            // StartStack to the reports written
 	Phases          map[string]time.Duration // results.json phases, plus reporting
+	PhaseCPU        map[string]time.Duration // this process's CPU time in each phase
 	RunbookTime     time.Duration            // the runbook's own duration (inside restore)
 	AffectedSites   int
 	AffectedTenants int
@@ -97,6 +99,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Archive == 0 {
 		c.Archive = 10 * time.Second
+	}
+	if c.Probe == 0 {
+		c.Probe = time.Second
 	}
 	if c.LedgerSizes == nil {
 		c.LedgerSizes = []int{1e4, 1e5, 1e6}
@@ -144,7 +149,7 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	run.Runbook = runbook
 	d := drill.New(drill.Config{
 		Profile: cfg.Profile, Tenants: cfg.Tenants, Seed: cfg.Seed, TrafficRate: cfg.TrafficRate,
-		ArchiveTimeout: cfg.Archive, Scenario: "bench " + runbook, Log: cfg.Log,
+		ArchiveTimeout: cfg.Archive, ProbeInterval: cfg.Probe, Scenario: "bench " + runbook, Log: cfg.Log,
 	})
 	defer func() {
 		if cerr := d.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
@@ -157,25 +162,33 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	}
 	defer os.RemoveAll(out)
 	start := time.Now()
-	for _, phase := range []func(context.Context) error{
-		d.StartStack, d.Seed, d.StartTraffic,
-		func(ctx context.Context) error {
+	run.PhaseCPU = map[string]time.Duration{}
+	// The names are the phases of results.json.
+	for _, phase := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"stack", d.StartStack}, {"seeding", d.Seed}, {"traffic", d.StartTraffic},
+		{"incident", func(ctx context.Context) error {
 			return d.RunIncident(ctx, drill.IncidentSpec{Mode: "purge", IDKind: "site"})
-		},
-		func(ctx context.Context) error { return d.RunRunbook(ctx, runbook) },
-		d.Verify,
+		}},
+		{"restore", func(ctx context.Context) error { return d.RunRunbook(ctx, runbook) }},
+		{"verification", d.Verify},
 	} {
-		if err := phase(ctx); err != nil {
+		cpu := cpuTime()
+		if err := phase.run(ctx); err != nil {
 			return run, fmt.Errorf("%s drill: %w", runbook, err)
 		}
+		run.PhaseCPU[phase.name] += cpuTime() - cpu
 	}
-	rep := time.Now()
+	rep, cpu := time.Now(), cpuTime()
 	if _, err := d.WriteResults(out); err != nil {
 		return run, err
 	}
 	if err := reports.RenderAll(out, []*results.Results{d.Results()}, reports.Options{}); err != nil {
 		return run, fmt.Errorf("%s drill: reports: %w", runbook, err)
 	}
+	run.PhaseCPU["reporting"] += cpuTime() - cpu
 	run.Wall = time.Since(start)
 	res := d.Results()
 	run.Phases = map[string]time.Duration{"reporting": time.Since(rep)}

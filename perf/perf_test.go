@@ -2,10 +2,13 @@ package perf
 
 import (
 	"bytes"
-	"github.com/drdrill/drdrill/fixtures"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drdrill/drdrill/fixtures"
 )
 
 // TestRunQuick runs the whole bench at quick size on real containers and checks that every
@@ -78,5 +81,25 @@ func TestRatios(t *testing.T) {
 	r.LedgerCost[1].Duration = 10 * time.Second // quadratic: 100× the writes, 10,000× the time
 	if e := r.Exponent(); e < 1.99 || e > 2.01 {
 		t.Errorf("quadratic growth exponent = %v, want 2", e)
+	}
+}
+
+// TestDefaultsAsTheFeature ties the bench's drill to atlassian-2022.feature: same profile,
+// traffic, archive interval and probe period.
+func TestDefaultsAsTheFeature(t *testing.T) {
+	b, err := os.ReadFile("../features/atlassian-2022.feature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Config{}.withDefaults()
+	for _, step := range []string{
+		fmt.Sprintf("Given a drill on the %q profile", c.Profile),
+		fmt.Sprintf("And traffic at %g writes per second", c.TrafficRate),
+		fmt.Sprintf("And WAL archived at least every %s", c.Archive),
+		fmt.Sprintf("And availability probed every %s", c.Probe),
+	} {
+		if !strings.Contains(string(b), step+"\n") {
+			t.Errorf("atlassian-2022.feature has no step %q: the bench would not run the feature's drill", step)
+		}
 	}
 }
