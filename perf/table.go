@@ -72,7 +72,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	dr := r.Drill
 	row(fmt.Sprintf("drill %s, %d sites of %d tenants, wall", dr.Runbook, dr.AffectedSites, dr.AffectedTenants), sec(dr.Wall), "< 2 min", dr.Wall < TargetDrillWall)
 	for _, p := range []string{"stack", "seeding", "traffic", "incident", "restore", "verification", "reporting"} {
-		row("  "+p, sec(dr.Phases[p]), "", true)
+		row("  "+p, fmt.Sprintf("%s (harness CPU %s)", sec(dr.Phases[p]), sec(dr.PhaseCPU[p])), "", true)
 	}
 	b := r.Baseline
 	row("necessary work (plain tools, same db)", sec(b.Total()), "", true)
