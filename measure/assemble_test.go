@@ -134,7 +134,9 @@ func TestAssembleSeededDamageAndCollateralWindow(t *testing.T) {
 // of verified tenants between sweeps do not.
 func TestSampleGap(t *testing.T) {
 	ms := time.Millisecond
-	sample := func(tenant int64, d time.Duration, ok bool) Sample { return Sample{Tenant: tenant, At: at(d), DataOK: ok} }
+	sample := func(tenant int64, d time.Duration, ok bool) Sample {
+		return Sample{Tenant: tenant, At: at(d), DataOK: ok}
+	}
 	tests := []struct {
 		name    string
 		samples []Sample

@@ -52,7 +52,7 @@ type Verifier struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu      sync.Mutex
+	mu       sync.Mutex
 	samples  []Sample
 	last     map[int64]bool // tenant → its last verdict
 	sweeps   int            // rounds done that observed every tenant

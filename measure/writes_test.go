@@ -3,6 +3,7 @@ package measure
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 )
@@ -225,4 +226,60 @@ func TestCheckWritesGroundTruth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGroupKeys holds the partitioned grouping against a plain map, with the real hash over
+// enough writes for several partitions, and with hashes that collide (all keys of a site; every
+// key, on a smaller ledger): same groups, numbered in order of first appearance, same observed
+// records.
+func TestGroupKeys(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		writes int
+		hash   func(int64, string) uint64
+	}{
+		{"maphash", 5 * partitionGroups, nil},
+		{"collide within a site", 5 * partitionGroups, func(site int64, _ string) uint64 { return uint64(site) * 0x9e3779b97f4a7c15 }},
+		{"all collide", 2000, func(int64, string) uint64 { return 42 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			writes, observed := SyntheticLedger(tt.writes, t0)
+			observed = append(observed, Record{Tenant: 7, Site: 1, Key: "nowhere", Value: "x"}) // unledgered
+			wantGid, wantCounts, wantObs, wantUnledgered := plainGroups(writes, observed)
+			var gid, counts, obs []int32
+			var unledgered []int
+			if tt.hash == nil {
+				gid, counts, obs, unledgered = groupKeys(writes, observed)
+			} else {
+				gid, counts, obs, unledgered = groupKeysBy(writes, observed, tt.hash)
+			}
+			if !slices.Equal(gid, wantGid) || !slices.Equal(counts, wantCounts) || !slices.Equal(obs, wantObs) || !slices.Equal(unledgered, wantUnledgered) {
+				t.Errorf("groups differ from a plain map's: %d groups (want %d), unledgered %v (want %v)", len(counts), len(wantCounts), unledgered, wantUnledgered)
+			}
+		})
+	}
+}
+
+// plainGroups is groupKeys the plain way: one map, groups in order of first appearance.
+func plainGroups(writes []Write, observed []Record) (gid, counts, obs []int32, unledgered []int) {
+	groups := map[siteKey]int32{}
+	for _, w := range writes {
+		g, ok := groups[siteKey{w.Site, w.Key}]
+		if !ok {
+			g = int32(len(counts))
+			groups[siteKey{w.Site, w.Key}] = g
+			counts = append(counts, 0)
+		}
+		gid = append(gid, g)
+		counts[g]++
+	}
+	obs = make([]int32, len(counts))
+	for i, r := range observed {
+		if g, ok := groups[siteKey{r.Site, r.Key}]; ok {
+			obs[g] = int32(i + 1)
+		} else {
+			unledgered = append(unledgered, i)
+		}
+	}
+	return gid, counts, obs, unledgered
 }
