@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -120,7 +121,14 @@ func pipeCopy(ctx context.Context, sc *pgxpool.Conn, tx pgx.Tx, out, in string) 
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := sc.Conn().PgConn().CopyTo(ctx, pw, out)
+		// pgconn writes one row per Write: buffered, the pipe hands over 64 KiB at a time
+		// instead of waking the reader for every row (the harness's largest CPU cost while
+		// restoring, before).
+		bw := bufio.NewWriterSize(pw, 64<<10)
+		_, err := sc.Conn().PgConn().CopyTo(ctx, bw, out)
+		if err == nil {
+			err = bw.Flush()
+		}
 		pw.CloseWithError(err)
 		done <- err
 	}()
