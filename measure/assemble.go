@@ -160,13 +160,13 @@ func Assemble(in Input) Assessment {
 		a.Tenants = append(a.Tenants, t)
 	}
 	a.Tenants = append(a.Tenants, bystanders...)
-	if d, ok := Percentile(restoredRTOs, 50); ok {
+	if d, ok := RTOPercentile(restoredRTOs, s.AffectedTenants, 50); ok {
 		s.RTOP50MS = results.MSPtr(d)
 	}
-	if d, ok := Percentile(restoredRTOs, 95); ok {
+	if d, ok := RTOPercentile(restoredRTOs, s.AffectedTenants, 95); ok {
 		s.RTOP95MS = results.MSPtr(d)
 	}
-	if d, ok := Percentile(restoredRTOs, 100); ok && len(never) == 0 {
+	if d, ok := RTOPercentile(restoredRTOs, s.AffectedTenants, 100); ok {
 		s.RTOMaxMS = results.MSPtr(d)
 	}
 	a.Curve = RestorationCurve(curve)

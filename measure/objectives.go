@@ -206,23 +206,16 @@ func measureObjective(o Objective, a Assessment) (*float64, string) {
 		if s.AffectedTenants == 0 {
 			return v(0), "no tenant affected"
 		}
-		p := map[string]float64{"RTO p50": 50, "RTO p95": 95, "RTO max": 100}[o.Name]
-		var rtos []float64
-		for _, t := range a.Tenants {
-			if t.Affected && t.RTOMS != nil {
-				rtos = append(rtos, *t.RTOMS)
-			}
-		}
-		slices.Sort(rtos)
-		rank := NearestRank(s.AffectedTenants, p)
-		if rank > len(rtos) {
+		// The summary's figures (RTOPercentile): never-restored tenants rank last, unbounded.
+		got := map[string]*float64{"RTO p50": s.RTOP50MS, "RTO p95": s.RTOP95MS, "RTO max": s.RTOMaxMS}[o.Name]
+		if got == nil {
 			return nil, fmt.Sprintf("%d of %d affected tenants never restored", never, s.AffectedTenants)
 		}
 		detail := fmt.Sprintf("over %d affected tenants, ± %s", s.AffectedTenants, fmtMS(max(s.ProbeIntervalMS, results.MS(a.RTOPrecision))))
 		if never > 0 {
 			detail += fmt.Sprintf("; %d never restored, counted as unbounded", never)
 		}
-		return v(rtos[rank-1]), detail
+		return v(*got), detail
 	case "RPO max":
 		return v(s.RPOMaxMS), ""
 	case "MTTD":

@@ -178,9 +178,10 @@ func TestEvaluate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 20 affected tenants restored at 1..20 s.
+	// 20 affected tenants restored at 1..20 s (the RTO figures as RTOPercentile gives them).
 	a := Assessment{Summary: results.Summary{AffectedTenants: 20, RestoredTenants: 20, RPOMaxMS: 31000,
-		MTTDMS: ptr(800), LostWrites: 3, CollateralLost: 5, ProbeIntervalMS: 250}}
+		MTTDMS: ptr(800), LostWrites: 3, CollateralLost: 5, ProbeIntervalMS: 250,
+		RTOP50MS: ptr(10000), RTOP95MS: ptr(19000), RTOMaxMS: ptr(20000)}}
 	for i := 1; i <= 20; i++ {
 		a.Tenants = append(a.Tenants, results.Tenant{ID: int64(i), Affected: true, Restored: true, RTOMS: ptr(float64(i * 1000))})
 	}
@@ -231,6 +232,7 @@ func TestEvaluate(t *testing.T) {
 	b.Tenants[18].Restored, b.Tenants[18].RTOMS = false, nil
 	b.Tenants[19].Restored, b.Tenants[19].RTOMS = false, nil
 	b.Summary.RestoredTenants = 18
+	b.Summary.RTOP95MS, b.Summary.RTOMaxMS = nil, nil // ranks 19 and 20: never restored
 	b.Summary.MTTDMS = nil
 	check(t, Evaluate(objs, b), map[string]want{
 		"RTO p50":          {ptr(10000), ptr(0), results.StatusOK, "2 never restored"},

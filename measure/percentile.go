@@ -24,15 +24,18 @@ func NearestRank(n int, p float64) int {
 	return min(max(r, 1), n)
 }
 
-// Percentile is the nearest-rank p-th percentile of ds (which it does not modify); false when
-// ds is empty.
-func Percentile(ds []time.Duration, p float64) (time.Duration, bool) {
-	if len(ds) == 0 {
+// RTOPercentile is the nearest-rank p-th percentile RTO over affected tenants of which those
+// with an RTO in rtos were restored: the others never were and rank last, unbounded. False
+// when the rank falls among them, or no tenant was affected. The summary and the objectives
+// both read it, so a report never shows a p95 that its verdict contradicts.
+func RTOPercentile(rtos []time.Duration, affected int, p float64) (time.Duration, bool) {
+	rank := NearestRank(affected, p)
+	if rank == 0 || rank > len(rtos) {
 		return 0, false
 	}
-	s := slices.Clone(ds)
+	s := slices.Clone(rtos)
 	slices.Sort(s)
-	return s[NearestRank(len(s), p)-1], true
+	return s[rank-1], true
 }
 
 // CurveTenant is what the restoration curve needs of one affected tenant.

@@ -25,21 +25,23 @@ func TestNearestRank(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
+// TestPercentileAllRestored: with every affected tenant restored, RTOPercentile is the plain
+// nearest-rank percentile, and it leaves its input alone.
+func TestPercentileAllRestored(t *testing.T) {
 	ds := []time.Duration{9, 1, 5, 3, 7, 2, 8, 4, 10, 6} // 1..10, shuffled
 	for _, tt := range []struct {
 		p    float64
 		want time.Duration
 	}{{50, 5}, {95, 10}, {90, 9}, {10, 1}, {100, 10}} {
-		got, ok := Percentile(ds, tt.p)
+		got, ok := RTOPercentile(ds, len(ds), tt.p)
 		if !ok || got != tt.want {
 			t.Errorf("p%v = %v, want %v", tt.p, got, tt.want)
 		}
 	}
 	if ds[0] != 9 {
-		t.Error("Percentile sorted its input")
+		t.Error("RTOPercentile sorted its input")
 	}
-	if _, ok := Percentile(nil, 50); ok {
+	if _, ok := RTOPercentile(nil, 0, 50); ok {
 		t.Error("percentile of nothing reported ok")
 	}
 }
@@ -68,5 +70,38 @@ func TestRestorationCurve(t *testing.T) {
 	want = []results.CurvePoint{{AtMS: 0, TenantsPct: 50, UsersPct: 50}, {AtMS: 1000, TenantsPct: 100, UsersPct: 100}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("curve\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestRTOPercentile(t *testing.T) {
+	s := time.Second
+	var twenty []time.Duration // restored at 1..20 s
+	for i := 1; i <= 20; i++ {
+		twenty = append(twenty, time.Duration(21-i)*s) // unsorted on purpose
+	}
+	tests := []struct {
+		name     string
+		rtos     []time.Duration
+		affected int
+		p        float64
+		want     time.Duration
+		ok       bool
+	}{
+		{"all restored, p50", twenty, 20, 50, 10 * s, true},
+		{"all restored, p95", twenty, 20, 95, 19 * s, true},
+		{"all restored, max", twenty, 20, 100, 20 * s, true},
+		{"2 of 22 never restored, p50 on a restored one", twenty, 22, 50, 11 * s, true},
+		{"2 of 22 never restored, p95 on a never-restored one", twenty, 22, 95, 0, false},
+		{"2 of 22 never restored, max", twenty, 22, 100, 0, false},
+		{"none restored", nil, 3, 50, 0, false},
+		{"none affected", nil, 0, 95, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := RTOPercentile(tt.rtos, tt.affected, tt.p)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("got %v %v, want %v %v", got, ok, tt.want, tt.ok)
+			}
+		})
 	}
 }
