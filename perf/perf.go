@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
@@ -176,7 +177,11 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 		{"verification", d.Verify},
 	} {
 		cpu := cpuTime()
-		if err := phase.run(ctx); err != nil {
+		// The label marks the CPU profile (drbench -cpuprofile; pprof -tagfocus phase=…),
+		// goroutines included: the prober and traffic started in "traffic" keep its label.
+		var err error
+		pprof.Do(ctx, pprof.Labels("phase", phase.name), func(ctx context.Context) { err = phase.run(ctx) })
+		if err != nil {
 			return run, fmt.Errorf("%s drill: %w", runbook, err)
 		}
 		run.PhaseCPU[phase.name] += cpuTime() - cpu
