@@ -52,7 +52,10 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Site           int64
 			Status, Reason string
 		}
-		var out struct{ Sites []health }
+		var out struct {
+			Sites         []health
+			Healthy, Down int // as the reference service counts them
+		}
 		f.mu.Lock()
 		f.bulkN++
 		for _, id := range in.Sites {
@@ -63,6 +66,11 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				h.Status, h.Reason = "degraded", "no users"
 			}
 			out.Sites = append(out.Sites, h)
+			if h.Status == "healthy" {
+				out.Healthy++
+			} else {
+				out.Down++
+			}
 		}
 		f.mu.Unlock()
 		json.NewEncoder(w).Encode(out)
@@ -362,6 +370,13 @@ func testProberTransitions(t *testing.T, bulk bool) {
 	}
 	if two[1].Reason != "degraded: no users" || two[1].Status != 503 {
 		t.Errorf("down transition %+v", two[1])
+	}
+	// Up is read from the answer's counts when a whole chunk is healthy, site by site when not:
+	// the same transition either way.
+	for _, up := range []Transition{two[0], two[2]} {
+		if up.Reason != "healthy" || up.Status != 200 {
+			t.Errorf("up transition %+v", up)
+		}
 	}
 	// Stamped when the answer was read: never before the change, at most a round after it.
 	slack := tl.Precision() + 50*time.Millisecond
