@@ -226,22 +226,28 @@ func removeRun(ctx context.Context, docker *dc.Client, id string) (int, error) {
 		errs = append(errs, fmt.Errorf("remove %s: %w", what, err))
 	}
 
-	cs, err := docker.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{"label": {filter}}, Context: ctx})
-	if err != nil {
-		return 0, fmt.Errorf("list containers of run %s: %w", id, err)
+	removeContainers := func() error {
+		cs, err := docker.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{"label": {filter}}, Context: ctx})
+		if err != nil {
+			return fmt.Errorf("list containers of run %s: %w", id, err)
+		}
+		var wg sync.WaitGroup
+		for _, c := range cs {
+			wg.Go(func() {
+				err := docker.RemoveContainer(dc.RemoveContainerOptions{ID: c.ID, Force: true, RemoveVolumes: true, Context: ctx})
+				var nsc *dc.NoSuchContainer
+				if errors.As(err, &nsc) {
+					return
+				}
+				done(err, "container "+strings.Join(c.Names, ","))
+			})
+		}
+		wg.Wait()
+		return nil
 	}
-	var wg sync.WaitGroup
-	for _, c := range cs {
-		wg.Go(func() {
-			err := docker.RemoveContainer(dc.RemoveContainerOptions{ID: c.ID, Force: true, RemoveVolumes: true, Context: ctx})
-			var nsc *dc.NoSuchContainer
-			if errors.As(err, &nsc) {
-				return
-			}
-			done(err, "container "+strings.Join(c.Names, ","))
-		})
+	if err := removeContainers(); err != nil {
+		return 0, err
 	}
-	wg.Wait()
 
 	ns, err := docker.FilteredListNetworks(dc.NetworkFilterOpts{"label": {filter: true}})
 	if err != nil {
@@ -267,14 +273,22 @@ func removeRun(ctx context.Context, docker *dc.Client, id string) (int, error) {
 		return n, errors.Join(append(errs, fmt.Errorf("list volumes of run %s: %w", id, err))...)
 	}
 	for _, v := range vs {
-		done(removeVolume(ctx, docker, v.Name), "volume "+v.Name)
+		done(removeVolume(ctx, docker, v.Name, filter), "volume "+v.Name)
+	}
+	// Once more: a container whose interrupted create the engine finished after the first
+	// listing (see removeVolume) may use no volume.
+	if err := removeContainers(); err != nil {
+		errs = append(errs, err)
 	}
 	return n, errors.Join(errs...)
 }
 
 // removeVolume removes a volume, waiting (up to 10s) while the engine still sees it in use
-// by a container that is being removed.
-func removeVolume(ctx context.Context, docker *dc.Client, name string) error {
+// by a container that is being removed. A container of the run (label filter) that uses it is
+// removed on the way: one whose create request was interrupted (SIGINT during the stack's
+// start) can appear after the run's containers were listed, the engine finishing what the
+// client gave up on.
+func removeVolume(ctx context.Context, docker *dc.Client, name, filter string) error {
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -286,6 +300,13 @@ func removeVolume(ctx context.Context, docker *dc.Client, name string) error {
 		}
 		if !errors.Is(err, dc.ErrVolumeInUse) {
 			return err
+		}
+		users, lerr := docker.ListContainers(dc.ListContainersOptions{All: true, Context: ctx,
+			Filters: map[string][]string{"label": {filter}, "volume": {name}}})
+		if lerr == nil {
+			for _, c := range users {
+				_ = docker.RemoveContainer(dc.RemoveContainerOptions{ID: c.ID, Force: true, Context: ctx})
+			}
 		}
 		select {
 		case <-tick.C:

@@ -615,3 +615,46 @@ func BenchmarkStartClose(b *testing.B) {
 	b.ReportMetric(start.Seconds()/float64(b.N), "start-s/op")
 	b.ReportMetric(close.Seconds()/float64(b.N), "close-s/op")
 }
+
+// TestRemoveRunFindsLateContainers: a container of the run that the first listing missed (the
+// engine finishing a create that a SIGINT interrupted on the client side) is removed with the
+// volume it holds, and one that holds no volume by the last sweep; another run's container
+// using the same kind of volume is left alone.
+func TestRemoveRunFindsLateContainers(t *testing.T) {
+	c := docker(t)
+	ctx := context.Background()
+	id, other := testRunID(t), testRunID(t)+"x"
+	labels := func(run string) map[string]string { return map[string]string{LabelRun: run} }
+	vol, err := c.CreateVolume(dc.CreateVolumeOptions{Name: "drdrill-" + id + "-late", Labels: labels(id), Context: ctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func(name, run string, binds []string) *dc.Container {
+		t.Helper()
+		ct, err := c.CreateContainer(dc.CreateContainerOptions{Name: name, Context: ctx,
+			Config:     &dc.Config{Image: images.Postgres, Cmd: []string{"true"}, Labels: labels(run)},
+			HostConfig: &dc.HostConfig{Binds: binds}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}
+	// Created after the run's containers were "listed": removeVolume meets it as a user.
+	create("drdrill-"+id+"-late-db", id, []string{vol.Name + ":/data"})
+	if err := removeVolume(ctx, c, vol.Name, LabelRun+"="+id); err != nil {
+		t.Fatalf("remove volume held by a late container of the run: %v", err)
+	}
+	// A late container with no volume, and another run's container: the sweep takes only ours.
+	create("drdrill-"+id+"-late-app", id, nil)
+	mine := create("drdrill-"+other+"-db", other, nil)
+	defer c.RemoveContainer(dc.RemoveContainerOptions{ID: mine.ID, Force: true})
+	if _, err := removeRun(ctx, c, id); err != nil {
+		t.Fatal(err)
+	}
+	if left := leftovers(t, c, id); left != 0 {
+		t.Errorf("%d resources of run %s left", left, id)
+	}
+	if left := leftovers(t, c, other); left != 1 {
+		t.Errorf("the other run has %d resources, want its container untouched", left)
+	}
+}
