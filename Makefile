@@ -38,11 +38,22 @@ bench: images ## benchmarks against the physical limit (minutes; prints a table)
 # Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.
 FUZZTIME ?= 10s
 
+# Go 1.26's fuzz coordinator can fail a target with a bare "context deadline exceeded" when its
+# own -fuzztime deadline races a worker (golang/go#75804, fixed in Go 1.27): no failing input is
+# written then. Such a run is repeated once; any other failure stops make fuzz.
 fuzz: ## run every fuzz target (parsers of user input) for FUZZTIME each (default 10s)
-	@set -e; for f in $$(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git '^func Fuzz' . | sort); do \
+	@set -e; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	for f in $$(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git '^func Fuzz' . | sort); do \
 	  for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
-	    echo "=== fuzz $$(dirname $$f) $$fn ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$(dirname $$f); \
+	    for try in 1 2; do \
+	      echo "=== fuzz $$(dirname $$f) $$fn ($(FUZZTIME))"; \
+	      $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$(dirname $$f) > "$$log" 2>&1 && rc=0 || rc=$$?; \
+	      cat "$$log"; \
+	      [ $$rc = 0 ] && break; \
+	      if [ $$try = 1 ] && grep -q 'context deadline exceeded' "$$log" && ! grep -q 'Failing input written' "$$log"; then \
+	        echo "=== fuzz $$fn: the coordinator raced its -fuzztime deadline (golang/go#75804), no failing input: once more"; \
+	      else exit 1; fi; \
+	    done; \
 	  done; \
 	done
 
