@@ -44,6 +44,15 @@ func TestRunQuick(t *testing.T) {
 	if r.Baseline.Total() >= r.Drill.Wall {
 		t.Errorf("necessary work %s not below the drill's wall %s: the baseline measures something else", r.Baseline.Total(), r.Drill.Wall)
 	}
+	// The CPU per phase is this process's, phase by phase: it adds up to no more than the drill's
+	// whole CPU figure, and seeding (generating and streaming every row) cannot be free.
+	var phases time.Duration
+	for _, d := range r.Drill.PhaseCPU {
+		phases += d
+	}
+	if r.Drill.PhaseCPU["seeding"] <= 0 || phases > r.CPU {
+		t.Errorf("CPU per phase %v (sum %s), drill CPU %s", r.Drill.PhaseCPU, phases, r.CPU)
+	}
 	if r.PeakRSS <= 0 || len(r.LedgerCost) != 2 {
 		t.Errorf("peak RSS %d, ledger points %d", r.PeakRSS, len(r.LedgerCost))
 	}
