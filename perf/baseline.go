@@ -1,10 +1,8 @@
 package perf
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/saas"
+	"github.com/drdrill/drdrill/scenarios"
 	"github.com/drdrill/drdrill/stack"
 )
 
@@ -99,26 +98,13 @@ func copyBack(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenants [
 		if t == "tenants" {
 			col = "id"
 		}
-		pr, pw := io.Pipe()
-		errc := make(chan error, 1)
-		go func() {
-			bw := bufio.NewWriterSize(pw, 64<<10) // as tenant-restore's copy: 64 KiB per hand-over
-			_, err := side.PgConn().CopyTo(ctx, bw, fmt.Sprintf("COPY (SELECT * FROM %s WHERE %s = ANY(%s)) TO STDOUT (FORMAT binary)", t, col, list))
-			if err == nil {
-				err = bw.Flush()
-			}
-			pw.CloseWithError(err)
-			errc <- err
-		}()
-		tag, err := conn.Conn().PgConn().CopyFrom(ctx, pr, fmt.Sprintf("COPY %s.%s FROM STDIN (FORMAT binary)", schema, t))
-		pr.CloseWithError(err)
-		if serr := <-errc; serr != nil && err == nil {
-			err = serr
-		}
+		n, err := scenarios.PipeCopy(ctx, side.PgConn(), conn.Conn().PgConn(),
+			fmt.Sprintf("COPY (SELECT * FROM %s WHERE %s = ANY(%s)) TO STDOUT (FORMAT binary)", t, col, list),
+			fmt.Sprintf("COPY %s.%s FROM STDIN (FORMAT binary)", schema, t))
 		if err != nil {
 			return 0, 0, fmt.Errorf("baseline copy back of %s: %w", t, err)
 		}
-		rows += tag.RowsAffected()
+		rows += n
 	}
 	return time.Since(start), rows, nil
 }

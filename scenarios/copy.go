@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/saas"
@@ -60,7 +61,7 @@ func copyTenants(ctx context.Context, src, dst *pgxpool.Pool, tenants []int64, t
 		gone, kept := splitBySite(table, in, live)
 		if gone != "" {
 			out := fmt.Sprintf(`COPY (SELECT * FROM %s WHERE %s) TO STDOUT (FORMAT binary)`, table, gone)
-			n, err := pipeCopy(ctx, sc, tx, out, fmt.Sprintf(`COPY %s FROM STDIN (FORMAT binary)`, table))
+			n, err := PipeCopy(ctx, sc.Conn().PgConn(), tx.Conn().PgConn(), out, fmt.Sprintf(`COPY %s FROM STDIN (FORMAT binary)`, table))
 			if err != nil {
 				return res, fmt.Errorf("%s: %w", table, err)
 			}
@@ -75,7 +76,7 @@ func copyTenants(ctx context.Context, src, dst *pgxpool.Pool, tenants []int64, t
 			return res, fmt.Errorf("%s: create temp table: %w", table, err)
 		}
 		out := fmt.Sprintf(`COPY (SELECT * FROM %s WHERE %s) TO STDOUT (FORMAT binary)`, table, kept)
-		n, err := pipeCopy(ctx, sc, tx, out, fmt.Sprintf(`COPY %s FROM STDIN (FORMAT binary)`, tmp))
+		n, err := PipeCopy(ctx, sc.Conn().PgConn(), tx.Conn().PgConn(), out, fmt.Sprintf(`COPY %s FROM STDIN (FORMAT binary)`, tmp))
 		if err != nil {
 			return res, fmt.Errorf("%s: %w", table, err)
 		}
@@ -115,9 +116,10 @@ func splitBySite(table, in, live string) (gone, kept string) {
 	return gone, kept
 }
 
-// pipeCopy streams the rows of the side db's COPY … TO STDOUT statement out into the live
-// transaction's COPY … FROM STDIN statement in, and returns how many rows the live db took.
-func pipeCopy(ctx context.Context, sc *pgxpool.Conn, tx pgx.Tx, out, in string) (int64, error) {
+// PipeCopy streams the rows of src's COPY … TO STDOUT statement out into dst's COPY … FROM
+// STDIN statement in (binary format on both sides, through this process) and returns how many
+// rows dst took. tenant-restore copies tenants back with it; make bench's baseline too.
+func PipeCopy(ctx context.Context, src, dst *pgconn.PgConn, out, in string) (int64, error) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
@@ -125,18 +127,18 @@ func pipeCopy(ctx context.Context, sc *pgxpool.Conn, tx pgx.Tx, out, in string) 
 		// instead of waking the reader for every row (the harness's largest CPU cost while
 		// restoring, before).
 		bw := bufio.NewWriterSize(pw, 64<<10)
-		_, err := sc.Conn().PgConn().CopyTo(ctx, bw, out)
+		_, err := src.CopyTo(ctx, bw, out)
 		if err == nil {
 			err = bw.Flush()
 		}
 		pw.CloseWithError(err)
 		done <- err
 	}()
-	tag, err := tx.Conn().PgConn().CopyFrom(ctx, pr, in)
+	tag, err := dst.CopyFrom(ctx, pr, in)
 	pr.CloseWithError(io.ErrClosedPipe) // unblocks the reader's side if CopyFrom stopped early
 	outErr := <-done
-	// When the live COPY fails first, closing the pipe above makes the side's COPY fail with
-	// io.ErrClosedPipe: a consequence, not the cause. Report the live error then, so that a
+	// When dst's COPY fails first, closing the pipe above makes src's COPY fail with
+	// io.ErrClosedPipe: a consequence, not the cause. Report dst's error then, so that a
 	// killed live db is seen (and retried) as what it is.
 	if outErr != nil && (err == nil || !errors.Is(outErr, io.ErrClosedPipe)) {
 		return 0, fmt.Errorf("%s: %w", out, outErr)
