@@ -41,9 +41,9 @@ func (c CopyStats) RowsPerSecond() float64 {
 
 func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 	// The blast radius is assessed while the side db is prepared: nothing before the copy
-	// depends on who was hit, and an incident team would not wait either. Every return below
-	// waits for the assessment first (it writes env.Blast); an empty blast radius stops the
-	// preparation, there is nothing to restore.
+	// depends on who was hit, and an incident team would not wait either. The assessment is
+	// awaited before anything reads env.Blast; an empty blast radius stops the preparation,
+	// there is nothing to restore.
 	prepCtx, stopPrep := context.WithCancel(ctx)
 	defer stopPrep()
 	assessed := make(chan error, 1)
@@ -53,12 +53,6 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 			stopPrep()
 		}
 		assessed <- err
-	}()
-	waitAssess := sync.OnceValue(func() error { return <-assessed })
-	defer func() {
-		if aerr := waitAssess(); aerr != nil && err == nil {
-			err = aerr
-		}
 	}()
 	side, err := prepareSide(prepCtx, env)
 	defer func() {
@@ -72,7 +66,7 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 			err = fmt.Errorf("terminate side db: %w", terr)
 		}
 	}()
-	if aerr := waitAssess(); aerr != nil {
+	if aerr := <-assessed; aerr != nil {
 		return aerr
 	}
 	if len(env.Blast.Tenants) == 0 {
