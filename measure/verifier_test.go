@@ -174,3 +174,29 @@ func TestVerifierSweep(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifierSweepNow: SweepNow makes the next round read every tenant although both are
+// verified and the next regular sweep is far off, and Verified counts that sweep.
+func TestVerifierSweepNow(t *testing.T) {
+	good := manifest(map[string]fixtures.TableSum{"sites": {Rows: 1, Checksum: "7"}})
+	baseline := fixtures.Manifest{Tenants: map[int64]fixtures.TenantManifest{1: good, 2: good}}
+	o := &scriptedObserver{script: []func([]int64) (map[int64]Observation, error){
+		func([]int64) (map[int64]Observation, error) {
+			return map[int64]Observation{1: {Manifest: good}, 2: {Manifest: good}}, nil
+		},
+	}}
+	v, err := StartVerifier(context.Background(), VerifierConfig{Observer: o, Tenants: []int64{1, 2}, Baseline: baseline,
+		Interval: time.Millisecond, Sweep: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Stop()
+	waitFor(t, "the first sweep", 5*time.Second, func() bool { _, n := v.Verified(); return n == 1 })
+	v.SweepNow()
+	waitFor(t, "the asked-for sweep", 5*time.Second, func() bool { _, n := v.Verified(); return n == 2 })
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if got := fmt.Sprint(o.asked); got != "[[1 2] [1 2]]" {
+		t.Errorf("asked %s, want the first sweep and the asked-for one", got)
+	}
+}
