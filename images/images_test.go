@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,7 +48,7 @@ func TestEnsureAppIdempotent(t *testing.T) {
 	ctx := context.Background()
 	c, err := Connect(ctx)
 	if err != nil {
-		t.Skipf("no Docker engine: %v", err)
+		prereq.Missing(t, prereq.Docker, "no Docker engine: %v", err)
 	}
 	src := fakeModule(t, "v1")
 	tag := fmt.Sprintf("drdrill-test/saasd:%d", time.Now().UnixNano())
@@ -100,7 +101,7 @@ func TestEnsureAppIdempotent(t *testing.T) {
 func TestStatusPostgres(t *testing.T) {
 	ctx := context.Background()
 	if _, err := Connect(ctx); err != nil {
-		t.Skipf("no Docker engine: %v", err)
+		prereq.Missing(t, prereq.Docker, "no Docker engine: %v", err)
 	}
 	sts, err := Status(ctx, Options{SourceDir: "..", Only: []string{Postgres}})
 	if err != nil {
@@ -110,7 +111,7 @@ func TestStatusPostgres(t *testing.T) {
 		t.Fatalf("Status = %+v, want one entry for %s", sts, Postgres)
 	}
 	if !sts[0].Present {
-		t.Skipf("%s not built on this engine: %s", Postgres, sts[0].Problem)
+		prereq.Missing(t, prereq.Docker, "%s not built on this engine: %s (run `make images`)", Postgres, sts[0].Problem)
 	}
 	if sts[0].Size < 100e6 {
 		t.Errorf("%s size %d, want > 100 MB", Postgres, sts[0].Size)

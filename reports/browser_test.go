@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"image"
 	"image/color"
 	"image/png"
@@ -24,13 +25,9 @@ import (
 
 var keepScreenshot = flag.String("screenshot", "", "also write the browser test's screenshot to this path")
 
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless_shell"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
+func findChromium(t *testing.T) string {
+	t.Helper()
+	return prereq.Command(t, prereq.Chromium, "chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless_shell")
 }
 
 // trap is a proxy that answers nobody: it records the first line of every connection made to
@@ -111,10 +108,7 @@ func runChromium(t *testing.T, bin string, tr *trap, page string, extra ...strin
 // history for the trend), opens it in headless Chromium, and checks that the charts were
 // drawn and that the page made no network request.
 func TestBrowser(t *testing.T) {
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("chromium not found: install Debian's chromium (apt-get install -y chromium) to run the headless browser test")
-	}
+	bin := findChromium(t)
 	dir := t.TempDir()
 	hist := filepath.Join(dir, "history")
 	p := loadSample(t, "results-pass-tenant-restore.json")
@@ -189,10 +183,7 @@ func TestBrowser(t *testing.T) {
 // TestBrowserTrapCatches proves the network check can fail: a page that loads one remote
 // image is caught by the trap under the same flags.
 func TestBrowserTrapCatches(t *testing.T) {
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("chromium not found: install Debian's chromium (apt-get install -y chromium)")
-	}
+	bin := findChromium(t)
 	page := filepath.Join(t.TempDir(), "leaky.html")
 	if err := os.WriteFile(page, []byte(`<!DOCTYPE html><img src="http://cdn.example.com/logo.png">`), 0o644); err != nil {
 		t.Fatal(err)

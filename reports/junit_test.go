@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,10 +15,7 @@ import (
 // TestJUnitSchema validates every golden case's JUnit file against testdata/junit.xsd (the
 // Ant/Jenkins structure CI systems consume) with xmllint, an independent validator.
 func TestJUnitSchema(t *testing.T) {
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Skip("xmllint not found: install libxml2-utils (apt-get install -y libxml2-utils) to validate JUnit against the schema")
-	}
+	xmllint := prereq.Command(t, prereq.Xmllint, "libxml2-utils", "xmllint")
 	for _, c := range goldenCases {
 		t.Run(c.name, func(t *testing.T) {
 			var b bytes.Buffer
@@ -39,10 +37,7 @@ func TestJUnitSchema(t *testing.T) {
 // TestJUnitSchemaRejects proves the schema check can fail: a file without the required
 // testsuite name and with a text time must not validate.
 func TestJUnitSchemaRejects(t *testing.T) {
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Skip("xmllint not found: install libxml2-utils")
-	}
+	xmllint := prereq.Command(t, prereq.Xmllint, "libxml2-utils", "xmllint")
 	bad := `<?xml version="1.0"?><testsuites><testsuite tests="1" time="soon"><testcase name="x"><failure message="m"/><error message="e"/></testcase></testsuite></testsuites>`
 	path := filepath.Join(t.TempDir(), "bad.xml")
 	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {

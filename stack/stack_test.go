@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"io"
 	"net"
 	"net/http"
@@ -59,10 +60,10 @@ func docker(t *testing.T) *dc.Client {
 	t.Helper()
 	c, err := images.Connect(context.Background())
 	if err != nil {
-		t.Skipf("no Docker engine: %v", err)
+		prereq.Missing(t, prereq.Docker, "no Docker engine: %v", err)
 	}
 	if _, err := c.InspectImage(images.Postgres); err != nil {
-		t.Skipf("%s missing: run `make images`", images.Postgres)
+		prereq.Missing(t, prereq.Docker, "%s missing: run `make images`", images.Postgres)
 	}
 	return c
 }

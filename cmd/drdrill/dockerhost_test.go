@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"io"
 	"net"
 	"os"
@@ -27,7 +28,7 @@ func TestDockerHostIsHonoured(t *testing.T) {
 
 	engine := strings.TrimPrefix(cmp.Or(os.Getenv("DOCKER_HOST"), "unix:///var/run/docker.sock"), "unix://")
 	if _, err := os.Stat(engine); err != nil {
-		t.Skipf("engine is not on a local unix socket (%s): %v", engine, err)
+		prereq.Missing(t, prereq.Docker, "engine is not on a local unix socket (%s): %v", engine, err)
 	}
 	// Unix socket paths are limited to ~100 bytes: t.TempDir() can be longer.
 	dir, err := os.MkdirTemp("", "dh")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"os"
 	"os/exec"
 	"strings"
@@ -103,7 +104,7 @@ func TestCommandsListed(t *testing.T) {
 
 func TestCleanDryRun(t *testing.T) {
 	if _, err := exec.LookPath("docker"); err != nil {
-		t.Skip("no docker")
+		prereq.Missing(t, prereq.Docker, "no docker CLI: %v", err)
 	}
 	code, out, errOut := drdrill(t, nil, "clean", "-dry-run", "-run", "no-such-run-xyz")
 	if code != 0 || !strings.Contains(out, "nothing to remove") {

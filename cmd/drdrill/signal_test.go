@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"io"
 	"os"
 	"os/exec"
@@ -42,11 +43,11 @@ func needDocker(t *testing.T) {
 	defer cancel()
 	docker, err := images.Connect(ctx)
 	if err != nil {
-		t.Skipf("no Docker engine: %v", err)
+		prereq.Missing(t, prereq.Docker, "no Docker engine: %v", err)
 	}
 	for _, img := range []string{images.Postgres, images.App} {
 		if _, err := docker.InspectImage(img); err != nil {
-			t.Skipf("image %s: %v (run `make images`)", img, err)
+			prereq.Missing(t, prereq.Docker, "image %s: %v (run `make images`)", img, err)
 		}
 	}
 }
