@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"github.com/drdrill/drdrill/internal/prereq"
 	"image"
 	"image/color"
 	"image/png"
@@ -20,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drdrill/drdrill/internal/prereq"
 	"github.com/drdrill/drdrill/results"
 )
 

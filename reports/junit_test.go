@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bytes"
-	"github.com/drdrill/drdrill/internal/prereq"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	junit "github.com/joshdk/go-junit"
+
+	"github.com/drdrill/drdrill/internal/prereq"
 )
 
 // TestJUnitSchema validates every golden case's JUnit file against testdata/junit.xsd (the

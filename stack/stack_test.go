@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/drdrill/drdrill/internal/prereq"
 	"io"
 	"net"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	dc "github.com/ory/dockertest/v3/docker"
 
 	"github.com/drdrill/drdrill/images"
+	"github.com/drdrill/drdrill/internal/prereq"
 )
 
 // childEnv makes the test binary a harness that starts a stack and blocks (see TestCleanAfterKill).

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"cmp"
-	"github.com/drdrill/drdrill/internal/prereq"
 	"io"
 	"net"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drdrill/drdrill/internal/prereq"
 	"github.com/drdrill/drdrill/stack"
 )
 

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/drdrill/drdrill/internal/prereq"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/drdrill/drdrill/internal/prereq"
 	"github.com/drdrill/drdrill/stack"
 )
 

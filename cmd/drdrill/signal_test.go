@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/drdrill/drdrill/internal/prereq"
 	"io"
 	"os"
 	"os/exec"
@@ -21,6 +20,7 @@ import (
 	dc "github.com/ory/dockertest/v3/docker"
 
 	"github.com/drdrill/drdrill/images"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"github.com/drdrill/drdrill/stack"
 )
 
