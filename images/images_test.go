@@ -5,13 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/drdrill/drdrill/internal/prereq"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	dc "github.com/ory/dockertest/v3/docker"
+
+	"github.com/drdrill/drdrill/internal/prereq"
 )
 
 func TestHashParts(t *testing.T) {
@@ -168,5 +170,50 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPostgresImageTools runs the built Postgres image and checks the contract both routes
+// promise: the server and backup tools on PATH (pgBackRest among them), run as postgres, with
+// the repository directory its own.
+func TestPostgresImageTools(t *testing.T) {
+	ctx := t.Context()
+	c, err := Connect(ctx)
+	if err != nil {
+		prereq.Missing(t, prereq.Docker, "no Docker engine: %v", err)
+	}
+	if _, err := c.InspectImage(Postgres); err != nil {
+		prereq.Missing(t, prereq.Docker, "%s missing: run `make images`", Postgres)
+	}
+	ctr, err := c.CreateContainer(dc.CreateContainerOptions{
+		Context: ctx,
+		Config: &dc.Config{
+			Image:  Postgres,
+			Cmd:    []string{"sh", "-c", "pgbackrest version && pg_basebackup --version && postgres --version && id -un && stat -c '%U %a' /var/lib/pgbackrest /etc/pgbackrest"},
+			Labels: map[string]string{"drdrill.run": "images-test-tools"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.RemoveContainer(dc.RemoveContainerOptions{ID: ctr.ID, Force: true}) })
+	if err := c.StartContainerWithContext(ctr.ID, nil, ctx); err != nil {
+		t.Fatal(err)
+	}
+	code, err := c.WaitContainerWithContext(ctr.ID, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := c.Logs(dc.LogsOptions{Context: ctx, Container: ctr.ID, OutputStream: &out, ErrorStream: &out, Stdout: true, Stderr: true}); err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 {
+		t.Fatalf("tools check exited %d:\n%s", code, out.String())
+	}
+	for _, want := range []string{"pgBackRest 2.", "pg_basebackup (PostgreSQL) 15.", "postgres (PostgreSQL) 15.", "\npostgres\n", "postgres 750", "postgres 755"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("image output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds drdrill/postgres:15 without a registry: a Debian bookworm root filesystem with
-# postgresql-15 made by debootstrap, trimmed, and imported with `docker import`.
+# postgresql-15 and pgbackrest made by debootstrap, trimmed, and imported with `docker import`.
 # Usage: rootfs.sh TAG [LABEL=VALUE ...]
 #        rootfs.sh --mirror   (print the mirror it would use and exit; images.Ensure hashes it)
 # The Debian mirror is read from this machine's apt configuration, never hard-coded.
@@ -25,8 +25,8 @@ command -v debootstrap >/dev/null || { echo "rootfs.sh: debootstrap is missing: 
 
 root=$(mktemp -d /tmp/drdrill-pgroot.XXXXXX)
 trap 'rm -rf "$root"' EXIT
-echo "rootfs.sh: debootstrap bookworm + postgresql-15 from $mirror (about a minute)" >&2
-debootstrap --variant=minbase --include=postgresql-15 bookworm "$root" "$mirror" >"$root.log" 2>&1 \
+echo "rootfs.sh: debootstrap bookworm + postgresql-15 + pgbackrest from $mirror (about a minute)" >&2
+debootstrap --variant=minbase --include=postgresql-15,pgbackrest bookworm "$root" "$mirror" >"$root.log" 2>&1 \
   || { tail -20 "$root.log" >&2; rm -f "$root.log"; echo "rootfs.sh: debootstrap failed (log above)" >&2; exit 1; }
 rm -f "$root.log"
 
@@ -39,9 +39,14 @@ find "$root"/usr/share/i18n/locales -type f ! -name 'C' ! -name 'POSIX' ! -name 
 rm -rf "$root"/var/lib/postgresql/15 "$root"/etc/postgresql/15
 # Mount points for the data, WAL archive and backup volumes, owned by postgres: Docker copies a
 # mount point's owner into a new named volume, so the server can write there without root.
-mkdir -p "$root"/var/lib/postgresql/data "$root"/var/run/postgresql "$root"/archive "$root"/backups
+# pgBackRest's repository, spool, log and lock directories likewise (its configuration is written
+# by the stack at start, into /etc/pgbackrest, which postgres owns for that).
+mkdir -p "$root"/var/lib/postgresql/data "$root"/var/run/postgresql "$root"/archive "$root"/backups \
+         "$root"/var/lib/pgbackrest "$root"/var/spool/pgbackrest "$root"/var/log/pgbackrest "$root"/etc/pgbackrest "$root"/tmp/pgbackrest
 uid=$(awk -F: '$1=="postgres"{print $3}' "$root"/etc/passwd); gid=$(awk -F: '$1=="postgres"{print $4}' "$root"/etc/passwd)
-chown -R "$uid:$gid" "$root"/var/lib/postgresql "$root"/var/run/postgresql "$root"/archive "$root"/backups
+chown -R "$uid:$gid" "$root"/var/lib/postgresql "$root"/var/run/postgresql "$root"/archive "$root"/backups \
+         "$root"/var/lib/pgbackrest "$root"/var/spool/pgbackrest "$root"/var/log/pgbackrest "$root"/etc/pgbackrest "$root"/tmp/pgbackrest
+chmod 750 "$root"/var/lib/pgbackrest
 chmod 700 "$root"/var/lib/postgresql/data
 
 changes=(-c 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
