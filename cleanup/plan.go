@@ -48,6 +48,9 @@ type DB interface {
 
 // Options are the script's switches.
 type Options struct {
+	// RunID is the drill run whose database this must be (see MarkerTable): required, and
+	// checked before the plan is read and again inside every batch's transaction.
+	RunID  string
 	Mode   Mode
 	AppKey string // the deprecated app; DefaultAppKey when empty
 	// DryRun prints the plan and changes nothing.
@@ -71,6 +74,9 @@ func (o *Options) normalize() error {
 	case ModeMark, ModePurge:
 	default:
 		return fmt.Errorf("%w: mode %q: want mark or purge", ErrBadInput, o.Mode)
+	}
+	if o.RunID == "" {
+		return fmt.Errorf("%w: no run id: the script acts only on the database of the drill run it is told (--run-id)", ErrBadInput)
 	}
 	if o.AppKey == "" {
 		o.AppKey = DefaultAppKey

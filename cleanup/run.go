@@ -46,7 +46,8 @@ const (
 // Run removes what the IDs are, as the original script did, unless a guardrail refuses: it
 // resolves the IDs, prints the plan, applies the guardrails of opts, and then, unless it is a dry
 // run, processes the IDs in batches of opts.Batch, each in its own transaction. Errors wrap
-// ErrBadInput (options), ErrRefused (a guardrail) or are runtime errors; a failed batch is rolled
+// ErrBadInput (options), ErrNotADrill (the database is not run opts.RunID's: checked first, and
+// again in every batch), ErrRefused (a guardrail) or are runtime errors; a failed batch is rolled
 // back and the batches before it stay committed.
 func Run(ctx context.Context, db DB, ids []int64, opts Options) (Report, error) {
 	start := time.Now()
@@ -58,6 +59,10 @@ func Run(ctx context.Context, db DB, ids []int64, opts Options) (Report, error) 
 		return rep, ErrNoIDs
 	}
 	log := opts.Log
+	if err := checkMarker(ctx, db, opts.RunID); err != nil {
+		fmt.Fprintf(log, "refused: %v\n", err)
+		return rep, err
+	}
 	fmt.Fprintf(log, "legacy-cleanup: remove app %q: mode=%s ids=%d batch=%d dry_run=%t check_kind=%t max_scope=%d\n",
 		opts.AppKey, opts.Mode, len(ids), opts.Batch, opts.DryRun, opts.CheckKind, opts.MaxScope)
 	plan, err := MakePlan(ctx, db, ids, opts.Mode, opts.AppKey)
@@ -185,6 +190,11 @@ func runBatch(ctx context.Context, db DB, opts Options, chunk []Target, n, of in
 			fmt.Fprintf(opts.Log, "batch %d/%d rolled back: %v\n", n, of, err)
 		}
 	}()
+	// The mark is read again under a share lock in the batch's own transaction: what was checked
+	// at the start cannot have been swapped for another database's by the time this commits.
+	if err := checkMarker(ctx, tx, opts.RunID); err != nil {
+		return fmt.Errorf("batch %d/%d: %w", n, of, err)
+	}
 	skipped := 0
 	for _, t := range chunk {
 		if err := removeOne(ctx, tx, opts, t, st); err != nil {

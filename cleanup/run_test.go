@@ -38,8 +38,16 @@ func snapshot(t *testing.T, pool *pgxpool.Pool) totals {
 	return n
 }
 
+// testRun is the run ID the test databases are marked with (see cleanup.WriteMarker).
+const testRun = "cleanup-test-run"
+
+// run marks pool as testRun's database and runs the script on it as that run.
 func run(t *testing.T, pool *pgxpool.Pool, ids []int64, opts cleanup.Options) (cleanup.Report, string, error) {
 	t.Helper()
+	if err := cleanup.WriteMarker(context.Background(), pool, testRun); err != nil {
+		t.Fatal(err)
+	}
+	opts.RunID = testRun
 	var log bytes.Buffer
 	opts.Log = &log
 	rep, err := cleanup.Run(context.Background(), pool, ids, opts)
@@ -221,6 +229,52 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	t.Run("a database not the run's changes nothing", func(t *testing.T) {
+		pool := db.NewDatabase(t)
+		sites := pgtest.Seed(t, pool, shape)
+		ids := []int64{sites[0].ID, sites[1].ID}
+		var log bytes.Buffer
+		opts := cleanup.Options{RunID: testRun, Mode: cleanup.ModePurge, Log: &log}
+		_, err := cleanup.Run(context.Background(), pool, ids, opts)
+		if !errors.Is(err, cleanup.ErrNotADrill) || !strings.Contains(err.Error(), "no drdrill_meta table") || cleanup.ExitCode(err) != cleanup.ExitNotADrill {
+			t.Fatalf("unmarked: err = %v (exit %d), want ErrNotADrill naming the missing table, exit 4", err, cleanup.ExitCode(err))
+		}
+		if err := cleanup.WriteMarker(context.Background(), pool, "another-run"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = cleanup.Run(context.Background(), pool, ids, opts)
+		if !errors.Is(err, cleanup.ErrNotADrill) || !strings.Contains(err.Error(), `belongs to run "another-run"`) {
+			t.Fatalf("another run's: err = %v, want ErrNotADrill naming the run", err)
+		}
+		if got := snapshot(t, pool); got != seeded {
+			t.Fatalf("a refused run changed data: %+v", got)
+		}
+		if strings.Contains(log.String(), "batch") {
+			t.Fatalf("a refused run started a batch:\n%s", log.String())
+		}
+	})
+
+	t.Run("a marker changed mid-run stops the next batch", func(t *testing.T) {
+		pool := db.NewDatabase(t)
+		sites := pgtest.Seed(t, pool, shape)
+		if err := cleanup.WriteMarker(context.Background(), pool, testRun); err != nil {
+			t.Fatal(err)
+		}
+		// The log line of the first commit swaps the mark, before the second batch begins.
+		log := &hookWriter{on: "batch 1/2 committed", do: func() {
+			if err := cleanup.WriteMarker(context.Background(), pool, "swapped"); err != nil {
+				t.Error(err)
+			}
+		}}
+		rep, err := cleanup.Run(context.Background(), pool, []int64{sites[0].ID, sites[1].ID}, cleanup.Options{RunID: testRun, Mode: cleanup.ModePurge, Batch: 1, Log: log})
+		if !errors.Is(err, cleanup.ErrNotADrill) || rep.Batches != 1 {
+			t.Fatalf("err = %v after %d batches, want ErrNotADrill after 1\n%s", err, rep.Batches, log.b.String())
+		}
+		if got := snapshot(t, pool); got.Sites != seeded.Sites-1 {
+			t.Fatalf("%d sites left, want %d (only the first batch)", got.Sites, seeded.Sites-1)
+		}
+	})
+
 	t.Run("bad options", func(t *testing.T) {
 		pool := db.NewDatabase(t)
 		for _, c := range []struct {
@@ -236,7 +290,27 @@ func TestRun(t *testing.T) {
 				t.Errorf("%s: err = %v, want ErrBadInput", c.name, err)
 			}
 		}
+		if _, err := cleanup.Run(context.Background(), pool, []int64{1}, cleanup.Options{Mode: cleanup.ModePurge}); !errors.Is(err, cleanup.ErrBadInput) || !strings.Contains(err.Error(), "no run id") {
+			t.Errorf("no run id: err = %v, want ErrBadInput", err)
+		}
 	})
+}
+
+// hookWriter collects the log and calls do once, when a write contains on.
+type hookWriter struct {
+	b    bytes.Buffer
+	on   string
+	do   func()
+	done bool
+}
+
+func (w *hookWriter) Write(p []byte) (int, error) {
+	w.b.Write(p)
+	if !w.done && strings.Contains(string(p), w.on) {
+		w.done = true
+		w.do()
+	}
+	return len(p), nil
 }
 
 func itoa(n int64) string {

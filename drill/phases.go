@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
@@ -278,7 +279,7 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 	switch {
 	case inc.Refused:
 		d.res.Findings = append(d.res.Findings, fmt.Sprintf("A guardrail refused the faulty script (exit %d): %s", inc.ExitCode, lastLine(inc.Log)))
-	case inc.ExitCode != scenarios.ExitDone:
+	case inc.ExitCode != cleanup.ExitDone:
 		d.res.Findings = append(d.res.Findings, fmt.Sprintf("The faulty script exited %d: %s", inc.ExitCode, lastLine(inc.Log)))
 	}
 	if len(d.affected) > 0 && d.traffic != nil {

@@ -7,22 +7,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/stack"
 )
 
-// DefaultScriptImage holds the faulty maintenance script at ScriptPath.
+// DefaultScriptImage holds the faulty maintenance script at ScriptPath. Its exit codes are
+// cleanup.Exit*.
 const (
 	DefaultScriptImage = "drdrill/saasd:dev"
 	ScriptPath         = "/legacy-cleanup"
 	idFilePath         = "/incident-ids.txt"
-)
-
-// Exit codes of the faulty script.
-const (
-	ExitDone       = 0
-	ExitRuntime    = 1
-	ExitBadInput   = 2
-	ExitRefused    = 3 // a guardrail stopped it before it changed anything
+	// dsnFilePath holds the database URL inside the script's container: uploaded through the
+	// Docker API like the ID file, so the password is in neither its command line nor its
+	// environment (both are shown by `docker inspect`, the command line also by ps).
+	dsnFilePath    = "/run/drdrill/dsn"
 	logTailLines   = 40
 	incidentPrefix = "incident"
 )
@@ -43,9 +41,10 @@ type IncidentSpec struct {
 	IDFile []byte
 }
 
-// Args returns the script's command line (the DSN is the stack's internal one).
-func (sp IncidentSpec) Args(dsn string) []string {
-	args := []string{ScriptPath, "--mode", sp.Mode, "--ids", idFilePath, "--dsn", dsn}
+// Args returns the script's command line for run runID: it names the files the job uploads
+// (IDs, database URL), never a secret.
+func (sp IncidentSpec) Args(runID string) []string {
+	args := []string{ScriptPath, "--run-id", runID, "--mode", sp.Mode, "--ids", idFilePath, "--dsn-file", dsnFilePath}
 	if sp.DryRun {
 		args = append(args, "--dry-run")
 	}
@@ -71,13 +70,13 @@ type IncidentResult struct {
 	T0       time.Time
 	Duration time.Duration // T0 to exit, as the harness saw it
 	ExitCode int
-	Refused  bool   // exit 3: a guardrail stopped it
+	Refused  bool   // cleanup.ExitRefused: a guardrail stopped it
 	Log      string // the last lines of its output
 	IDs      int
 }
 
 // RunIncident runs the faulty script once against s as a one-shot container on the stack's
-// network and waits for it to exit. Exit codes are data (see the Exit constants), not errors;
+// network and waits for it to exit. Exit codes are data (cleanup.Exit*), not errors;
 // the error is for failures to run it at all, and for ctx being cancelled.
 func RunIncident(ctx context.Context, s *stack.Stack, spec IncidentSpec) (IncidentResult, error) {
 	res := IncidentResult{IDs: len(spec.IDs)}
@@ -101,14 +100,14 @@ func RunIncident(ctx context.Context, s *stack.Stack, spec IncidentSpec) (Incide
 	j := job{
 		Name:    incidentPrefix + " " + ScriptPath,
 		Image:   image,
-		Cmd:     spec.Args(s.InternalDSN()),
+		Cmd:     spec.Args(s.RunID()),
 		Network: s.Network(),
 		Labels:  s.Labels(),
-		Files:   map[string][]byte{idFilePath: ids},
+		Files:   map[string][]byte{idFilePath: ids, dsnFilePath: []byte(s.InternalDSN() + "\n")},
 	}
 	jr, err := j.run(ctx, pool)
 	res.T0, res.Duration, res.ExitCode = jr.Started, jr.Duration, jr.ExitCode
-	res.Refused = err == nil && jr.ExitCode == ExitRefused
+	res.Refused = err == nil && jr.ExitCode == cleanup.ExitRefused
 	res.Log = tail(jr.Log, logTailLines)
 	if err != nil {
 		return res, fmt.Errorf("incident: %w", err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/stack"
 )
@@ -74,7 +75,7 @@ func TestIncident(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.ExitCode != ExitRefused || !res.Refused {
+		if res.ExitCode != cleanup.ExitRefused || !res.Refused {
 			t.Errorf("exit %d refused %v, want 3 and refused; log:\n%s", res.ExitCode, res.Refused, res.Log)
 		}
 		unchanged(t)
@@ -94,14 +95,14 @@ func TestIncident(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.ExitCode != ExitBadInput || res.Refused || res.Log == "" {
+		if res.ExitCode != cleanup.ExitBadInput || res.Refused || res.Log == "" {
 			t.Errorf("exit %d refused %v log %q, want 2 with a message", res.ExitCode, res.Refused, res.Log)
 		}
 		unchanged(t)
 	})
 	t.Run("mark with site IDs", func(t *testing.T) {
 		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "mark", IDs: d.targets.SiteIDs, Image: img})
-		if err != nil || res.ExitCode != ExitDone {
+		if err != nil || res.ExitCode != cleanup.ExitDone {
 			t.Fatalf("exit %d, %v; log:\n%s", res.ExitCode, err, res.Log)
 		}
 		conn := connect(t, ctx, dsn)
@@ -148,7 +149,7 @@ func TestIncident(t *testing.T) {
 	})
 	t.Run("purge with site IDs", func(t *testing.T) {
 		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Batch: 1, Image: img})
-		if err != nil || res.ExitCode != ExitDone || res.Refused {
+		if err != nil || res.ExitCode != cleanup.ExitDone || res.Refused {
 			t.Fatalf("exit %d refused %v, %v; log:\n%s", res.ExitCode, res.Refused, err, res.Log)
 		}
 		committed := lastCommit(t, ctx, dsn)

@@ -138,12 +138,12 @@ func TestIncidentArgs(t *testing.T) {
 		spec IncidentSpec
 		want string
 	}{
-		{IncidentSpec{Mode: "purge"}, "/legacy-cleanup --mode purge --ids /incident-ids.txt --dsn D"},
+		{IncidentSpec{Mode: "purge"}, "/legacy-cleanup --run-id R --mode purge --ids /incident-ids.txt --dsn-file /run/drdrill/dsn"},
 		{IncidentSpec{Mode: "mark", DryRun: true, CheckKind: true, MaxScope: 5, Batch: 2, Pause: 150 * time.Millisecond},
-			"/legacy-cleanup --mode mark --ids /incident-ids.txt --dsn D --dry-run --check-kind --max-scope 5 --batch 2 --pause 150ms"},
+			"/legacy-cleanup --run-id R --mode mark --ids /incident-ids.txt --dsn-file /run/drdrill/dsn --dry-run --check-kind --max-scope 5 --batch 2 --pause 150ms"},
 	}
 	for _, tt := range tests {
-		if got := strings.Join(tt.spec.Args("D"), " "); got != tt.want {
+		if got := strings.Join(tt.spec.Args("R"), " "); got != tt.want {
 			t.Errorf("Args = %q, want %q", got, tt.want)
 		}
 	}

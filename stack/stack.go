@@ -15,12 +15,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	dc "github.com/ory/dockertest/v3/docker"
 	"github.com/testcontainers/testcontainers-go"
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/images"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for wait.ForSQL
@@ -129,6 +131,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.logf("db ready in %.1fs (127.0.0.1:%d)", time.Since(t).Seconds(), db.hostPort)
+	if err := s.mark(ctx); err != nil {
+		return nil, err
+	}
 
 	if !cfg.WithoutApp {
 		t = time.Now()
@@ -140,6 +145,21 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.logf("run %s up in %.1fs", cfg.RunID, time.Since(begin).Seconds())
 	ok = true
 	return s, nil
+}
+
+// mark writes the run's ID into the new database (cleanup.WriteMarker): the faulty script acts
+// only on a database so marked with the run it is told. Written at birth, it is in every base
+// backup, and so in every database a runbook restores.
+func (s *Stack) mark(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, s.DSN())
+	if err != nil {
+		return fmt.Errorf("mark the drill database: connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := cleanup.WriteMarker(ctx, conn, s.cfg.RunID); err != nil {
+		return fmt.Errorf("mark the drill database: %w", err)
+	}
+	return nil
 }
 
 // primarySettings are the db's Postgres settings: WAL archived to /archive, every restore

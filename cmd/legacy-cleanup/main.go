@@ -2,8 +2,8 @@
 // a deprecated app from sites, and, like the original, takes every ID in its file for whatever it
 // is, so a site ID removes the whole site. See package cleanup.
 //
-// Exit codes: 0 done (or dry run), 1 runtime error (database), 2 bad usage or bad input,
-// 3 refused by a guardrail (nothing changed).
+// Exit codes (cleanup.Exit*): 0 done (or dry run), 1 runtime error (database), 2 bad usage or
+// bad input, 3 refused by a guardrail, 4 not the drill run's database (nothing changed).
 package main
 
 import (
@@ -23,15 +23,7 @@ import (
 	"github.com/drdrill/drdrill/cleanup"
 )
 
-// Exit codes.
-const (
-	exitOK      = 0
-	exitRuntime = 1
-	exitUsage   = 2
-	exitRefused = 3
-)
-
-const usage = `usage: legacy-cleanup --mode mark|purge --ids FILE [--dsn DSN] [flags]
+const usage = `usage: legacy-cleanup --run-id RUN --mode mark|purge --ids FILE --dsn-file FILE [flags]
 
 Removes the deprecated app (--app-key, default "insight") from sites. Each line of FILE is one
 id; blank lines and '#' comments are allowed. FILE may be "-" (stdin) or "env:NAME" (the value
@@ -42,13 +34,19 @@ removes that app installation, a SITE ID REMOVES THE WHOLE SITE with its product
   mark   sets deleted_at (reversible: clear deleted_at to undo)
   purge  deletes rows; foreign keys cascade from sites to everything they hold
 
+Safety (not the original's): the script acts only on a database that a drdrill run made and
+marked with its run id (table drdrill_meta); --run-id must name that run, or it changes nothing
+and exits 4. There is no default database (DATABASE_URL is ignored): --dsn-file names a file
+holding the PostgreSQL URL (keeps the password out of the command line); --dsn takes it inline.
+
 Guardrails:
   --dry-run       print the blast radius per kind of id, change nothing
   --check-kind    refuse unless every id is an installation of --app-key
   --max-scope N   refuse if more than N sites would be affected; a site is affected when it is
                   removed (a site id) or loses an app (an app id). 0 (default): no limit
 
-Exit codes: 0 done, 1 runtime error, 2 bad usage or input, 3 refused by a guardrail.
+Exit codes: 0 done, 1 runtime error, 2 bad usage or input, 3 refused by a guardrail,
+4 not the drill run's database.
 
 Flags:
 `
@@ -82,7 +80,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	mode := fs.String("mode", "", "mark or purge (required)")
 	idsFile := fs.String("ids", "", "file of ids, one per line; - for stdin, env:NAME for a variable (required)")
-	dsn := fs.String("dsn", "", "PostgreSQL URL (default: env DATABASE_URL)")
+	runID := fs.String("run-id", "", "the drill run whose database this must be (required; see drdrill_meta)")
+	dsnFile := fs.String("dsn-file", "", "file holding the PostgreSQL URL (one of --dsn-file, --dsn is required)")
+	dsn := fs.String("dsn", "", "PostgreSQL URL (visible in ps: prefer --dsn-file)")
 	appKey := fs.String("app-key", cleanup.DefaultAppKey, "app_key of the deprecated app")
 	dryRun := fs.Bool("dry-run", false, "print the blast radius and change nothing")
 	checkKind := fs.Bool("check-kind", false, "refuse if any id is not an app id of --app-key")
@@ -91,13 +91,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	pause := fs.Duration("pause", 0, "wait between batches (paces the run)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+			return cleanup.ExitDone
 		}
-		return exitUsage
+		return cleanup.ExitBadInput
 	}
 	bad := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "legacy-cleanup: "+format+"\n", a...)
-		return exitUsage
+		return cleanup.ExitBadInput
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q (flags only; see --help)", fs.Arg(0))
@@ -114,11 +114,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *batch < 1 {
 		return bad("--batch %d: want 1 or more", *batch)
 	}
-	if *dsn == "" {
-		*dsn = os.Getenv("DATABASE_URL")
+	if *runID == "" {
+		return bad("--run-id RUN is required: the script acts only on the database of that drill run")
 	}
-	if *dsn == "" {
-		return bad("no database: set --dsn or DATABASE_URL")
+	switch {
+	case *dsn != "" && *dsnFile != "":
+		return bad("--dsn and --dsn-file: give one")
+	case *dsnFile != "":
+		b, err := os.ReadFile(*dsnFile)
+		if err != nil {
+			return bad("--dsn-file: %v", err)
+		}
+		*dsn = strings.TrimSpace(string(b))
+	case *dsn == "":
+		return bad("no database: give --dsn-file FILE (there is no default, DATABASE_URL is ignored)")
 	}
 	src, err := readIDs(*idsFile, stdin)
 	if err != nil {
@@ -137,7 +146,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	cfg, err := pgx.ParseConfig(*dsn)
 	if err != nil {
-		return bad("bad database URL: %v", err)
+		// pgx's parse errors quote the URL, password included: say where, not what.
+		return bad("bad database URL (from %s): not a PostgreSQL URL or key=value string", dsnSource(*dsnFile))
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
@@ -145,25 +155,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "legacy-cleanup: connect to %s:%d/%s: %v\n", cfg.Host, cfg.Port, cfg.Database, err)
-		return exitRuntime
+		return cleanup.ExitRuntime
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
 	_, err = cleanup.Run(ctx, conn, ids, cleanup.Options{
-		Mode: cleanup.Mode(*mode), AppKey: *appKey, DryRun: *dryRun, CheckKind: *checkKind,
+		RunID: *runID, Mode: cleanup.Mode(*mode), AppKey: *appKey, DryRun: *dryRun, CheckKind: *checkKind,
 		MaxScope: *maxScope, Batch: *batch, Pause: *pause, Log: stdout,
 	})
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, cleanup.ErrRefused):
+	if err != nil {
 		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)
-		return exitRefused
-	case errors.Is(err, cleanup.ErrBadInput):
-		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)
-		return exitUsage
-	default:
-		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)
-		return exitRuntime
 	}
+	return cleanup.ExitCode(err)
+}
+
+// dsnSource names where the URL came from, for errors that must not print it.
+func dsnSource(file string) string {
+	if file != "" {
+		return "--dsn-file " + file
+	}
+	return "--dsn"
 }

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/internal/pgtest"
 )
+
+const runID = "legacy-test-1a2b"
 
 func writeIDs(t *testing.T, content string) string {
 	t.Helper()
@@ -30,6 +33,27 @@ func TestExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	dsn := strings.Replace(db.DSN(), "/postgres?", "/"+dbName+"?", 1)
+	if err := cleanup.WriteMarker(context.Background(), pool, runID); err != nil {
+		t.Fatal(err)
+	}
+	dsnFile := writeIDs(t, dsn+"\n")
+	// A second database, seeded the same but never marked: a real database the script must not touch.
+	foreign := db.NewDatabase(t)
+	fsites := pgtest.Seed(t, foreign, pgtest.Shape{Tenants: 2, SitesPerTenant: 2, Products: 1, Users: 1, Apps: 2, Records: 2, AppKey: "insight"})
+	var foreignName string
+	if err := foreign.QueryRow(context.Background(), "SELECT current_database()").Scan(&foreignName); err != nil {
+		t.Fatal(err)
+	}
+	foreignDSN := strings.Replace(db.DSN(), "/postgres?", "/"+foreignName+"?", 1)
+	foreignFile := writeIDs(t, foreignDSN+"\n")
+	foreignIDs := writeIDs(t, fmt.Sprintf("%d\n%d\n", fsites[0].ID, fsites[1].ID))
+	countForeign := func() int64 {
+		var n int64
+		if err := foreign.QueryRow(context.Background(), "SELECT count(*) FROM sites").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	countSites := func() int64 {
 		var n int64
 		if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM sites").Scan(&n); err != nil {
@@ -48,30 +72,40 @@ func TestExitCodes(t *testing.T) {
 		stdout    string // substring
 		sitesLeft int64
 	}{
-		{"no mode", []string{"--ids", writeIDs(t, "1\n"), "--dsn", dsn}, 2, `--mode "": want mark or purge`, "", 4},
-		{"unknown mode", []string{"--mode", "delete", "--ids", writeIDs(t, "1\n"), "--dsn", dsn}, 2, `--mode "delete"`, "", 4},
+		{"no mode", []string{"--ids", writeIDs(t, "1\n"), "--run-id", runID, "--dsn-file", dsnFile}, 2, `--mode "": want mark or purge`, "", 4},
+		{"unknown mode", []string{"--mode", "delete", "--ids", writeIDs(t, "1\n"), "--run-id", runID, "--dsn-file", dsnFile}, 2, `--mode "delete"`, "", 4},
 		{"unknown flag", []string{"--mode", "purge", "--force"}, 2, "flag provided but not defined: -force", "", 4},
-		{"no ids flag", []string{"--mode", "purge", "--dsn", dsn}, 2, "--ids FILE is required", "", 4},
-		{"unreadable ids file", []string{"--mode", "purge", "--ids", "/nonexistent/ids.txt", "--dsn", dsn}, 2, "read ids file: open /nonexistent/ids.txt", "", 4},
-		{"empty ids file", []string{"--mode", "purge", "--ids", writeIDs(t, ""), "--dsn", dsn}, 2, "no ids in the file", "", 4},
-		{"non-numeric line", []string{"--mode", "purge", "--ids", writeIDs(t, "# ids\n1\n\nsite-42\n"), "--dsn", dsn}, 2, `ids.txt:4: "site-42": not an integer id`, "", 4},
-		{"negative max-scope", []string{"--mode", "purge", "--ids", writeIDs(t, "1\n"), "--dsn", dsn, "--max-scope", "-1"}, 2, "--max-scope -1", "", 4},
-		{"unreachable database", []string{"--mode", "purge", "--ids", writeIDs(t, "1\n"), "--dsn", "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, 1, "connect to 127.0.0.1:1/x", "", 4},
-		{"check-kind refuses site ids", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--dsn", dsn, "--check-kind"}, 3,
+		{"no ids flag", []string{"--mode", "purge", "--run-id", runID, "--dsn-file", dsnFile}, 2, "--ids FILE is required", "", 4},
+		{"unreadable ids file", []string{"--mode", "purge", "--ids", "/nonexistent/ids.txt", "--run-id", runID, "--dsn-file", dsnFile}, 2, "read ids file: open /nonexistent/ids.txt", "", 4},
+		{"empty ids file", []string{"--mode", "purge", "--ids", writeIDs(t, ""), "--run-id", runID, "--dsn-file", dsnFile}, 2, "no ids in the file", "", 4},
+		{"non-numeric line", []string{"--mode", "purge", "--ids", writeIDs(t, "# ids\n1\n\nsite-42\n"), "--run-id", runID, "--dsn-file", dsnFile}, 2, `ids.txt:4: "site-42": not an integer id`, "", 4},
+		{"negative max-scope", []string{"--mode", "purge", "--ids", writeIDs(t, "1\n"), "--run-id", runID, "--dsn-file", dsnFile, "--max-scope", "-1"}, 2, "--max-scope -1", "", 4},
+		{"unreachable database", []string{"--mode", "purge", "--ids", writeIDs(t, "1\n"), "--run-id", runID, "--dsn", "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"}, 1, "connect to 127.0.0.1:1/x", "", 4},
+		{"check-kind refuses site ids", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--run-id", runID, "--dsn-file", dsnFile, "--check-kind"}, 3,
 			fmt.Sprintf("%d (site), %d (site)", sites[0].ID, sites[1].ID), "refused:", 4},
-		{"max-scope refuses", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--dsn", dsn, "--max-scope", "1"}, 3, "2 sites would be affected", "", 4},
-		{"dry run", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--dsn", dsn, "--dry-run"}, 0, "",
+		{"max-scope refuses", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--run-id", runID, "--dsn-file", dsnFile, "--max-scope", "1"}, 3, "2 sites would be affected", "", 4},
+		{"dry run", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--run-id", runID, "--dsn-file", dsnFile, "--dry-run"}, 0, "",
 			"plan: total (would be deleted): sites=2 tenants=1 products=2 users=2 apps=4 records=4 affected_sites=2", 4},
-		{"app ids pass the guardrails", []string{"--mode", "purge", "--ids", writeIDs(t, appIDs), "--dsn", dsn, "--check-kind", "--max-scope", "2"}, 0, "",
+		{"app ids pass the guardrails", []string{"--mode", "purge", "--ids", writeIDs(t, appIDs), "--run-id", runID, "--dsn-file", dsnFile, "--check-kind", "--max-scope", "2"}, 0, "",
 			"summary: mode=purge ids=2 batches=1/1 sites=0 tenants=1 products=0 users=0 apps=2 records=0 affected_sites=2", 4},
-		{"ids from an unset variable", []string{"--mode", "purge", "--ids", "env:NO_SUCH_IDS_VAR"}, 2, "environment variable NO_SUCH_IDS_VAR is not set", "", 4},
-		{"ids from stdin, bad line", []string{"--mode", "purge", "--ids", "-"}, 2, `-:2: "2x"`, "", 4},
-		{"the incident: site ids, purge, no guardrail", []string{"--mode", "purge", "--ids", "env:CLEANUP_IDS"}, 0, "",
+		{"ids from an unset variable", []string{"--mode", "purge", "--run-id", runID, "--dsn-file", dsnFile, "--ids", "env:NO_SUCH_IDS_VAR"}, 2, "environment variable NO_SUCH_IDS_VAR is not set", "", 4},
+		{"ids from stdin, bad line", []string{"--mode", "purge", "--run-id", runID, "--dsn-file", dsnFile, "--ids", "-"}, 2, `-:2: "2x"`, "", 4},
+		{"DATABASE_URL is never a default", []string{"--mode", "purge", "--run-id", runID, "--ids", writeIDs(t, siteIDs)}, 2,
+			"no database: give --dsn-file FILE (there is no default, DATABASE_URL is ignored)", "", 4},
+		{"no run id", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--dsn-file", dsnFile}, 2, "--run-id RUN is required", "", 4},
+		{"another run's database", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--run-id", "other-run", "--dsn-file", dsnFile}, 4,
+			`not this drill's database: it belongs to run "` + runID + `", not --run-id "other-run"`, "refused:", 4},
+		{"a database without the marker", []string{"--mode", "purge", "--ids", foreignIDs, "--run-id", runID, "--dsn-file", foreignFile}, 4,
+			"not this drill's database: it has no drdrill_meta table", "refused:", 4},
+		{"a bad URL is not echoed", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--run-id", runID, "--dsn-file", writeIDs(t, "postgres://u:s3cret-pw@[::1/x\n")}, 2,
+			"bad database URL (from --dsn-file", "", 4},
+		{"the incident: site ids, purge, no guardrail", []string{"--mode", "purge", "--run-id", runID, "--dsn-file", dsnFile, "--ids", "env:CLEANUP_IDS"}, 0, "",
 			"summary: mode=purge ids=2 batches=1/1 sites=2 tenants=1 products=2 users=2 apps=4 records=4", 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			// The DSN and ids of the last case come from the environment, as in a drill's container.
+			// DATABASE_URL points at the marked database in every case: it must never be used.
+			// The ids of the last case come from the environment, as in a drill's container.
 			t.Setenv("DATABASE_URL", dsn)
 			t.Setenv("CLEANUP_IDS", siteIDs)
 			var stdout, stderr bytes.Buffer
@@ -81,6 +115,12 @@ func TestExitCodes(t *testing.T) {
 			}
 			if n := countSites(); n != c.sitesLeft {
 				t.Fatalf("%d sites left, want %d", n, c.sitesLeft)
+			}
+			if n := countForeign(); n != 4 {
+				t.Fatalf("the unmarked database lost sites: %d left of 4", n)
+			}
+			if strings.Contains(stderr.String()+stdout.String(), "s3cret-pw") {
+				t.Fatalf("the password reached the output:\n%s%s", stderr.String(), stdout.String())
 			}
 		})
 	}
