@@ -1,7 +1,9 @@
 package drill
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +69,8 @@ func (d *Drill) StartStack(ctx context.Context) error {
 		return fmt.Errorf("start stack: %w", err)
 	}
 	d.st = st
+	// From here on the drill's log cannot carry the run's password, whatever an error quotes.
+	d.cfg.Log = stack.RedactWriter(d.cfg.Log, st.Password())
 	pool, err := pgxpool.New(ctx, st.DSN())
 	if err != nil {
 		return fmt.Errorf("connect to the stack's database: %w", err)
@@ -458,7 +462,32 @@ func (d *Drill) WriteResults(dir string) (string, error) {
 		}
 	}
 	path := filepath.Join(dir, "results.json")
-	return path, results.WriteFile(path, &d.res)
+	res, err := d.redacted()
+	if err != nil {
+		return "", err
+	}
+	return path, results.WriteFile(path, res)
+}
+
+// redacted returns the results with the run's password masked in every string (findings,
+// errors, the script's log, step names): a last gate behind the redaction at each source.
+func (d *Drill) redacted() (*results.Results, error) {
+	if d.st == nil {
+		return &d.res, nil
+	}
+	b, err := json.Marshal(&d.res)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	clean := []byte(stack.Redact(string(b), d.st.Password()))
+	if bytes.Equal(clean, b) {
+		return &d.res, nil
+	}
+	var res results.Results
+	if err := json.Unmarshal(clean, &res); err != nil {
+		return nil, fmt.Errorf("results after redaction: %w", err)
+	}
+	return &res, nil
 }
 
 // Close stops everything the drill started and removes its containers, network and volumes.

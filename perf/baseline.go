@@ -23,7 +23,7 @@ func basebackup(ctx context.Context, st *stack.Stack, dir string) (time.Duration
 	if err == nil && code != 0 && strings.Contains(out, "pg_hba.conf") {
 		if _, _, err = st.Exec(ctx, stack.DB, []string{"rm", "-rf", dir}); err == nil {
 			start = time.Now()
-			code, out, err = st.Exec(ctx, stack.DB, append([]string{"env", "PGPASSWORD=" + st.Password(), "pg_basebackup", "-h", "127.0.0.1", "-U", "postgres"}, args[1:]...))
+			code, out, err = st.Exec(ctx, stack.DB, append([]string{"pg_basebackup", "-h", "127.0.0.1", "-U", "postgres"}, args[1:]...), "PGPASSWORD="+st.Password())
 		}
 	}
 	took := time.Since(start)

@@ -64,8 +64,8 @@ func (b *Backups) Take(ctx context.Context) (Backup, error) {
 	if err == nil && code != 0 && refusedLocally(out) {
 		// pg_hba refuses replication over the local socket: go through TCP with the password.
 		if _, _, err = b.s.Exec(ctx, stack.DB, []string{"rm", "-rf", bk.Dir}); err == nil {
-			tcp := append([]string{"env", "PGPASSWORD=" + b.s.Password(), "pg_basebackup", "-h", "127.0.0.1", "-U", "postgres"}, args[1:]...)
-			code, out, err = b.s.Exec(ctx, stack.DB, tcp)
+			tcp := append([]string{"pg_basebackup", "-h", "127.0.0.1", "-U", "postgres"}, args[1:]...)
+			code, out, err = b.s.Exec(ctx, stack.DB, tcp, "PGPASSWORD="+b.s.Password())
 		}
 	}
 	if err != nil {

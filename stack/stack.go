@@ -96,6 +96,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			LabelStarted: strconv.FormatInt(begin.Unix(), 10),
 		},
 	}
+	// Whatever the stack logs (errors quote commands) passes through the redaction of its password.
+	s.cfg.Log = RedactWriter(s.cfg.Log, s.password)
 	// Everything below is labelled at creation, so one sweep by label undoes any prefix of it,
 	// including after a panic.
 	ok := false
@@ -385,20 +387,26 @@ func (s *Stack) ContainerID(name Service) (string, error) {
 }
 
 // Exec runs cmd in a service's container (as the image's user: postgres in db) and returns
-// its exit code and combined output. A non-zero exit code is not an error.
-func (s *Stack) Exec(ctx context.Context, name Service, cmd []string) (int, string, error) {
+// its exit code and combined output. A non-zero exit code is not an error. env ("NAME=value")
+// is added to the process's environment: secrets go there, never into cmd, which any user of
+// the host sees in ps; errors quote cmd redacted and env not at all.
+func (s *Stack) Exec(ctx context.Context, name Service, cmd []string, env ...string) (int, string, error) {
 	svc, err := s.service(name)
 	if err != nil {
 		return 0, "", err
 	}
-	code, r, err := svc.c.Exec(ctx, cmd, tcexec.Multiplexed())
+	opts := []tcexec.ProcessOption{tcexec.Multiplexed()}
+	if len(env) > 0 {
+		opts = append(opts, tcexec.WithEnv(env))
+	}
+	code, r, err := svc.c.Exec(ctx, cmd, opts...)
 	if err != nil {
-		return code, "", fmt.Errorf("exec %v in %s: %w", cmd, name, err)
+		return code, "", fmt.Errorf("exec %s in %s: %w", s.Redact(fmt.Sprint(cmd)), name, err)
 	}
 	var out strings.Builder
 	if r != nil {
 		if _, err := io.Copy(&out, r); err != nil {
-			return code, out.String(), fmt.Errorf("exec %v in %s: read output: %w", cmd, name, err)
+			return code, out.String(), fmt.Errorf("exec %s in %s: read output: %w", s.Redact(fmt.Sprint(cmd)), name, err)
 		}
 	}
 	return code, out.String(), nil
