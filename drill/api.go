@@ -18,7 +18,11 @@ import (
 // Config is everything a drill needs before it starts. Zero values take the Default
 // constants below.
 type Config struct {
-	RunID          string
+	RunID string
+	Group string // the drill run (shards share it): a label on the stack's resources
+	// Keep labels the stack as one to keep for inspection when the drill fails: Close then
+	// leaves it running (see KeepFailed) and `drdrill clean` removes it only when named.
+	Keep           bool
 	Feature        string // feature file, for results.json
 	Scenario       string
 	Tags           []string
@@ -118,6 +122,7 @@ type Drill struct {
 	armed     []scenarios.Fault // faults armed for the next runbook (see Inject)
 	verified  bool
 	closed    bool
+	keep      bool            // Keep was called: Close leaves the stack
 	bg        context.Context // traffic, probes and the verifier run under it
 	cancel    context.CancelFunc
 	tmpDir    string // WorkDir made by the drill, removed by Close

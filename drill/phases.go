@@ -64,7 +64,7 @@ func (d *Drill) StartStack(ctx context.Context) error {
 	}
 	defer d.phase("stack")()
 	stack.Configure()
-	st, err := stack.Start(ctx, stack.Config{RunID: d.cfg.RunID, ArchiveTimeout: d.cfg.ArchiveTimeout, Log: d.cfg.Log})
+	st, err := stack.Start(ctx, stack.Config{RunID: d.cfg.RunID, Group: d.cfg.Group, Keep: d.cfg.Keep, ArchiveTimeout: d.cfg.ArchiveTimeout, Log: d.cfg.Log})
 	if err != nil {
 		return fmt.Errorf("start stack: %w", err)
 	}
@@ -523,7 +523,7 @@ func (d *Drill) Close(ctx context.Context) error {
 	if d.pool != nil {
 		d.pool.Close()
 	}
-	if d.st != nil {
+	if d.st != nil && !d.keep {
 		if err := d.st.Close(context.WithoutCancel(ctx)); err != nil {
 			errs = append(errs, err)
 		}

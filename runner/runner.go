@@ -59,6 +59,9 @@ type Options struct {
 	TestingT *testing.T
 	// Base is the configuration every drill starts from; Seed overrides its seed.
 	Base drill.Config
+	// Keep leaves the stack of every scenario that fails or breaches running, and prints how
+	// to reach and remove it (drill.Kept).
+	Keep bool
 }
 
 // Outcome is what a run did.
@@ -100,6 +103,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if opt.Seed != 0 {
 		base.Seed = opt.Seed
 	}
+	base.Keep = base.Keep || opt.Keep
 
 	// Every scenario of the files is checked, whatever the tags and shard select: a feature
 	// that rots outside the default set is found by the next run, not by the one that needs it.
@@ -124,7 +128,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 			len(all.Scenarios), len(plan.Scenarios), opt.Tags, opt.Shard)
 		return out, nil
 	}
-	scenarios := plan.metas(opt.Group, opt.Out, opt.Shard)
+	scenarios := plan.metas(opt.Group, runSuffix(), opt.Out, opt.Shard)
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return out, badOut(opt.Out, err)
 	}
@@ -237,6 +241,34 @@ func (o *Outcome) summarize(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n", r.Path)
 		}
 	}
+	for _, r := range o.Records {
+		if k := r.Kept; k != nil {
+			fmt.Fprintf(w, "\nkept for inspection: %s (run %s)\n  database: %s\n", r.Scenario.Slug, k.RunID, k.Psql)
+			if k.AppURL != "" {
+				fmt.Fprintf(w, "  app:      %s\n", k.AppURL)
+			}
+			fmt.Fprintf(w, "  remove:   %s\n", k.Remove)
+		}
+	}
+}
+
+// runSuffix is what makes the run IDs of one `drdrill run` its own: shard jobs of one CI run
+// share the group (so that their reports merge), and a reused --group would otherwise give
+// two processes the same run IDs, hence the same Docker labels and names.
+func runSuffix() string {
+	b := make([]byte, 2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// runID is scenario index's run ID: the group, the index and the suffix, cut to the 40
+// characters a run ID may have by shortening the group.
+func runID(group string, index int, suffix string) string {
+	tail := fmt.Sprintf("-%02d-%s", index, suffix)
+	if len(group)+len(tail) > 40 {
+		group = strings.TrimRight(group[:40-len(tail)], "-_.")
+	}
+	return group + tail
 }
 
 // newGroup names a run: sortable by time, unique across machines, valid as a Docker label.
@@ -253,7 +285,7 @@ func check(ctx context.Context, plan *Plan, base drill.Config, stderr io.Writer)
 		return nil
 	}
 	var buf bytes.Buffer
-	suite := steps.Suite{Check: true, Base: base, Scenario: lookupIn(plan.metas("check", os.TempDir(), Shard{}))}
+	suite := steps.Suite{Check: true, Base: base, Scenario: lookupIn(plan.metas("check", "0000", os.TempDir(), Shard{}))}
 	sources := map[string]steps.Source{}
 	for _, p := range plan.Scenarios {
 		maps.Copy(sources, p.steps)
@@ -288,11 +320,11 @@ func check(ctx context.Context, plan *Plan, base drill.Config, stderr io.Writer)
 
 // metas gives each planned scenario its run ID, output directory and sources, by godog
 // pickle ID.
-func (p *Plan) metas(group, out string, shard Shard) map[string]*steps.Scenario {
+func (p *Plan) metas(group, suffix, out string, shard Shard) map[string]*steps.Scenario {
 	m := map[string]*steps.Scenario{}
 	for _, s := range p.Scenarios {
 		m[s.pickleID] = &steps.Scenario{
-			RunID:   fmt.Sprintf("%s-%02d", group, s.Index+1),
+			RunID:   runID(group, s.Index+1, suffix),
 			Slug:    s.Slug,
 			Feature: s.Path,
 			Line:    s.Line,

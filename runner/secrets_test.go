@@ -84,8 +84,16 @@ func TestNoSecretInOutputs(t *testing.T) {
 	}
 	failed := 0
 	for _, r := range o.Records {
-		if res, err := results.ReadFile(r.Path); err == nil && res.Error != "" {
+		res, err := results.ReadFile(r.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Error != "" {
 			failed++
+		}
+		// The faulty script ran against the marked database (a refusal would leave nothing to find).
+		if res.Incident.AffectedTenants == 0 {
+			t.Errorf("%s: the incident affected no tenant (exit %d): %s", res.Scenario, res.Incident.ExitCode, res.Incident.Log)
 		}
 	}
 	if failed != 1 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,7 +23,10 @@ type CleanOptions struct {
 	// see), e.g. a shared remote engine after a CI runner died. Off: they are left alone.
 	OtherHosts bool
 	// Runs limits the sweep to these run IDs (dead ones only, as always); empty: every run.
+	// A run kept for inspection (LabelKeep) is removed only when named here or with Kept.
 	Runs []string
+	// Kept also removes the runs kept for inspection (`drdrill run --keep`) whose process is gone.
+	Kept bool
 	// DryRun reports what would be removed, and counts it, but removes nothing.
 	DryRun bool
 }
@@ -57,24 +61,38 @@ func CleanWith(ctx context.Context, w io.Writer, opts CleanOptions) (int, error)
 			fmt.Fprintf(w, "clean: run %s kept: %s\n", id, why)
 			continue
 		}
+		if r.labels[LabelKeep] != "" && !opts.Kept && !slices.Contains(opts.Runs, id) {
+			fmt.Fprintf(w, "clean: run %s kept for inspection (drdrill run --keep): remove it with drdrill clean --run %s\n", id, id)
+			continue
+		}
 		if opts.DryRun {
 			total += r.containers + r.networks + r.volumes
 			fmt.Fprintf(w, "clean: run %s would be removed (%s): %s\n", id, why, r.summary())
 			continue
 		}
-		n, err := removeRun(ctx, docker, id)
+		n, kept, err := removeRun(ctx, docker, id, "")
 		total += n
+		for _, k := range kept {
+			fmt.Fprintf(w, "clean: run %s: %s\n", id, k)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("run %s: %w", id, err))
 			fmt.Fprintf(w, "clean: run %s (%s): removed %d of %s, error: %v\n", id, why, n, r.summary(), err)
 			continue
 		}
+		os.Remove(PassFile(id))
 		fmt.Fprintf(w, "clean: run %s (%s): removed %s\n", id, why, r.summary())
 	}
 	if total == 0 && len(errs) == 0 {
 		fmt.Fprintln(w, "clean: nothing to remove")
 	}
 	return total, errors.Join(errs...)
+}
+
+// PassFile is where a run kept for inspection has its libpq password file (outside the drill's
+// outputs, which CI uploads); removing the run removes it.
+func PassFile(run string) string {
+	return filepath.Join(os.TempDir(), "drdrill-"+run+".pgpass")
 }
 
 // run is what the engine holds for one run ID.
@@ -87,7 +105,10 @@ func (r *run) summary() string {
 	return fmt.Sprintf("%d containers, %d networks, %d volumes", r.containers, r.networks, r.volumes)
 }
 
-// dead says whether the run's owner process is gone, and why (or why it is kept).
+// dead says whether the run's owner process is gone, and why (or why it is kept). A pid is
+// judged only by a process of the same pid namespace of the same kernel boot (LabelPIDNS):
+// harnesses in containers that share a hostname, or an engine shared by several machines,
+// never see each other's pids, and a pid they cannot see is not a dead one.
 func (r *run) dead(host string, otherHosts bool) (bool, string) {
 	owner := r.labels[LabelHost]
 	pid, perr := strconv.Atoi(r.labels[LabelPID])
@@ -96,7 +117,14 @@ func (r *run) dead(host string, otherHosts bool) (bool, string) {
 		// Labelled drdrill.run by something other than this package: not ours to judge.
 		return false, "no drdrill.pid/host/started labels"
 	}
-	if owner != host {
+	ns, hasNS := r.labels[LabelPIDNS]
+	switch {
+	case hasNS && ns != pidNamespace():
+		if otherHosts {
+			return true, "another pid namespace (" + ns + "), removal of other hosts' runs asked"
+		}
+		return false, "started in another pid namespace or machine (host " + owner + ", " + ns + "): its process cannot be seen from here (use --all-hosts to remove)"
+	case !hasNS && owner != host:
 		if otherHosts {
 			return true, "host " + owner + ", removal of other hosts' runs asked"
 		}
@@ -111,6 +139,17 @@ func (r *run) dead(host string, otherHosts bool) (bool, string) {
 	}
 	return false, where + ", process alive"
 }
+
+// processOwner is this process's LabelOwner token.
+var processOwner = randomHex(8)
+
+// pidNamespace identifies this process's pid namespace: the kernel's boot ID and the
+// namespace's inode ("" parts where /proc does not tell).
+var pidNamespace = sync.OnceValue(func() string {
+	boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	ns, _ := os.Readlink("/proc/self/ns/pid") // "pid:[4026531836]"
+	return strings.TrimSpace(string(boot)) + "/" + strings.TrimSuffix(strings.TrimPrefix(ns, "pid:["), "]")
+})
 
 // processState reports whether pid exists, and whether it belongs to a process that started
 // after the run did (so it cannot be the run's owner).
@@ -207,13 +246,20 @@ func listRuns(ctx context.Context, docker *dc.Client) (map[string]*run, error) {
 	return runs, nil
 }
 
-// removeRun removes every container, then network, then volume labelled drdrill.run=id, and
-// returns how many it removed. Resources already gone count as removed by someone else.
-func removeRun(ctx context.Context, docker *dc.Client, id string) (int, error) {
-	filter := LabelRun + "=" + id
+// removeRun removes every container, then network, then volume labelled drdrill.run=id (and,
+// when owner is set, drdrill.owner=owner: what this process created), and returns how many it
+// removed. Resources already gone count as removed by someone else. A network that a
+// container without the run's label is attached to is left, with a line in kept: drdrill
+// never disconnects what it did not create.
+func removeRun(ctx context.Context, docker *dc.Client, id, owner string) (int, []string, error) {
+	filters := []string{LabelRun + "=" + id}
+	if owner != "" {
+		filters = append(filters, LabelOwner+"="+owner)
+	}
 	var (
 		mu   sync.Mutex
 		n    int
+		kept []string
 		errs []error
 	)
 	done := func(err error, what string) {
@@ -227,7 +273,7 @@ func removeRun(ctx context.Context, docker *dc.Client, id string) (int, error) {
 	}
 
 	removeContainers := func() error {
-		cs, err := docker.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{"label": {filter}}, Context: ctx})
+		cs, err := docker.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{"label": filters}, Context: ctx})
 		if err != nil {
 			return fmt.Errorf("list containers of run %s: %w", id, err)
 		}
@@ -246,19 +292,37 @@ func removeRun(ctx context.Context, docker *dc.Client, id string) (int, error) {
 		return nil
 	}
 	if err := removeContainers(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 
-	ns, err := docker.FilteredListNetworks(dc.NetworkFilterOpts{"label": {filter: true}})
+	netFilter := map[string]map[string]bool{"label": {}}
+	for _, f := range filters {
+		netFilter["label"][f] = true
+	}
+	ns, err := docker.FilteredListNetworks(netFilter)
 	if err != nil {
-		return n, errors.Join(append(errs, fmt.Errorf("list networks of run %s: %w", id, err))...)
+		return n, kept, errors.Join(append(errs, fmt.Errorf("list networks of run %s: %w", id, err))...)
 	}
 	for _, nw := range ns {
-		// A container someone attached without our labels would keep the network alive.
-		if info, err := docker.NetworkInfo(nw.ID); err == nil {
-			for cid := range info.Containers {
-				_ = docker.DisconnectNetwork(nw.ID, dc.NetworkConnectionOptions{Container: cid, Force: true, Context: ctx})
+		if info, err := docker.NetworkInfo(nw.ID); err == nil && len(info.Containers) > 0 {
+			var foreign []string
+			for cid, ep := range info.Containers {
+				// One of the run's own, created after the listing above (an interrupted create
+				// the engine finished): it goes like the others.
+				if c, err := docker.InspectContainerWithContext(cid, ctx); err == nil && c.Config != nil &&
+					c.Config.Labels[LabelRun] == id && (owner == "" || c.Config.Labels[LabelOwner] == owner) {
+					done(docker.RemoveContainer(dc.RemoveContainerOptions{ID: cid, Force: true, RemoveVolumes: true, Context: ctx}), "container "+ep.Name)
+					continue
+				}
+				foreign = append(foreign, ep.Name)
 			}
+			slices.Sort(foreign)
+			if len(foreign) == 0 {
+				done(docker.RemoveNetwork(nw.ID), "network "+nw.Name)
+				continue
+			}
+			kept = append(kept, fmt.Sprintf("network %s kept: containers drdrill did not create are attached (%s); disconnect them, then run drdrill clean --run %s", nw.Name, strings.Join(foreign, ", "), id))
+			continue
 		}
 		err := docker.RemoveNetwork(nw.ID)
 		var nsn *dc.NoSuchNetwork
@@ -268,19 +332,19 @@ func removeRun(ctx context.Context, docker *dc.Client, id string) (int, error) {
 		done(err, "network "+nw.Name)
 	}
 
-	vs, err := docker.ListVolumes(dc.ListVolumesOptions{Filters: map[string][]string{"label": {filter}}, Context: ctx})
+	vs, err := docker.ListVolumes(dc.ListVolumesOptions{Filters: map[string][]string{"label": filters}, Context: ctx})
 	if err != nil {
-		return n, errors.Join(append(errs, fmt.Errorf("list volumes of run %s: %w", id, err))...)
+		return n, kept, errors.Join(append(errs, fmt.Errorf("list volumes of run %s: %w", id, err))...)
 	}
 	for _, v := range vs {
-		done(removeVolume(ctx, docker, v.Name, filter), "volume "+v.Name)
+		done(removeVolume(ctx, docker, v.Name, filters), "volume "+v.Name)
 	}
 	// Once more: a container whose interrupted create the engine finished after the first
 	// listing (see removeVolume) may use no volume.
 	if err := removeContainers(); err != nil {
 		errs = append(errs, err)
 	}
-	return n, errors.Join(errs...)
+	return n, kept, errors.Join(errs...)
 }
 
 // removeVolume removes a volume, waiting (up to 10s) while the engine still sees it in use
@@ -288,7 +352,7 @@ func removeRun(ctx context.Context, docker *dc.Client, id string) (int, error) {
 // removed on the way: one whose create request was interrupted (SIGINT during the stack's
 // start) can appear after the run's containers were listed, the engine finishing what the
 // client gave up on.
-func removeVolume(ctx context.Context, docker *dc.Client, name, filter string) error {
+func removeVolume(ctx context.Context, docker *dc.Client, name string, filters []string) error {
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -302,7 +366,7 @@ func removeVolume(ctx context.Context, docker *dc.Client, name, filter string) e
 			return err
 		}
 		users, lerr := docker.ListContainers(dc.ListContainersOptions{All: true, Context: ctx,
-			Filters: map[string][]string{"label": {filter}, "volume": {name}}})
+			Filters: map[string][]string{"label": filters, "volume": {name}}})
 		if lerr == nil {
 			for _, c := range users {
 				_ = docker.RemoveContainer(dc.RemoveContainerOptions{ID: c.ID, Force: true, Context: ctx})

@@ -50,6 +50,17 @@ const (
 	LabelHost    = "drdrill.host"    // hostname of that process
 	LabelStarted = "drdrill.started" // unix time the run started, to detect a reused pid
 	LabelService = "drdrill.service" // db, app, or a side database's alias (containers only)
+	// LabelPIDNS is the kernel boot ID and pid namespace of the owner process: its pid means
+	// something only to a process of the same namespace (containers sharing a hostname do not
+	// share one).
+	LabelPIDNS = "drdrill.pidns"
+	// LabelOwner is a random token of the process that created the resource: Close removes only
+	// what carries its own, whatever another process named its run.
+	LabelOwner = "drdrill.owner"
+	LabelGroup = "drdrill.group" // the drill run the scenario belongs to (shards share it)
+	// LabelKeep marks a run started with Config.Keep: the default sweep of `drdrill clean`
+	// leaves it; only a removal that names it (CleanOptions.Runs or Kept) takes it.
+	LabelKeep = "drdrill.keep"
 )
 
 // Volumes of the db container, by the names Volume accepts, and where they are mounted.
@@ -81,8 +92,13 @@ const (
 // every other field has a working default.
 type Config struct {
 	// RunID names the run in labels and resource names ([A-Za-z0-9][A-Za-z0-9_.-]*, at most
-	// 40 characters); empty: a time-based ID.
+	// 40 characters); empty: a time-based ID. Give each process's runs their own (the runner
+	// adds a random suffix): Close removes only this process's resources anyway.
 	RunID string
+	// Group labels the run with the drill run it belongs to (see LabelGroup); may be empty.
+	Group string
+	// Keep labels the run as one to keep for inspection if its drill fails (see LabelKeep).
+	Keep bool
 	// DBImage and AppImage default to $DRDRILL_DB_IMAGE and $DRDRILL_APP_IMAGE, else to
 	// images.Postgres and images.App.
 	DBImage, AppImage string

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"context"
+	"slices"
 
 	dc "github.com/ory/dockertest/v3/docker"
 
@@ -20,6 +21,23 @@ func Remaining(ctx context.Context, run string) (int, error) {
 		return r.containers + r.networks + r.volumes, nil
 	}
 	return 0, nil
+}
+
+// GroupRuns lists the run IDs on the engine labelled with group (LabelGroup), sorted: the
+// runs of one `drdrill run`, whose run IDs carry a suffix no one knows in advance.
+func GroupRuns(ctx context.Context, group string) ([]string, error) {
+	_, runs, err := engineRuns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for id, r := range runs {
+		if r.labels[LabelGroup] == group {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // engineRuns connects to the Docker engine and lists the labelled resources on it by run.

@@ -94,7 +94,15 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			LabelPID:     strconv.Itoa(os.Getpid()),
 			LabelHost:    host,
 			LabelStarted: strconv.FormatInt(begin.Unix(), 10),
+			LabelPIDNS:   pidNamespace(),
+			LabelOwner:   processOwner,
 		},
+	}
+	if cfg.Group != "" {
+		s.labels[LabelGroup] = cfg.Group
+	}
+	if cfg.Keep {
+		s.labels[LabelKeep] = "on-failure"
 	}
 	// Whatever the stack logs (errors quote commands) passes through the redaction of its password.
 	s.cfg.Log = RedactWriter(s.cfg.Log, s.password)
@@ -320,6 +328,9 @@ func (s *Stack) Password() string { return s.password }
 // DSN reaches the drdrill database from the harness, through 127.0.0.1.
 func (s *Stack) DSN() string { return s.dsn("127.0.0.1", s.hostPort(DB)) }
 
+// DBHostPort is the db's port on 127.0.0.1.
+func (s *Stack) DBHostPort() int { return s.hostPort(DB) }
+
 // InternalDSN reaches the drdrill database from containers on the run's network.
 func (s *Stack) InternalDSN() string { return s.dsn(string(DB), DBPort) }
 
@@ -424,8 +435,11 @@ func (s *Stack) Close(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		t := time.Now()
-		n, err := removeRun(ctx, s.docker, s.cfg.RunID)
+		n, kept, err := removeRun(ctx, s.docker, s.cfg.RunID, processOwner)
 		s.closeErr = err
+		for _, k := range kept {
+			s.logf("%s", k)
+		}
 		s.logf("run %s removed in %.1fs (%d resources)", s.cfg.RunID, time.Since(t).Seconds(), n)
 	})
 	return s.closeErr

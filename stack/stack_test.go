@@ -498,6 +498,12 @@ func TestRunDead(t *testing.T) {
 		{"other host kept", map[string]string{LabelHost: "elsewhere", LabelPID: gone, LabelStarted: now}, false, false, "elsewhere"},
 		{"other host asked", map[string]string{LabelHost: "elsewhere", LabelPID: gone, LabelStarted: now}, true, true, "asked"},
 		{"not made by this package", map[string]string{LabelRun: "x"}, true, false, "no drdrill.pid"},
+		// With the pid namespace label, the pid is judged only from the same namespace.
+		{"same namespace, alive", map[string]string{LabelHost: host, LabelPID: me, LabelStarted: now, LabelPIDNS: pidNamespace()}, false, false, "process alive"},
+		{"same namespace, gone", map[string]string{LabelHost: host, LabelPID: gone, LabelStarted: now, LabelPIDNS: pidNamespace()}, false, true, "process gone"},
+		{"another namespace, same hostname: its pid is not ours to see", map[string]string{LabelHost: host, LabelPID: gone, LabelStarted: now, LabelPIDNS: "boot/4026530000"}, false, false, "another pid namespace"},
+		{"another namespace, removal asked", map[string]string{LabelHost: host, LabelPID: gone, LabelStarted: now, LabelPIDNS: "boot/4026530000"}, true, true, "asked"},
+		{"same namespace, other hostname (renamed container)", map[string]string{LabelHost: "elsewhere", LabelPID: me, LabelStarted: now, LabelPIDNS: pidNamespace()}, false, false, "process alive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -642,14 +648,14 @@ func TestRemoveRunFindsLateContainers(t *testing.T) {
 	}
 	// Created after the run's containers were "listed": removeVolume meets it as a user.
 	create("drdrill-"+id+"-late-db", id, []string{vol.Name + ":/data"})
-	if err := removeVolume(ctx, c, vol.Name, LabelRun+"="+id); err != nil {
+	if err := removeVolume(ctx, c, vol.Name, []string{LabelRun + "=" + id}); err != nil {
 		t.Fatalf("remove volume held by a late container of the run: %v", err)
 	}
 	// A late container with no volume, and another run's container: the sweep takes only ours.
 	create("drdrill-"+id+"-late-app", id, nil)
 	mine := create("drdrill-"+other+"-db", other, nil)
 	defer c.RemoveContainer(dc.RemoveContainerOptions{ID: mine.ID, Force: true})
-	if _, err := removeRun(ctx, c, id); err != nil {
+	if _, _, err := removeRun(ctx, c, id, ""); err != nil {
 		t.Fatal(err)
 	}
 	if left := leftovers(t, c, id); left != 0 {
@@ -657,5 +663,68 @@ func TestRemoveRunFindsLateContainers(t *testing.T) {
 	}
 	if left := leftovers(t, c, other); left != 1 {
 		t.Errorf("the other run has %d resources, want its container untouched", left)
+	}
+}
+
+// TestCloseRemovesOnlyItsOwn: Close takes what this process created and nothing else, even
+// under the same run ID: another process's volume labelled with the run stays, and a container
+// drdrill did not create, attached to the run's network, is neither removed nor disconnected
+// (the network stays, and the log says why).
+func TestCloseRemovesOnlyItsOwn(t *testing.T) {
+	c := docker(t)
+	ctx := context.Background()
+	id := testRunID(t)
+	var log bytes.Buffer
+	s, err := Start(ctx, Config{RunID: id, WithoutApp: true, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another process that (wrongly) used the same run ID: its owner token differs.
+	theirs, err := c.CreateVolume(dc.CreateVolumeOptions{Name: "drdrill-" + id + "-theirs", Context: ctx,
+		Labels: map[string]string{LabelRun: id, LabelOwner: "another-process"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.RemoveVolumeWithOptions(dc.RemoveVolumeOptions{Name: theirs.Name})
+	// A container of the user's, without drdrill's labels, attached to the run's network.
+	foreign, err := c.CreateContainer(dc.CreateContainerOptions{Name: "not-drdrill-" + id, Context: ctx,
+		Config:     &dc.Config{Image: images.Postgres, Cmd: []string{"sleep", "300"}},
+		HostConfig: &dc.HostConfig{NetworkMode: s.Network()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.RemoveContainer(dc.RemoveContainerOptions{ID: foreign.ID, Force: true})
+	if err := c.StartContainer(foreign.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "network drdrill-"+id+" kept: containers drdrill did not create are attached (not-drdrill-"+id+")") {
+		t.Errorf("Close does not say why the network stays:\n%s", log.String())
+	}
+	ct, err := c.InspectContainer(foreign.ID)
+	if err != nil {
+		t.Fatalf("the foreign container was removed: %v", err)
+	}
+	if _, attached := ct.NetworkSettings.Networks[s.Network()]; !ct.State.Running || !attached {
+		t.Errorf("the foreign container was stopped or disconnected: running %v, networks %v", ct.State.Running, ct.NetworkSettings.Networks)
+	}
+	if _, err := c.InspectVolume(theirs.Name); err != nil {
+		t.Errorf("another process's volume of the same run ID was removed: %v", err)
+	}
+	// What is left: the network (held by the foreign container) and their volume.
+	if left := leftovers(t, c, id); left != 2 {
+		t.Errorf("%d resources of run %s left, want 2 (the kept network, their volume)", left, id)
+	}
+	if err := c.RemoveContainer(dc.RemoveContainerOptions{ID: foreign.ID, Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := removeRun(ctx, c, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	if left := leftovers(t, c, id); left != 0 {
+		t.Errorf("%d resources of run %s left after the final sweep", left, id)
 	}
 }

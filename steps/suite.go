@@ -53,6 +53,7 @@ type Record struct {
 	Results  *results.Results // nil when no drill was created
 	Path     string           // results.json, empty when it could not be written
 	Err      error            // the scenario's error (a failed step, or writing or closing)
+	Kept     *drill.Kept      // the stack left running for inspection (--keep, and it failed)
 }
 
 // InitializeScenario registers the catalog and the hooks; pass it as godog's
@@ -86,6 +87,7 @@ func (s Suite) before(ctx context.Context, sc *godog.Scenario) (context.Context,
 	ctx = withScenario(ctx, m)
 	cfg := s.Base
 	cfg.RunID = m.RunID
+	cfg.Group = m.Group
 	cfg.Feature = m.Feature
 	cfg.Scenario = sc.Name
 	cfg.Tags = nil
@@ -139,6 +141,15 @@ func (s Suite) after(ctx context.Context, sc *godog.Scenario, stepErr error) (co
 		errs = append(errs, err)
 	}
 	rec.Path = path
+	// A failed or breached drill started with --keep leaves its stack for an engineer to look at.
+	if stepErr != nil && d.Config().Keep && d.Stack() != nil {
+		k, err := d.Keep()
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			rec.Kept = &k
+		}
+	}
 
 	timeout := s.CloseTimeout
 	if timeout == 0 {

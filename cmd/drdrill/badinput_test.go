@@ -89,8 +89,8 @@ func TestBadInputClearErrors(t *testing.T) {
 			if !dockerOK {
 				return
 			}
-			if n, err := stack.Remaining(t.Context(), group+"-01"); err != nil || n != 0 {
-				t.Errorf("run %s-01: %d resources remain (err %v)", group, n, err)
+			if n, err := groupRemaining(t.Context(), group); err != nil || n != 0 {
+				t.Errorf("group %s: %d resources remain (err %v)", group, n, err)
 			}
 			if left := leftovers(t, pid); len(left) > 0 {
 				t.Errorf("process %d left %v", pid, left)

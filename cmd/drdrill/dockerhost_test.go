@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/internal/prereq"
-	"github.com/drdrill/drdrill/stack"
 )
 
 // TestDockerHostIsHonoured runs a drill with DOCKER_HOST pointing at a socket of the test's
@@ -60,8 +59,8 @@ func TestDockerHostIsHonoured(t *testing.T) {
 	if left := leftovers(t, pid); len(left) > 0 {
 		t.Errorf("process %d left %v", pid, left)
 	}
-	if n, err := stack.Remaining(t.Context(), group+"-01"); err != nil || n != 0 {
-		t.Errorf("run %s-01: %d resources remain (err %v)", group, n, err)
+	if n, err := groupRemaining(t.Context(), group); err != nil || n != 0 {
+		t.Errorf("group %s: %d resources remain (err %v)", group, n, err)
 	}
 }
 

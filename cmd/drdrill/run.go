@@ -44,6 +44,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	fs.BoolVar(&opt.ReportOnly, "report-only", false, "write every output but exit 0 when objectives are breached")
 	fs.BoolVar(&opt.CheckOnly, "check", false, "only parse the features and validate step arguments; start nothing")
 	fs.StringVar(&opt.Group, "group", defaultGroup(), "name every shard of one drill run shares, so their reports merge (default $DRDRILL_GROUP, else the CI run ID, else a fresh name)")
+	fs.BoolVar(&opt.Keep, "keep", false, "leave the stack (containers, network, volumes) of a scenario that fails or breaches running, and print how to reach it (psql, app URL) and how to remove it (drdrill clean --run ID); drdrill clean leaves kept stacks unless named")
 	fs.BoolVar(&opt.CI, "ci", inCI(), "quiet console: godog's lines only, drill progress to drill.log (default: CI=true or output is not a terminal)")
 
 	// Flags may come before, between or after paths.

@@ -61,20 +61,26 @@ func newGroup(prefix string) string {
 
 // child is a `drdrill run` in progress whose progress lines the test reads as they come.
 type child struct {
-	cmd   *exec.Cmd
-	runID string
-	mu    sync.Mutex
-	out   bytes.Buffer // stdout and stderr, for failure messages
-	lines chan string  // stderr, line by line; closed at EOF
-	exit  chan error
+	cmd    *exec.Cmd
+	group  string // its --group: its run IDs carry a suffix of the process's own
+	outDir string
+	mu     sync.Mutex
+	out    bytes.Buffer // stdout and stderr, for failure messages
+	lines  chan string  // stderr, line by line; closed at EOF
+	exit   chan error
 }
 
-func startDrill(t *testing.T, group string) *child {
+func startDrill(t *testing.T, group string, extra ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "run", "--ci=false", "--format", "progress",
-		"--group", group, "--out", t.TempDir(), smallDrill)
+	out := t.TempDir()
+	feature := smallDrill
+	if len(extra) > 0 && strings.HasSuffix(extra[len(extra)-1], ".feature") {
+		feature, extra = extra[len(extra)-1], extra[:len(extra)-1]
+	}
+	args := append([]string{"run", "--ci=false", "--format", "progress", "--group", group, "--out", out}, extra...)
+	cmd := exec.Command(os.Args[0], append(args, feature)...)
 	cmd.Env = append(os.Environ(), asMain+"=1", "DRDRILL_HISTORY=") // no history from tests
-	c := &child{cmd: cmd, runID: group + "-01", lines: make(chan string, 1024), exit: make(chan error, 1)}
+	c := &child{cmd: cmd, group: group, outDir: out, lines: make(chan string, 1024), exit: make(chan error, 1)}
 	cmd.Stdout = &lockedWriter{c: c}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -91,7 +97,9 @@ func startDrill(t *testing.T, group string) *child {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		stack.CleanWith(ctx, io.Discard, stack.CleanOptions{Runs: []string{c.runID}})
+		if ids, err := stack.GroupRuns(ctx, c.group); err == nil && len(ids) > 0 {
+			stack.CleanWith(ctx, io.Discard, stack.CleanOptions{Runs: ids, Kept: true})
+		}
 	})
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -152,6 +160,36 @@ func containsAll(s string, parts []string) bool {
 	return true
 }
 
+// remaining counts the resources of the child's runs still on the engine.
+func (c *child) remaining(ctx context.Context) (int, error) { return groupRemaining(ctx, c.group) }
+
+// groupRemaining counts the resources still on the engine of the runs of group.
+func groupRemaining(ctx context.Context, group string) (int, error) {
+	ids, err := stack.GroupRuns(ctx, group)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, id := range ids {
+		n, err := stack.Remaining(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// runID is the child's one run ID, read from the engine (its stack must exist).
+func (c *child) runID(t *testing.T) string {
+	t.Helper()
+	ids, err := stack.GroupRuns(t.Context(), c.group)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("runs of group %s: %v (err %v), want one", c.group, ids, err)
+	}
+	return ids[0]
+}
+
 // waitResources waits until the run has at least n labelled resources on the engine.
 func (c *child) waitResources(t *testing.T, timeout time.Duration, n int) {
 	t.Helper()
@@ -160,7 +198,7 @@ func (c *child) waitResources(t *testing.T, timeout time.Duration, n int) {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		got, err := stack.Remaining(ctx, c.runID)
+		got, err := c.remaining(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +207,7 @@ func (c *child) waitResources(t *testing.T, timeout time.Duration, n int) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("run %s has %d resources after %s, want %d:\n%s", c.runID, got, timeout, n, c.output())
+			t.Fatalf("group %s has %d resources after %s, want %d:\n%s", c.group, got, timeout, n, c.output())
 		case <-tick.C:
 		}
 	}
@@ -288,8 +326,8 @@ func TestInterruptInEachPhaseLeavesNothing(t *testing.T) {
 			if took > 30*time.Second {
 				t.Errorf("exit %s after SIGINT, want under 30s", took)
 			}
-			if n, err := stack.Remaining(t.Context(), c.runID); err != nil || n != 0 {
-				t.Errorf("run %s: %d resources remain (err %v):\n%s", c.runID, n, err, out)
+			if n, err := c.remaining(t.Context()); err != nil || n != 0 {
+				t.Errorf("group %s: %d resources remain (err %v):\n%s", c.group, n, err, out)
 			}
 			if left := leftovers(t, c.cmd.Process.Pid); len(left) > 0 {
 				t.Errorf("process %d left %v", c.cmd.Process.Pid, left)
@@ -317,23 +355,24 @@ func TestKillThenCleanLeavesNothing(t *testing.T) {
 	}
 	pid := c.cmd.Process.Pid
 	// The kill must have left the run behind, or this test proves nothing.
-	before, err := stack.Remaining(t.Context(), c.runID)
+	run := c.runID(t)
+	before, err := stack.Remaining(t.Context(), run)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if before < 6 {
-		t.Fatalf("run %s: %d resources after SIGKILL, want the whole stack (>= 6): %v", c.runID, before, leftovers(t, pid))
+		t.Fatalf("run %s: %d resources after SIGKILL, want the whole stack (>= 6): %v", run, before, leftovers(t, pid))
 	}
 
-	code, out, errOut := drdrill(t, nil, "clean", "-run", c.runID)
+	code, out, errOut := drdrill(t, nil, "clean", "-run", run)
 	if code != 0 {
 		t.Fatalf("drdrill clean: exit %d\n%s%s", code, out, errOut)
 	}
 	if !strings.Contains(out, "process gone") || !strings.Contains(out, fmt.Sprintf("removed %d containers, networks and volumes", before)) {
 		t.Errorf("drdrill clean output:\n%s%s", out, errOut)
 	}
-	if n, err := stack.Remaining(t.Context(), c.runID); err != nil || n != 0 {
-		t.Errorf("run %s: %d resources remain after clean (err %v)", c.runID, n, err)
+	if n, err := stack.Remaining(t.Context(), run); err != nil || n != 0 {
+		t.Errorf("run %s: %d resources remain after clean (err %v)", run, n, err)
 	}
 	if left := leftovers(t, pid); len(left) > 0 {
 		t.Errorf("process %d left %v after clean", pid, left)
