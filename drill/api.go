@@ -121,6 +121,7 @@ type Drill struct {
 	faults    []string          // names of the faults injected, for results.json
 	armed     []scenarios.Fault // faults armed for the next runbook (see Inject)
 	verified  bool
+	order     order // the phases entered so far (Enter)
 	closed    bool
 	keep      bool            // Keep was called: Close leaves the stack
 	bg        context.Context // traffic, probes and the verifier run under it

@@ -60,6 +60,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("traffic rate %g writes/s: must be between 0 and %d", c.TrafficRate, maxTrafficRate)
 	case c.ProbeInterval < 0, c.VerifyInterval < 0, c.ArchiveTimeout < 0, c.BackupEvery < 0:
 		return fmt.Errorf("intervals must not be negative")
+	case c.ArchiveTimeout > 0 && (c.ArchiveTimeout < time.Second || c.ArchiveTimeout%time.Second != 0):
+		return fmt.Errorf("WAL archive timeout %s: Postgres's archive_timeout takes whole seconds, at least 1s (e.g. 1s, 5s, 1m)", c.ArchiveTimeout)
 	case c.Parallelism < 0 || c.Parallelism > maxParallelism:
 		return fmt.Errorf("restore parallelism %d: must be between 1 and %d", c.Parallelism, maxParallelism)
 	}

@@ -81,7 +81,7 @@ func TestValidateStepArguments(t *testing.T) {
 		{"quick", Config{Profile: "quick"}.Validate(), ""},
 		{"default profile", Config{}.Validate(), ""},
 		{"unknown profile", Config{Profile: "huge"}.Validate(), `unknown fixtures profile "huge"`},
-		{"tenants below victims", Config{Profile: "quick", Tenants: 5}.Validate(), "victim_tenants"},
+		{"tenants below victims", Config{Profile: "quick", Tenants: 5}.Validate(), "needs at least 10 tenants, not 5"},
 		{"atlassian overrides", Config{Profile: "atlassian", Tenants: 20000, RecordsPerSite: 10}.Validate(), ""},
 		{"traffic typo", Config{TrafficRate: 2_000_000}.Validate(), "traffic rate"},
 		{"incident", IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{"dry-run", "check-kind", "max-scope=5"}}.Validate(), ""},

@@ -3,6 +3,7 @@ package reports
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -40,9 +41,10 @@ func AppendHistory(dir string, r *results.Results) (string, error) {
 }
 
 // LoadHistory reads the past drills of scenario from the history directory dir, oldest first.
-// A missing directory is an empty history. A file that does not read (corrupt, or from a newer
-// drdrill) is an error naming it: a trend that silently drops points would mislead.
-func LoadHistory(dir, scenario string) ([]*results.Results, error) {
+// A missing directory is an empty history. A file that does not read (corrupt, truncated, or
+// from a newer drdrill) is skipped with a line naming it on warn (nil: not said): one bad file
+// must not cost a passed drill its report, and the trend says how many points it has.
+func LoadHistory(dir, scenario string, warn io.Writer) ([]*results.Results, error) {
 	sdir := filepath.Join(dir, slug(scenario))
 	entries, err := os.ReadDir(sdir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -58,7 +60,10 @@ func LoadHistory(dir, scenario string) ([]*results.Results, error) {
 		}
 		r, err := results.ReadFile(filepath.Join(sdir, e.Name()))
 		if err != nil {
-			return nil, fmt.Errorf("load history: %w", err)
+			if warn != nil {
+				fmt.Fprintf(warn, "drdrill: history: skipped %s: %v\n", filepath.Join(sdir, e.Name()), err)
+			}
+			continue
 		}
 		// Two scenario names can share a slug ("A/B" and "A-B"); keep only this one's.
 		if r.Scenario != scenario {

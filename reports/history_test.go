@@ -9,7 +9,7 @@ import (
 
 func TestHistory(t *testing.T) {
 	dir := t.TempDir()
-	if got, err := LoadHistory(dir, "nothing yet"); err != nil || len(got) != 0 {
+	if got, err := LoadHistory(dir, "nothing yet", nil); err != nil || len(got) != 0 {
 		t.Fatalf("empty history: %v %v", got, err)
 	}
 	base := loadSample(t, "results-pass-tenant-restore.json")
@@ -17,7 +17,7 @@ func TestHistory(t *testing.T) {
 	for i, day := range []int{3, 1, 2} { // appended out of order
 		r := *base
 		r.RunID = "run-" + string(rune('a'+i))
-		r.StartedAt = base.StartedAt.AddDate(0, 0, day)
+		r.StartedAt, r.FinishedAt = base.StartedAt.AddDate(0, 0, day), base.FinishedAt.AddDate(0, 0, day)
 		path, err := AppendHistory(dir, &r)
 		if err != nil {
 			t.Fatal(err)
@@ -38,7 +38,7 @@ func TestHistory(t *testing.T) {
 	if _, err := AppendHistory(dir, other); err != nil {
 		t.Fatal(err)
 	}
-	got, err := LoadHistory(dir, base.Scenario)
+	got, err := LoadHistory(dir, base.Scenario, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,12 +50,13 @@ func TestHistory(t *testing.T) {
 		t.Errorf("history order %v, want run-b,run-c,run-a (oldest first, one file per drill)", order)
 	}
 
-	// A corrupt file is an error naming it, not a silently shorter trend.
+	// A corrupt file is skipped with a warning naming it: the other points stay.
 	bad := filepath.Join(dir, "purge-with-site-ids-restored-tenant-by-tenant", "20270101T000000Z-x.json")
 	if err := os.WriteFile(bad, []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadHistory(dir, base.Scenario); err == nil || !strings.Contains(err.Error(), bad) {
-		t.Errorf("corrupt history file: %v", err)
+	var warn strings.Builder
+	if got, err := LoadHistory(dir, base.Scenario, &warn); err != nil || len(got) != 3 || !strings.Contains(warn.String(), "skipped "+bad) {
+		t.Errorf("corrupt history file: %d points, err %v, warning %q; want 3, nil, one naming it", len(got), err, warn.String())
 	}
 }

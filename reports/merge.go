@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/drdrill/drdrill/results"
@@ -71,4 +72,57 @@ func Merge(rs []*results.Results) (*Report, error) {
 		return a.StartedAt.Before(b.StartedAt)
 	})
 	return rep, nil
+}
+
+// ShardFile is the manifest every sharded `drdrill run` writes into its output directory: it
+// says the shard ran even when it selected no scenario (and so wrote no results.json), so that
+// a merge can tell an empty shard from a missing one.
+const ShardFile = "shard.json"
+
+// ShardManifest is the content of ShardFile.
+type ShardManifest struct {
+	Group     string `json:"group"`
+	Shard     string `json:"shard"` // i/n
+	Scenarios int    `json:"scenarios"`
+}
+
+// CheckShards says which shards of a sharded drill run are missing: every i of i/n must have
+// results or a manifest. Unsharded results need nothing.
+func CheckShards(rs []*results.Results, manifests []ShardManifest) error {
+	n := 0
+	have := map[int]bool{}
+	note := func(shard string) error {
+		var i, of int
+		if _, err := fmt.Sscanf(shard, "%d/%d", &i, &of); err != nil || i < 1 || i > of {
+			return fmt.Errorf("merge results: shard %q: want i/n", shard)
+		}
+		if n != 0 && of != n {
+			return fmt.Errorf("merge results: shard %s of a run split in %d shards: results of differently sharded runs do not merge", shard, n)
+		}
+		n = of
+		have[i] = true
+		return nil
+	}
+	for _, r := range rs {
+		if r.Shard != "" {
+			if err := note(r.Shard); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range manifests {
+		if err := note(m.Shard); err != nil {
+			return err
+		}
+	}
+	var missing []string
+	for i := 1; i <= n; i++ {
+		if !have[i] {
+			missing = append(missing, fmt.Sprintf("%d/%d", i, n))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("merge results: shard %s missing: neither a results.json nor a %s of it was given (did its job fail before uploading?)", strings.Join(missing, ", "), ShardFile)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -18,6 +19,8 @@ type Options struct {
 	// CucumberWritten says godog's own formatter already wrote cucumber.json into the output
 	// directory; RenderAll then leaves that file alone.
 	CucumberWritten bool
+	// Warn gets a line for each history file that could not be read (skipped); nil: none.
+	Warn io.Writer
 }
 
 // The files RenderAll writes, by name.
@@ -44,7 +47,7 @@ func RenderAll(outDir string, rs []*results.Results, opts Options) error {
 				return err
 			}
 		}
-		if history, err = trends(opts.HistoryDir, rep); err != nil {
+		if history, err = trends(opts.HistoryDir, rep, opts.Warn); err != nil {
 			return err
 		}
 	}
@@ -77,11 +80,11 @@ func RenderAll(outDir string, rs []*results.Results, opts Options) error {
 }
 
 // trends loads each scenario's history and makes sure the drills being reported are on it.
-func trends(dir string, rep *Report) (map[string][]*results.Results, error) {
+func trends(dir string, rep *Report, warn io.Writer) (map[string][]*results.Results, error) {
 	h := map[string][]*results.Results{}
 	for _, r := range rep.Drills {
 		if _, ok := h[r.Scenario]; !ok {
-			past, err := LoadHistory(dir, r.Scenario)
+			past, err := LoadHistory(dir, r.Scenario, warn)
 			if err != nil {
 				return nil, err
 			}

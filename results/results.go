@@ -220,8 +220,14 @@ func Read(r io.Reader, name string) (*Results, error) {
 	if err := dec.Decode(&res); err != nil {
 		return nil, fmt.Errorf("read results %s: %w", name, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("read results %s: data after the JSON object at byte %d: one results object per file", name, dec.InputOffset())
+	}
 	if res.Schema < 1 || res.Schema > SchemaVersion {
 		return nil, fmt.Errorf("read results %s: schema %d not supported (this build reads 1..%d)", name, res.Schema, SchemaVersion)
+	}
+	if err := res.Validate(); err != nil {
+		return nil, fmt.Errorf("read results %s: %w", name, err)
 	}
 	return &res, nil
 }

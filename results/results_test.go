@@ -70,3 +70,31 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Error("writing into a missing directory succeeded")
 	}
 }
+
+func TestValidate(t *testing.T) {
+	neg, huge, ok := -1.0, 1e300, 1500.0
+	start := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		edit func(r *Results)
+		want string // "" = valid
+	}{
+		{"a real drill", func(r *Results) {}, ""},
+		{"negative RTO p95", func(r *Results) { r.Summary.RTOP95MS = &neg }, "summary.rto_p95_ms = -1: a duration cannot be negative"},
+		{"absurd RTO max", func(r *Results) { r.Summary.RTOMaxMS = &huge }, "summary.rto_max_ms = 1e+300: more than a century"},
+		{"negative step duration", func(r *Results) { r.Runbook.Steps = []Step{{Name: "x", DurationMS: -3}} }, "runbook.steps[0].duration_ms = -3"},
+		{"finished before started", func(r *Results) { r.FinishedAt = start.Add(-time.Second) }, "finished_at 2026-12-01T02:59:59.000Z is before started_at"},
+		{"margins may be negative", func(r *Results) { r.Objectives = []Objective{{Margin: &neg, Measured: &ok}} }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Results{Schema: 1, StartedAt: start, FinishedAt: start.Add(time.Minute)}
+			r.Summary.RTOP50MS = &ok
+			tt.edit(r)
+			err := r.Validate()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Validate() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}

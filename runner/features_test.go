@@ -65,7 +65,7 @@ func TestBreachedObjectiveFailsTheRun(t *testing.T) {
 	if res.Verdict != results.StatusBreached || res.Error != "" {
 		t.Errorf("results.json: verdict %q error %q, want breached and no error", res.Verdict, res.Error)
 	}
-	if past, err := reports.LoadHistory(history, res.Scenario); err != nil || len(past) != 1 {
+	if past, err := reports.LoadHistory(history, res.Scenario, nil); err != nil || len(past) != 1 {
 		t.Errorf("history of %q: %d drills (err %v), want this one", res.Scenario, len(past), err)
 	}
 	junit, err := os.ReadFile(filepath.Join(out, "junit.xml"))

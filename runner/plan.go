@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	gherkin "github.com/cucumber/gherkin/go/v26"
 	messages "github.com/cucumber/messages/go/v21"
@@ -104,7 +105,7 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 	}
 
 	plan := &Plan{}
-	slugs := map[string]int{}
+	slugs := map[string]bool{}
 	index := 0
 	for _, p := range docs {
 		loc := locations(p.doc)
@@ -120,10 +121,7 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 			if !matchTags(tags, tagNames) {
 				continue
 			}
-			slug := slugify(strings.TrimSuffix(filepath.Base(p.path), ".feature") + "-" + pk.Name)
-			if slugs[slug]++; slugs[slug] > 1 {
-				slug += "-" + strconv.Itoa(slugs[slug])
-			}
+			slug := uniqueSlug(slugs, slugify(strings.TrimSuffix(filepath.Base(p.path), ".feature")+"-"+pk.Name))
 			if shard.has(index) {
 				p.keep[pk.Id] = true
 				plan.Scenarios = append(plan.Scenarios, &Planned{Index: index, Path: p.path, Line: line, Name: pk.Name, Tags: tagNames, Slug: slug})
@@ -157,7 +155,11 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 			sc.steps = map[string]steps.Source{}
 			for _, st := range pk.Steps {
 				id := st.AstNodeIds[0]
-				sc.steps[id] = steps.Source{File: p.path, Line: loc[id].Line, Rows: loc[id].Rows}
+				src := steps.Source{File: p.path, Line: loc[id].Line, Rows: loc[id].Rows}
+				if len(st.AstNodeIds) > 1 {
+					src.Example = loc[st.AstNodeIds[1]].Line
+				}
+				sc.steps[id] = src
 			}
 			next++
 		}
@@ -167,6 +169,18 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 		return nil, fmt.Errorf("selection kept %d of %d scenarios (a bug in drdrill)", next, len(plan.Scenarios))
 	}
 	return plan, nil
+}
+
+// invalidUTF8At is the offset of the first byte that is not valid UTF-8 in b (len(b) if none).
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }
 
 // withoutLines drops the :LINE selections of paths.
@@ -198,7 +212,10 @@ func featureFiles(paths []string) ([]string, map[string][]int, error) {
 	for _, p := range paths {
 		path, line := p, 0
 		if i := strings.LastIndexByte(p, ':'); i > 0 {
-			if n, err := strconv.Atoi(p[i+1:]); err == nil && n > 0 {
+			if n, err := strconv.Atoi(p[i+1:]); err == nil {
+				if n < 1 {
+					return nil, nil, fmt.Errorf("%w: %s: line %d: lines count from 1 (write FILE:LINE with the line of a Scenario or an Examples row)", ErrBadInput, p, n)
+				}
 				path, line = p[:i], n
 			}
 		}
@@ -241,6 +258,13 @@ var gherkinErrRe = regexp.MustCompile(`\((\d+):(\d+)\): (.*)`)
 
 // parse parses one feature; errors read "path:line:col: message", one per line.
 func parse(path string, content []byte) (*messages.GherkinDocument, []*messages.Pickle, error) {
+	// A binary file would otherwise be echoed back in the parser's error, raw bytes and all.
+	if i := bytes.IndexByte(content, 0); i >= 0 || !utf8.Valid(content) {
+		if i < 0 {
+			i = invalidUTF8At(content)
+		}
+		return nil, nil, fmt.Errorf("%w: %s: not a text file (byte %d is not UTF-8 text): a feature is Gherkin text", ErrBadInput, path, i)
+	}
 	newID := (&messages.Incrementing{}).NewId
 	doc, err := gherkin.ParseGherkinDocument(bytes.NewReader(content), newID)
 	if err != nil {
@@ -389,6 +413,18 @@ func rewrite(content []byte, doc *messages.GherkinDocument, pickles []*messages.
 }
 
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+
+// uniqueSlug returns slug, or slug-2, slug-3, … the first that taken does not hold, and takes
+// it: two scenarios never share an output directory, even when one is called "same" twice and
+// another "same 2".
+func uniqueSlug(taken map[string]bool, slug string) string {
+	s := slug
+	for n := 2; taken[s]; n++ {
+		s = slug + "-" + strconv.Itoa(n)
+	}
+	taken[s] = true
+	return s
+}
 
 // slugify makes a file-system and URL safe name.
 func slugify(s string) string {

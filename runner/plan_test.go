@@ -170,3 +170,22 @@ func TestMatchTagsAsGodog(t *testing.T) {
 		}
 	}
 }
+
+// Two scenarios called "same" and one "same 2" must get three output directories: the second
+// "same" would otherwise take "same-2", the third scenario's own name.
+func TestSlugsNeverCollide(t *testing.T) {
+	plan, err := LoadPlan([]string{"../cmd/drdrill/testdata/bad/same-names.feature"}, "", Shard{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, s := range plan.Scenarios {
+		if other, ok := seen[s.Slug]; ok {
+			t.Errorf("scenarios %q and %q share the output directory %s", other, s.Name, s.Slug)
+		}
+		seen[s.Slug] = s.Name
+	}
+	if len(seen) != 3 {
+		t.Errorf("%d output directories for 3 scenarios: %v", len(seen), seen)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,6 +94,9 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	if opt.Format == "" {
 		opt.Format = "pretty"
 	}
+	if err := checkFormat(opt.Format); err != nil {
+		return nil, err
+	}
 	// The group prefixes every run ID, which labels Docker resources: keep it label-safe.
 	if opt.Group == "" {
 		opt.Group = newGroup()
@@ -131,6 +135,18 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	scenarios := plan.metas(opt.Group, runSuffix(), opt.Out, opt.Shard)
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return out, badOut(opt.Out, err)
+	}
+	if opt.Shard.Count > 1 {
+		// The merge tells an empty shard from a missing one by this manifest.
+		b, _ := json.Marshal(reports.ShardManifest{Group: opt.Group, Shard: opt.Shard.String(), Scenarios: len(plan.Scenarios)})
+		if err := os.WriteFile(filepath.Join(opt.Out, reports.ShardFile), append(b, '\n'), 0o644); err != nil {
+			return out, badOut(opt.Out, err)
+		}
+		if len(plan.Scenarios) == 0 {
+			fmt.Fprintf(opt.Stderr, "drdrill: shard %s selects none of the %d scenarios (fewer scenarios than shards): nothing to run; wrote %s\n",
+				opt.Shard, plan.Matched, filepath.Join(opt.Out, reports.ShardFile))
+			return out, nil
+		}
 	}
 	var mu sync.Mutex
 	var logs []io.Closer
@@ -182,7 +198,7 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 			rs = append(rs, r.Results)
 		}
 	}
-	rerr := reports.RenderAll(opt.Out, rs, reports.Options{CucumberWritten: len(plan.Scenarios) > 0, HistoryDir: opt.HistoryDir})
+	rerr := reports.RenderAll(opt.Out, rs, reports.Options{CucumberWritten: len(plan.Scenarios) > 0, HistoryDir: opt.HistoryDir, Warn: opt.Stderr})
 	err = out.judge(status, rerr, opt.ReportOnly)
 	out.summarize(opt.Stderr)
 	return out, err
@@ -250,6 +266,18 @@ func (o *Outcome) summarize(w io.Writer) {
 			fmt.Fprintf(w, "  remove:   %s\n", k.Remove)
 		}
 	}
+}
+
+// checkFormat refuses a console format godog does not have, before anything starts.
+func checkFormat(format string) error {
+	for _, f := range strings.Split(format, ",") {
+		name, _, _ := strings.Cut(f, ":")
+		if godog.FindFmt(name) == nil {
+			return fmt.Errorf("%w: --format %q: unknown format %q; godog's are %s", ErrBadInput, format, name,
+				strings.Join(slices.Sorted(maps.Keys(godog.AvailableFormatters())), ", "))
+		}
+	}
+	return nil
 }
 
 // runSuffix is what makes the run IDs of one `drdrill run` its own: shard jobs of one CI run

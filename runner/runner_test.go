@@ -50,7 +50,7 @@ func TestBadInputIsRefusedBeforeAnythingStarts(t *testing.T) {
 		}},
 		{"names and counts out of range", "testdata/bad-values.feature", []string{
 			`testdata/bad-values.feature:4: unknown fixtures profile "huge": valid profiles are atlassian, quick`,
-			"testdata/bad-values.feature:8: profile quick: victim_tenants = 10: must be between 0 and tenants (5)",
+			"testdata/bad-values.feature:8: profile quick: its faulty ID list names the sites of 10 tenants: a drill on it needs at least 10 tenants, not 5",
 			`testdata/bad-values.feature:11: unknown runbook "pray": known runbooks are undo-mark, full-pitr, tenant-restore`,
 			`testdata/bad-values.feature:14: unknown mode "shred"`,
 		}},

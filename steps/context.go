@@ -56,11 +56,17 @@ type Source struct {
 	File string
 	Line int
 	Rows []int // line of each data table row, header included
+	// Example is the line of the Examples row a Scenario Outline's step was made from (0:
+	// not an outline): the value that is wrong is written there, not on the step's line.
+	Example int
 }
 
 func (s Source) String() string {
-	if s.File == "" {
+	switch {
+	case s.File == "":
 		return "(unknown source)"
+	case s.Example > 0:
+		return fmt.Sprintf("%s:%d (Examples row of the step at line %d)", s.File, s.Example, s.Line)
 	}
 	return fmt.Sprintf("%s:%d", s.File, s.Line)
 }

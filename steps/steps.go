@@ -15,10 +15,23 @@ import (
 // Each step parses its arguments, then calls one drill method. Argument errors are bad input
 // (they name the file and line); errors of the drill are the drill's.
 
+// enter tells the drill which phase the step belongs to, in a check run too: a step written
+// out of the order a drill runs in is bad input at its line.
+func enter(ctx context.Context, p drill.Phase) (*drill.Drill, error) {
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Enter(p, sourceFrom(ctx).String()); err != nil {
+		return nil, bad(ctx, err)
+	}
+	return d, nil
+}
+
 // configure applies a configuration change; in a check run too, so that the combination of
 // profile and overrides is validated before anything starts.
 func configure(ctx context.Context, f func(*drill.Config)) (context.Context, error) {
-	d, err := drillFrom(ctx)
+	d, err := enter(ctx, drill.PhaseConfigure)
 	if err != nil {
 		return ctx, err
 	}
@@ -28,14 +41,11 @@ func configure(ctx context.Context, f func(*drill.Config)) (context.Context, err
 	return ctx, nil
 }
 
-// act calls a phase or a check of the drill; in a check run it does nothing (the arguments
-// were validated by the caller).
-func act(ctx context.Context, f func(d *drill.Drill) error) (context.Context, error) {
-	if checking(ctx) {
-		return ctx, nil
-	}
-	d, err := drillFrom(ctx)
-	if err != nil {
+// act enters phase p and calls a phase or a check of the drill; in a check run it only
+// enters the phase (the arguments were validated by the caller).
+func act(ctx context.Context, p drill.Phase, f func(d *drill.Drill) error) (context.Context, error) {
+	d, err := enter(ctx, p)
+	if err != nil || checking(ctx) {
 		return ctx, err
 	}
 	return ctx, f(d)
@@ -57,7 +67,19 @@ func useProfile(ctx context.Context, name string) (context.Context, error) {
 	return configure(ctx, func(c *drill.Config) { c.Profile = name })
 }
 
+// negative refuses a count written with a minus sign, which the patterns accept so that the
+// error can say so instead of "undefined step".
+func negative(ctx context.Context, n int, what string) error {
+	if n < 0 {
+		return badf(ctx, "%d %s: a count cannot be negative", n, what)
+	}
+	return nil
+}
+
 func useTenants(ctx context.Context, n int) (context.Context, error) {
+	if err := negative(ctx, n, "tenants"); err != nil {
+		return ctx, err
+	}
 	if n < 1 {
 		return ctx, badf(ctx, "%d tenants: a drill needs at least 1", n)
 	}
@@ -65,6 +87,9 @@ func useTenants(ctx context.Context, n int) (context.Context, error) {
 }
 
 func useRecords(ctx context.Context, n int) (context.Context, error) {
+	if err := negative(ctx, n, "records per site"); err != nil {
+		return ctx, err
+	}
 	if n < 1 {
 		// 0 would mean "the profile's" to drill.Config: say so rather than surprise.
 		return ctx, badf(ctx, "%d records per site: write at least 1 (or drop the step to keep the profile's)", n)
@@ -112,6 +137,9 @@ func useVerifyInterval(ctx context.Context, s string) (context.Context, error) {
 }
 
 func useParallelism(ctx context.Context, n int) (context.Context, error) {
+	if err := negative(ctx, n, "tenants at a time"); err != nil {
+		return ctx, err
+	}
 	if n < 1 {
 		return ctx, badf(ctx, "%d tenants at a time: must be at least 1", n)
 	}
@@ -130,7 +158,7 @@ func useObjectives(ctx context.Context, t *godog.Table) (context.Context, error)
 	if err != nil {
 		return ctx, bad(ctx, err)
 	}
-	d, err := drillFrom(ctx)
+	d, err := enter(ctx, drill.PhaseObjectives)
 	if err != nil {
 		return ctx, err
 	}
@@ -139,19 +167,19 @@ func useObjectives(ctx context.Context, t *godog.Table) (context.Context, error)
 }
 
 func startStack(ctx context.Context) (context.Context, error) {
-	return act(ctx, func(d *drill.Drill) error { return d.StartStack(ctx) })
+	return act(ctx, drill.PhaseStack, func(d *drill.Drill) error { return d.StartStack(ctx) })
 }
 
 func seed(ctx context.Context) (context.Context, error) {
-	return act(ctx, func(d *drill.Drill) error { return d.Seed(ctx) })
+	return act(ctx, drill.PhaseSeed, func(d *drill.Drill) error { return d.Seed(ctx) })
 }
 
 func startTraffic(ctx context.Context) (context.Context, error) {
-	return act(ctx, func(d *drill.Drill) error { return d.StartTraffic(ctx) })
+	return act(ctx, drill.PhaseTraffic, func(d *drill.Drill) error { return d.StartTraffic(ctx) })
 }
 
 func baseBackup(ctx context.Context) (context.Context, error) {
-	return act(ctx, func(d *drill.Drill) error { return d.BaseBackup(ctx) })
+	return act(ctx, drill.PhaseTraffic, func(d *drill.Drill) error { return d.BaseBackup(ctx) })
 }
 
 func runIncident(ctx context.Context, mode, kind, guards string) (context.Context, error) {
@@ -164,39 +192,39 @@ func runIncident(ctx context.Context, mode, kind, guards string) (context.Contex
 	if err := spec.Validate(); err != nil {
 		return ctx, bad(ctx, err)
 	}
-	return act(ctx, func(d *drill.Drill) error { return d.RunIncident(ctx, spec) })
+	return act(ctx, drill.PhaseIncident, func(d *drill.Drill) error { return d.RunIncident(ctx, spec) })
 }
 
 func runRunbook(ctx context.Context, name string) (context.Context, error) {
 	if err := drill.CheckRunbook(name); err != nil {
 		return ctx, bad(ctx, err)
 	}
-	return act(ctx, func(d *drill.Drill) error { return d.RunRunbook(ctx, name) })
+	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.RunRunbook(ctx, name) })
 }
 
 func inject(ctx context.Context, fault string) (context.Context, error) {
 	if err := drill.CheckFault(fault); err != nil {
 		return ctx, bad(ctx, err)
 	}
-	return act(ctx, func(d *drill.Drill) error { return d.Inject(ctx, fault) })
+	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.Inject(ctx, fault) })
 }
 
 func verify(ctx context.Context) (context.Context, error) {
-	return act(ctx, func(d *drill.Drill) error { return d.Verify(ctx) })
+	return act(ctx, drill.PhaseEnd, func(d *drill.Drill) error { return d.Verify(ctx) })
 }
 
 func checkBlastRadius(ctx context.Context, verb string, sites, tenants int) (context.Context, error) {
 	if err := drill.CheckBlastVerb(verb); err != nil {
 		return ctx, bad(ctx, err)
 	}
-	return act(ctx, func(d *drill.Drill) error { return d.CheckBlastRadius(verb, sites, tenants) })
+	return act(ctx, drill.PhaseIncidentCheck, func(d *drill.Drill) error { return d.CheckBlastRadius(verb, sites, tenants) })
 }
 
 func checkRefused(ctx context.Context, guardrail string) (context.Context, error) {
 	if err := drill.CheckGuardrail(guardrail); err != nil {
 		return ctx, bad(ctx, err)
 	}
-	return act(ctx, func(d *drill.Drill) error { return d.CheckRefused(guardrail) })
+	return act(ctx, drill.PhaseIncidentCheck, func(d *drill.Drill) error { return d.CheckRefused(guardrail) })
 }
 
 func checkBystanders(ctx context.Context, quantity string) (context.Context, error) {
@@ -208,23 +236,23 @@ func checkBystanders(ctx context.Context, quantity string) (context.Context, err
 	default:
 		return ctx, badf(ctx, "%q bystanders: write \"no bystander lost ...\" or \"some bystanders lost ...\"", quantity)
 	}
-	return act(ctx, func(d *drill.Drill) error { return d.CheckBystanders(wantLoss) })
+	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckBystanders(wantLoss) })
 }
 
 func checkObjectives(ctx context.Context) (context.Context, error) {
-	return act(ctx, func(d *drill.Drill) error { return d.CheckObjectives() })
+	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckObjectives() })
 }
 
 func checkFinding(ctx context.Context, text string) (context.Context, error) {
 	if strings.TrimSpace(text) == "" {
 		return ctx, badf(ctx, "a finding about \"\": name a word or phrase the finding contains")
 	}
-	return act(ctx, func(d *drill.Drill) error { return d.CheckFinding(text) })
+	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckFinding(text) })
 }
 
 func checkStepAttempts(ctx context.Context, step string, n int) (context.Context, error) {
 	if n < 1 {
 		return ctx, badf(ctx, "attempt %d of runbook step %q: attempts count from 1", n, step)
 	}
-	return act(ctx, func(d *drill.Drill) error { return d.CheckStepAttempts(step, n) })
+	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckStepAttempts(step, n) })
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/images"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"github.com/drdrill/drdrill/stack"
 )
 
@@ -26,14 +28,55 @@ func TestBadInputClearErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	const bad = "testdata/bad/"
+	binary := filepath.Join(t.TempDir(), "binary.feature")
+	if err := os.WriteFile(binary, []byte("Feature: \x00\x01\xff\xfe\x1b[31mred"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := badResults(t)
 	tests := []struct {
 		name   string
 		env    []string
-		args   []string // after "run"; --out and --group are added unless args has --out
+		cmd    string   // "run" (default) or "report"
+		args   []string // after the command; for run, --out and --group are added unless args has --out
 		code   int
 		want   []string // each in the output
+		not    []string // none in the output
 		docker bool     // needs a reachable engine to mean anything
 	}{
+		// Each of these is caught by `drdrill run --check`, before anything starts.
+		{name: "negative count", args: []string{"--check", bad + "negative-tenants.feature"}, code: 2, want: []string{
+			bad + "negative-tenants.feature:5: -5 tenants: a count cannot be negative"}, not: []string{"undefined"}},
+		{name: "fewer tenants than the profile's faulty list", args: []string{"--check", bad + "too-few-tenants.feature"}, code: 2, want: []string{
+			bad + `too-few-tenants.feature:5: profile quick: its faulty ID list names the sites of 10 tenants: a drill on it needs at least 10 tenants, not 5`}},
+		{name: "sub-second archive timeout", args: []string{"--check", bad + "subsecond-archive.feature"}, code: 2, want: []string{
+			bad + "subsecond-archive.feature:5: WAL archive timeout 500ms: Postgres's archive_timeout takes whole seconds, at least 1s"}},
+		{name: "runbook before the stack", args: []string{"--check", bad + "runbook-first.feature"}, code: 2, want: []string{
+			bad + "runbook-first.feature:5: a fault or runbook before the incident"}},
+		{name: "configuration after the stack started", args: []string{"--check", bad + "config-after-start.feature"}, code: 2, want: []string{
+			bad + "config-after-start.feature:6: a configuration step after the stack started (at " + bad + "config-after-start.feature:5) would not apply"}},
+		{name: "unknown console format", args: []string{"--check", "--format", "xml", smallDrill}, code: 2, want: []string{
+			`--format "xml": unknown format "xml"; godog's are`, "pretty", "progress"}},
+		{name: "line 0 of an existing file", args: []string{"--check", smallDrill + ":0"}, code: 2, want: []string{
+			smallDrill + ":0: line 0: lines count from 1"}, not: []string{"no such file"}},
+		{name: "bad value in an Examples row", args: []string{"--check", bad + "outline-bad-row.feature"}, code: 2, want: []string{
+			bad + "outline-bad-row.feature:10 (Examples row of the step at line 5): 0 tenants: a drill needs at least 1"}},
+		{name: "binary file as a feature", args: []string{"--check", binary}, code: 2, want: []string{
+			binary + ": not a text file (byte 9 is not UTF-8 text)"}, not: []string{"\x1b[31m", "\x00"}},
+		{name: "a shard that selects nothing", args: []string{"--shard", "2/2", smallDrill}, code: 0, want: []string{
+			"drdrill: shard 2/2 selects none of the 1 scenarios", "nothing to run"}},
+		// drdrill report refuses results no drill can produce, naming the field.
+		{name: "report: negative time", cmd: "report", args: []string{res["negative"]}, code: 2, want: []string{
+			"summary.rto_p95_ms = -5000: a duration cannot be negative"}},
+		{name: "report: absurd time", cmd: "report", args: []string{res["huge"]}, code: 2, want: []string{
+			"summary.rto_max_ms = 1e+300: more than a century"}},
+		{name: "report: finished before started", cmd: "report", args: []string{res["backwards"]}, code: 2, want: []string{
+			"finished_at", "is before started_at"}},
+		{name: "report: trailing garbage", cmd: "report", args: []string{res["garbage"]}, code: 2, want: []string{
+			"data after the JSON object"}},
+		{name: "report: an unreadable history file is skipped", cmd: "report", args: []string{res["good"], "--history", res["history"]}, code: 0, want: []string{
+			"drdrill: history: skipped", "corrupt.json", "verdict ok"}},
+		{name: "report: a missing shard", cmd: "report", args: []string{res["shard1of2"]}, code: 2, want: []string{
+			"shard 2/2 missing"}},
 		{name: "malformed Gherkin", args: []string{bad + "malformed.feature"}, code: 2, want: []string{
 			"malformed feature", bad + "malformed.feature:7:", bad + "malformed.feature:8:"}},
 		{name: "unknown step prints a snippet", args: []string{bad + "unknown-step.feature"}, code: 2, want: []string{
@@ -67,10 +110,13 @@ func TestBadInputClearErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.docker && !dockerOK {
-				t.Skip("needs a Docker engine")
+				prereq.Missing(t, prereq.Docker, "needs a Docker engine")
 			}
 			group := newGroup("bad")
 			args := append([]string{"run", "--group", group}, tt.args...)
+			if tt.cmd == "report" {
+				args = append([]string{"report"}, tt.args...)
+			}
 			if !strings.Contains(strings.Join(tt.args, " "), "--out") {
 				args = append(args, "--out", t.TempDir())
 			}
@@ -81,6 +127,11 @@ func TestBadInputClearErrors(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output holds %q:\n%s", w, out)
 				}
 			}
 			if strings.Contains(out, "panic:") || strings.Contains(out, "a bug in drdrill") {
@@ -135,4 +186,56 @@ func dockerReachable(t *testing.T) bool {
 	defer cancel()
 	_, err := images.Connect(ctx)
 	return err == nil
+}
+
+// badResults writes results files for the report rows, made from a good sample: a field set
+// to a value no drill produces, or the file followed by garbage; a history directory with one
+// corrupt file; one shard of two.
+func badResults(t *testing.T) map[string]string {
+	t.Helper()
+	src, err := os.ReadFile("../../reports/testdata/results-pass-tenant-restore.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := map[string]string{}
+	write := func(name string, edit func(m map[string]any), tail string) {
+		var m map[string]any
+		if err := json.Unmarshal(src, &m); err != nil {
+			t.Fatal(err)
+		}
+		if edit != nil {
+			edit(m)
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name, "results.json")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, append(b, tail...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = p
+	}
+	summary := func(m map[string]any) map[string]any { return m["summary"].(map[string]any) }
+	write("good", nil, "\n")
+	write("negative", func(m map[string]any) { summary(m)["rto_p95_ms"] = -5000 }, "")
+	write("huge", func(m map[string]any) { summary(m)["rto_max_ms"] = 1e300 }, "")
+	write("backwards", func(m map[string]any) { m["finished_at"] = "2001-01-01T00:00:00Z" }, "")
+	write("garbage", nil, "\n{\"schema\": 1} trailing")
+	write("shard1of2", func(m map[string]any) { m["shard"] = "1/2" }, "")
+	h := filepath.Join(dir, "history")
+	// The sample's scenario, as the history directory names it (reports' slug).
+	sdir := filepath.Join(h, "purge-with-site-ids-restored-tenant-by-tenant")
+	if err := os.MkdirAll(sdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sdir, "corrupt.json"), []byte("{\"schema\": 1, \"scen"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out["history"] = h
+	return out
 }

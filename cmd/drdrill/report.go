@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -53,7 +54,7 @@ func cmdReport(ctx context.Context, args []string) error {
 		return usagef("no results given: drdrill report FILE|DIR... (see drdrill report -h)")
 	}
 
-	files, err := resultFiles(paths)
+	files, shardFiles, err := resultFiles(paths)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -68,6 +69,21 @@ func cmdReport(ctx context.Context, args []string) error {
 		}
 		rs = append(rs, r)
 	}
+	var manifests []reports.ShardManifest
+	for _, f := range shardFiles {
+		b, err := os.ReadFile(f)
+		var m reports.ShardManifest
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: shard manifest %s: %v", errUsage, f, err)
+		}
+		manifests = append(manifests, m)
+	}
+	if err := reports.CheckShards(rs, manifests); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
 	rep, err := reports.Merge(rs)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
@@ -75,7 +91,7 @@ func cmdReport(ctx context.Context, args []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := reports.RenderAll(*out, rs, reports.Options{HistoryDir: *history, CucumberWritten: *cukeWritten}); err != nil {
+	if err := reports.RenderAll(*out, rs, reports.Options{HistoryDir: *history, CucumberWritten: *cukeWritten, Warn: os.Stderr}); err != nil {
 		return fmt.Errorf("render into --out %s: %w", *out, err)
 	}
 	fmt.Printf("drdrill report: %d drill(s), verdict %s; wrote %s\n", len(rep.Drills), rep.Verdict,
@@ -84,13 +100,13 @@ func cmdReport(ctx context.Context, args []string) error {
 }
 
 // resultFiles expands the arguments: a file is itself, a directory every results.json below
-// it (sorted, so the report does not depend on the file system's order).
-func resultFiles(paths []string) ([]string, error) {
-	var files []string
+// it (sorted, so the report does not depend on the file system's order); shards are the shard
+// manifests (reports.ShardFile) found on the way.
+func resultFiles(paths []string) (files, shards []string, err error) {
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("results %s: %w", p, err)
+			return nil, nil, fmt.Errorf("results %s: %w", p, err)
 		}
 		if !st.IsDir() {
 			files = append(files, p)
@@ -104,16 +120,19 @@ func resultFiles(paths []string) ([]string, error) {
 			if !d.IsDir() && d.Name() == "results.json" {
 				found = append(found, path)
 			}
+			if !d.IsDir() && d.Name() == reports.ShardFile {
+				shards = append(shards, path)
+			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("results under %s: %w", p, err)
+			return nil, nil, fmt.Errorf("results under %s: %w", p, err)
 		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("no results.json under directory %s", p)
+		if len(found) == 0 && len(shards) == 0 {
+			return nil, nil, fmt.Errorf("no results.json under directory %s", p)
 		}
 		sort.Strings(found)
 		files = append(files, found...)
 	}
-	return files, nil
+	return files, shards, nil
 }
