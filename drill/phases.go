@@ -70,7 +70,7 @@ func (d *Drill) StartStack(ctx context.Context) error {
 	}
 	d.st = st
 	// From here on the drill's log cannot carry the run's password, whatever an error quotes.
-	d.cfg.Log = stack.RedactWriter(d.cfg.Log, st.Password())
+	d.cfg.Log = stack.RedactWriter(d.cfg.Log, st.Secrets()...)
 	pool, err := pgxpool.New(ctx, st.DSN())
 	if err != nil {
 		return fmt.Errorf("connect to the stack's database: %w", err)
@@ -479,7 +479,7 @@ func (d *Drill) redacted() (*results.Results, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
-	clean := []byte(stack.Redact(string(b), d.st.Password()))
+	clean := []byte(d.st.Redact(string(b)))
 	if bytes.Equal(clean, b) {
 		return &d.res, nil
 	}

@@ -88,7 +88,10 @@ func TestReferenceStack(t *testing.T) {
 	if c := site.Counts; c == nil || c.Products == 0 || c.Users == 0 || c.Apps == 0 || c.Records == 0 {
 		t.Fatalf("site %d before delete: counts %+v", hard, site.Counts)
 	}
-	do(t, http.MethodDelete, fmt.Sprintf("%s/v1/sites/%d?mode=hard", s.AppURL(), hard), http.StatusOK)
+	// Destructive routes answer only to the run's admin token.
+	do(t, http.MethodDelete, fmt.Sprintf("%s/v1/sites/%d?mode=hard", s.AppURL(), hard), http.StatusUnauthorized)
+	do(t, http.MethodDelete, fmt.Sprintf("%s/v1/sites/%d?mode=hard", s.AppURL(), hard), http.StatusUnauthorized, "not-the-token")
+	do(t, http.MethodDelete, fmt.Sprintf("%s/v1/sites/%d?mode=hard", s.AppURL(), hard), http.StatusOK, s.AdminToken())
 	for _, table := range []string{"products", "users", "apps", "records"} {
 		var n int
 		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table+" WHERE site_id = $1", hard).Scan(&n); err != nil {
@@ -105,7 +108,7 @@ func TestReferenceStack(t *testing.T) {
 	}
 
 	// A soft delete fails health and is recoverable whole.
-	do(t, http.MethodDelete, fmt.Sprintf("%s/v1/sites/%d?mode=soft", s.AppURL(), soft), http.StatusOK)
+	do(t, http.MethodDelete, fmt.Sprintf("%s/v1/sites/%d?mode=soft", s.AppURL(), soft), http.StatusOK, s.AdminToken())
 	getJSON(t, fmt.Sprintf("%s/v1/sites/%d/health", s.AppURL(), soft), http.StatusServiceUnavailable, &h)
 	if h.Status != saas.StatusDeleted {
 		t.Errorf("health of a soft-deleted site: %q, want %q", h.Status, saas.StatusDeleted)
@@ -145,11 +148,15 @@ func getJSON(t *testing.T, url string, status int, v any) {
 	}
 }
 
-func do(t *testing.T, method, url string, status int) {
+// do sends a request (with the admin token, when one is given) and wants status.
+func do(t *testing.T, method, url string, status int, token ...string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, tok := range token {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

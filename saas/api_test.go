@@ -20,9 +20,13 @@ import (
 
 // api is a small client over the handler under test.
 type api struct {
-	t   *testing.T
-	url string
+	t     *testing.T
+	url   string
+	token string // sent as the admin token when set
 }
+
+// testToken is the admin token of the handlers under test.
+const testToken = "test-admin-token"
 
 func (a api) do(method, path string, body any) (int, []byte) {
 	a.t.Helper()
@@ -41,6 +45,9 @@ func (a api) do(method, path string, body any) (int, []byte) {
 	req, err := http.NewRequest(method, a.url+path, rd)
 	if err != nil {
 		a.t.Fatal(err)
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -69,9 +76,9 @@ func (a api) must(method, path string, body any, want int, v any) {
 }
 
 func newAPI(t *testing.T, pool *pgxpool.Pool) api {
-	srv := httptest.NewServer(saas.NewHandler(pool, saas.Options{}))
+	srv := httptest.NewServer(saas.NewHandler(pool, saas.Options{AdminToken: testToken}))
 	t.Cleanup(srv.Close)
-	return api{t: t, url: srv.URL}
+	return api{t: t, url: srv.URL, token: testToken}
 }
 
 // seedSite creates through the API a tenant with one site holding products, users, apps and
@@ -113,7 +120,7 @@ func TestAPI(t *testing.T) {
 	a := newAPI(t, pool)
 
 	t.Run("create and read back", func(t *testing.T) {
-		a := api{t: t, url: a.url}
+		a := api{t: t, url: a.url, token: a.token}
 		s := seedSite(a, "read.example.com", 2, 3, 1, 4)
 		var tn saas.Tenant
 		a.must("GET", fmt.Sprintf("/v1/tenants/%d", s.TenantID), nil, 200, &tn)
@@ -147,7 +154,7 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("record upsert 201 then 200", func(t *testing.T) {
-		a := api{t: t, url: a.url}
+		a := api{t: t, url: a.url, token: a.token}
 		s := seedSite(a, "upsert.example.com", 1, 1, 0, 0)
 		path := fmt.Sprintf("/v1/sites/%d/records/live-1", s.ID)
 		var r1, r2, r3 saas.Record
@@ -167,7 +174,7 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("validation and not found", func(t *testing.T) {
-		a := api{t: t, url: a.url}
+		a := api{t: t, url: a.url, token: a.token}
 		s := seedSite(a, "valid.example.com", 1, 1, 0, 0)
 		site := fmt.Sprintf("/v1/sites/%d", s.ID)
 		long := strings.Repeat("k", saas.MaxKeyBytes+1)
@@ -189,7 +196,9 @@ func TestAPI(t *testing.T) {
 			{"empty body", "POST", "/v1/tenants", "", 400, "empty body"},
 			{"tenant without name", "POST", "/v1/tenants", `{"plan":"free"}`, 400, "name must not be empty"},
 			{"bad hostname", "POST", fmt.Sprintf("/v1/tenants/%d/sites", s.TenantID), `{"hostname":"a b"}`, 400, `character ' ' at byte 1`},
-			{"duplicate hostname", "POST", fmt.Sprintf("/v1/tenants/%d/sites", s.TenantID), `{"hostname":"valid.example.com"}`, 409, "already exists"},
+			{"duplicate hostname", "POST", fmt.Sprintf("/v1/tenants/%d/sites", s.TenantID), `{"hostname":"valid.example.com"}`, 409, "already exists (request "},
+			{"NUL in a prefix", "GET", site + "/records?prefix=a%00b", nil, 400, "prefix contains a NUL byte"},
+			{"bad UTF-8 in a prefix", "GET", site + "/records?prefix=%ff%fe", nil, 400, "prefix is not valid UTF-8"},
 			{"bad email", "POST", site + "/users", `{"email":"nobody","name":"N"}`, 400, `email "nobody"`},
 			{"negative seats", "POST", site + "/products", `{"kind":"jira","seats":-1}`, 400, "seats -1"},
 			{"bad limit", "GET", site + "/records?limit=0", nil, 400, `limit "0"`},
@@ -204,7 +213,7 @@ func TestAPI(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				status, out := api{t: t, url: a.url}.do(c.method, c.path, c.body)
+				status, out := api{t: t, url: a.url, token: a.token}.do(c.method, c.path, c.body)
 				var e saas.Error
 				if err := json.Unmarshal(out, &e); err != nil {
 					t.Fatalf("body %q is not a JSON error: %v", out, err)
@@ -212,12 +221,18 @@ func TestAPI(t *testing.T) {
 				if status != c.status || !strings.Contains(e.Error, c.msg) {
 					t.Fatalf("%s %s: %d %q, want %d containing %q", c.method, c.path, status, e.Error, c.status, c.msg)
 				}
+				// No answer shows the database's own words (constraint names, key values, SQL).
+				for _, db := range []string{"duplicate key", "violates", "Key (", "SQLSTATE", "constraint"} {
+					if strings.Contains(e.Error, db) {
+						t.Errorf("%s %s: the answer %q shows the database's error text", c.method, c.path, e.Error)
+					}
+				}
 			})
 		}
 	})
 
 	t.Run("health healthy, soft-deleted, restored, degraded", func(t *testing.T) {
-		a := api{t: t, url: a.url}
+		a := api{t: t, url: a.url, token: a.token}
 		s := seedSite(a, "soft.example.com", 1, 2, 2, 3)
 		health := fmt.Sprintf("/v1/sites/%d/health", s.ID)
 		expect := func(status int, want string) {
@@ -276,8 +291,26 @@ func TestAPI(t *testing.T) {
 		a.must("GET", "/v1/sites/424242/health", nil, 503, nil)
 	})
 
+	t.Run("destructive routes need the admin token", func(t *testing.T) {
+		s := seedSite(a, "guarded.example.com", 1, 1, 1, 1)
+		path := fmt.Sprintf("/v1/sites/%d?mode=hard", s.ID)
+		for _, tok := range []string{"", "wrong-token"} {
+			if status, out := (api{t: t, url: a.url, token: tok}).do("DELETE", path, nil); status != http.StatusUnauthorized {
+				t.Errorf("DELETE with token %q: %d %s, want 401", tok, status, out)
+			}
+		}
+		a.must("GET", fmt.Sprintf("/v1/sites/%d", s.ID), nil, 200, nil) // still there
+		// A service started without a token refuses those routes to everyone.
+		open := httptest.NewServer(saas.NewHandler(pool, saas.Options{}))
+		defer open.Close()
+		if status, out := (api{t: t, url: open.URL, token: testToken}).do("DELETE", path, nil); status != http.StatusForbidden {
+			t.Errorf("DELETE on a service without a token: %d %s, want 403", status, out)
+		}
+		a.must("GET", fmt.Sprintf("/v1/sites/%d", s.ID), nil, 200, nil)
+	})
+
 	t.Run("hard delete cascades and health says missing", func(t *testing.T) {
-		a := api{t: t, url: a.url}
+		a := api{t: t, url: a.url, token: a.token}
 		s := seedSite(a, "hard.example.com", 3, 4, 2, 5)
 		other := seedSite(a, "bystander.example.com", 1, 1, 1, 1)
 		var del saas.DeleteResult
@@ -304,7 +337,7 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("bulk health matches per-site health", func(t *testing.T) {
-		a := api{t: t, url: a.url}
+		a := api{t: t, url: a.url, token: a.token}
 		up := seedSite(a, "bulk-up.example.com", 1, 1, 0, 0)
 		soft := seedSite(a, "bulk-soft.example.com", 1, 1, 0, 0)
 		noUser := seedSite(a, "bulk-nouser.example.com", 1, 0, 0, 0)

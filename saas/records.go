@@ -106,9 +106,13 @@ func (h *handler) getRecord(w http.ResponseWriter, r *http.Request) {
 func (h *handler) listRecords(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	prefix := q.Get("prefix")
-	if len(prefix) > MaxKeyBytes {
-		h.fail(w, badRequest("prefix is %d bytes, more than the %d allowed", len(prefix), MaxKeyBytes))
-		return
+	// Empty is allowed (no filter); otherwise the rules of a key: a NUL or bad UTF-8 would
+	// reach Postgres and come back as a 500.
+	if prefix != "" {
+		if err := checkText("prefix", prefix, MaxKeyBytes); err != nil {
+			h.fail(w, err)
+			return
+		}
 	}
 	limit := DefaultLimit
 	if s := q.Get("limit"); s != "" {

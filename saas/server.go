@@ -2,6 +2,7 @@ package saas
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -30,6 +32,12 @@ type Options struct {
 	// HealthTimeout bounds /healthz and the per-site health query (default 2s), so that a probe
 	// of a paused database fails fast instead of piling up.
 	HealthTimeout time.Duration
+	// AdminToken is what destructive routes (DELETE /v1/sites/{id}) require as
+	// "Authorization: Bearer <token>". Empty: those routes are refused to everyone.
+	AdminToken string
+	// ErrorLog gets the database errors that answers do not show (a client sees a generic
+	// message and a request ID to look up here); nil: discarded.
+	ErrorLog io.Writer
 }
 
 // Limits of the input the API accepts.
@@ -43,10 +51,12 @@ const (
 )
 
 type handler struct {
-	db   *pgxpool.Pool
-	mux  *http.ServeMux
-	log  *slog.Logger
-	opts Options
+	db     *pgxpool.Pool
+	mux    *http.ServeMux
+	log    *slog.Logger
+	errLog *slog.Logger
+	opts   Options
+	reqID  atomic.Uint64
 }
 
 // NewHandler returns the service's HTTP API over db. See the package documentation for routes.
@@ -61,13 +71,18 @@ func NewHandler(db *pgxpool.Pool, opts Options) http.Handler {
 	if opts.AccessLog != nil {
 		h.log = slog.New(slog.NewTextHandler(opts.AccessLog, nil))
 	}
+	errLog := opts.ErrorLog
+	if errLog == nil {
+		errLog = io.Discard
+	}
+	h.errLog = slog.New(slog.NewTextHandler(errLog, nil))
 	m := h.mux
 	m.HandleFunc("GET /healthz", h.healthz)
 	m.HandleFunc("POST /v1/tenants", h.createTenant)
 	m.HandleFunc("GET /v1/tenants/{id}", h.getTenant)
 	m.HandleFunc("POST /v1/tenants/{id}/sites", h.createSite)
 	m.HandleFunc("GET /v1/sites/{id}", h.getSite)
-	m.HandleFunc("DELETE /v1/sites/{id}", h.deleteSite)
+	m.HandleFunc("DELETE /v1/sites/{id}", h.admin(h.deleteSite))
 	m.HandleFunc("POST /v1/sites/{id}/restore", h.restoreSite)
 	m.HandleFunc("GET /v1/sites/{id}/health", h.siteHealth)
 	m.HandleFunc("POST /v1/health/sites", h.bulkHealth)
@@ -159,23 +174,46 @@ func (h *handler) fail(w http.ResponseWriter, err error) {
 		writeError(w, he.status, he.msg)
 		return
 	}
+	// The database's own text (constraint names, values, SQL) stays in the error log: the
+	// answer says what kind of failure it was and which request to look up.
+	id := h.reqID.Add(1)
+	h.errLog.Error("request failed", "request_id", id, "err", redact(err))
+	ref := fmt.Sprintf(" (request %d)", id)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
 		case pgErr.Code == "23505":
-			writeError(w, http.StatusConflict, "already exists: "+pgErr.Detail)
+			writeError(w, http.StatusConflict, "already exists"+ref)
 		case pgErr.Code == "23503":
-			writeError(w, http.StatusNotFound, "parent row is gone: "+pgErr.Detail)
+			writeError(w, http.StatusNotFound, "parent row is gone"+ref)
 		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "57P"),
 			pgErr.Code == "53300", pgErr.Code == "40001", pgErr.Code == "40P01":
-			writeError(w, http.StatusServiceUnavailable, "database unavailable: "+pgErr.Message)
+			writeError(w, http.StatusServiceUnavailable, "database unavailable"+ref)
 		default:
-			writeError(w, http.StatusInternalServerError, "database error: "+pgErr.Message)
+			writeError(w, http.StatusInternalServerError, "database error"+ref)
 		}
 		return
 	}
 	// Anything that is not a server error is the transport: refused, reset, timed out, closed.
-	writeError(w, http.StatusServiceUnavailable, "database unavailable: "+redact(err).Error())
+	writeError(w, http.StatusServiceUnavailable, "database unavailable"+ref)
+}
+
+// admin lets a request through to next only with the admin token: destructive routes must not
+// be one curl away for whoever reaches the port.
+func (h *handler) admin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.opts.AdminToken == "" {
+			writeError(w, http.StatusForbidden, "destructive routes are disabled: the service has no admin token (SAASD_ADMIN_TOKEN)")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(h.opts.AdminToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			writeError(w, http.StatusUnauthorized, "this route needs the admin token: Authorization: Bearer <token>")
+			return
+		}
+		next(w, r)
+	}
 }
 
 // transient reports whether err came from the connection rather than from the server's answer.

@@ -30,8 +30,8 @@ func Redact(text string, secrets ...string) string {
 	return envPassword.ReplaceAllString(text, "${1}"+Redacted)
 }
 
-// Redact masks this run's password (and any URL password or PASSWORD= value) in text.
-func (s *Stack) Redact(text string) string { return Redact(text, s.password) }
+// Redact masks this run's secrets (and any URL password or PASSWORD= value) in text.
+func (s *Stack) Redact(text string) string { return Redact(text, s.Secrets()...) }
 
 // RedactWriter passes each write to w with secrets replaced (see Redact). drdrill writes its
 // logs a whole line per Write, so a secret is never split between two writes.

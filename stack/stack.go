@@ -33,6 +33,7 @@ type Stack struct {
 	cfg      Config
 	labels   map[string]string
 	password string
+	token    string // the app's admin token (SAASD_ADMIN_TOKEN): its destructive routes need it
 	docker   *dc.Client
 	network  string // name
 	netID    string
@@ -86,6 +87,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s := &Stack{
 		cfg:      cfg,
 		password: randomHex(16),
+		token:    randomHex(16),
 		docker:   docker,
 		volumes:  map[string]string{},
 		services: map[Service]*service{},
@@ -105,7 +107,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		s.labels[LabelKeep] = "on-failure"
 	}
 	// Whatever the stack logs (errors quote commands) passes through the redaction of its password.
-	s.cfg.Log = RedactWriter(s.cfg.Log, s.password)
+	s.cfg.Log = RedactWriter(s.cfg.Log, s.Secrets()...)
 	// Everything below is labelled at creation, so one sweep by label undoes any prefix of it,
 	// including after a panic.
 	ok := false
@@ -195,8 +197,9 @@ func (s *Stack) primarySettings() map[string]string {
 
 func (s *Stack) startApp(ctx context.Context) (*service, error) {
 	env := map[string]string{
-		"DATABASE_URL": s.InternalDSN(),
-		"LISTEN_ADDR":  ":" + strconv.Itoa(AppPort),
+		"DATABASE_URL":      s.InternalDSN(),
+		"LISTEN_ADDR":       ":" + strconv.Itoa(AppPort),
+		"SAASD_ADMIN_TOKEN": s.token,
 	}
 	maps.Copy(env, s.cfg.AppEnv)
 	port := strconv.Itoa(AppPort) + "/tcp"
@@ -324,6 +327,13 @@ func (s *Stack) Labels() map[string]string { return maps.Clone(s.labels) }
 
 // Password is the postgres superuser's password, random per run.
 func (s *Stack) Password() string { return s.password }
+
+// AdminToken is the app's admin token, random per run: its destructive routes (DELETE of a
+// site) answer only to "Authorization: Bearer <token>".
+func (s *Stack) AdminToken() string { return s.token }
+
+// Secrets are the run's secrets (password, admin token), for redaction.
+func (s *Stack) Secrets() []string { return []string{s.password, s.token} }
 
 // DSN reaches the drdrill database from the harness, through 127.0.0.1.
 func (s *Stack) DSN() string { return s.dsn("127.0.0.1", s.hostPort(DB)) }

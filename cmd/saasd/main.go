@@ -3,6 +3,7 @@
 //	saasd [-database-url URL] [-listen ADDR] [-access-log] [-migrate]
 //
 // Flags fall back to the environment: DATABASE_URL, LISTEN_ADDR (default :8080), ACCESS_LOG=1.
+// SAASD_ADMIN_TOKEN (environment only) enables the destructive routes for holders of the token.
 // It starts even when the database is down (/healthz answers 503 until it is up) and stops
 // gracefully on SIGTERM or SIGINT: in-flight requests finish, then the pool closes. It needs no
 // file of the image it runs in, so it runs FROM scratch.
@@ -67,15 +68,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	opts := saas.Options{}
+	// The admin token comes from the environment only: a flag would show it in ps.
+	opts := saas.Options{AdminToken: os.Getenv("SAASD_ADMIN_TOKEN"), ErrorLog: stderr}
 	if *accessLog {
 		opts.AccessLog = stdout
 	}
+	// Timeouts bound what a slow or stuck client holds: a request's body is at most 1 MiB and
+	// its database work at most the handler's QueryTimeout (5s), so 30s to write is generous.
 	srv := &http.Server{
 		Addr:              *addr,
 		Handler:           saas.NewHandler(pool, opts),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
