@@ -29,7 +29,7 @@ func WriteSummary(w io.Writer, rep *Report) error {
 	}
 	for _, d := range v.Drills {
 		fmt.Fprintf(&b, "### %s %s\n\n", mark(d.Verdict), md(d.Scenario))
-		fmt.Fprintf(&b, "Runbook `%s` · profile `%s` · seed %d · run `%s`", d.Runbook, d.Profile, d.Seed, d.RunID)
+		fmt.Fprintf(&b, "Runbook %s · profile %s · seed %d · run %s", code(d.Runbook), code(d.Profile), d.Seed, code(d.RunID))
 		if d.Shard != "" {
 			fmt.Fprintf(&b, " · shard %s", d.Shard)
 		}
@@ -78,7 +78,24 @@ func figures(fs []figure) string {
 	return strings.Join(parts, ", ")
 }
 
-// md keeps a value from breaking a Markdown table.
-func md(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+// mdEscaper makes text inert in GitHub-flavoured Markdown: every character that can start
+// emphasis, a link, an image, code, a heading or a table cell is backslash-escaped, HTML is
+// entity-encoded, newlines become spaces, and the two forms GFM turns into links by itself
+// (scheme:// and www.) are broken up. Scenario names, findings and tenant names come from
+// feature files and data: in a CI job summary, "![t](https://…)" must not load an image.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"!", `\!`, "#", `\#`, "~", `\~`, "|", `\|`,
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"\r\n", " ", "\n", " ", "\r", " ",
+	"://", `\://`, "www.", `www\.`,
+)
+
+// md makes a value safe as Markdown text, in a table cell too (see mdEscaper).
+func md(s string) string { return mdEscaper.Replace(s) }
+
+// code shows a name (runbook, profile, run ID) as a code span. A code span takes no escapes,
+// so what could end it or a table cell (backticks, pipes, newlines) is replaced.
+func code(s string) string {
+	return "`" + strings.NewReplacer("`", "'", "|", "/", "\n", " ", "\r", " ").Replace(s) + "`"
 }
