@@ -293,7 +293,10 @@ func TestTrafficLedgersExactlyTheAcks(t *testing.T) {
 	}
 }
 
-func TestTrafficHoldsItsRate(t *testing.T) {
+// TestTrafficWrites: traffic against a healthy service ledgers every write it sends as
+// acknowledged, none failed. How close it holds its rate is a wall-clock figure, measured by
+// BenchmarkTrafficRate, not asserted here.
+func TestTrafficWrites(t *testing.T) {
 	sites := []SiteRef{{1, 100}, {2, 200}}
 	srv := httptest.NewServer(newFakeService(sites))
 	defer srv.Close()
@@ -302,19 +305,45 @@ func TestTrafficHoldsItsRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	const rate = 250.0
-	tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: srv.URL, Sites: sites, Rate: rate, Ledger: l})
+	tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: srv.URL, Sites: sites, Rate: 250, Ledger: l})
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	waitFor(t, "250 acknowledged writes", 10*time.Second, func() bool { return l.Acked() >= 250 })
 	s := tr.Stop()
-	got := float64(s.Acked) / time.Since(start).Seconds()
-	if got < rate*0.8 || got > rate*1.1 || s.FailedTotal() != 0 {
-		t.Errorf("%.0f acked writes/s, %d failed; want %v ± 10 %%, none failed", got, s.FailedTotal(), rate)
+	if s.Acked < 250 || s.FailedTotal() != 0 {
+		t.Errorf("%d acked, %d failed; want at least 250 acked, none failed", s.Acked, s.FailedTotal())
 	}
-	t.Logf("%.0f acked writes/s for a target of %v", got, rate)
+}
+
+// BenchmarkTrafficRate reports the acknowledged writes per second traffic achieves for a
+// target of 250/s against an in-process service (go test -bench TrafficRate ./measure).
+func BenchmarkTrafficRate(b *testing.B) {
+	sites := []SiteRef{{1, 100}, {2, 200}}
+	srv := httptest.NewServer(newFakeService(sites))
+	defer srv.Close()
+	const rate = 250.0
+	for b.Loop() {
+		l, err := CreateLedger(filepath.Join(b.TempDir(), "ledger.tsv"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: srv.URL, Sites: sites, Rate: rate, Ledger: l})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(5 * time.Millisecond)
+		for l.Acked() < 250 && time.Now().Before(deadline) {
+			<-tick.C
+		}
+		tick.Stop()
+		s := tr.Stop()
+		l.Close()
+		b.ReportMetric(float64(s.Acked)/time.Since(start).Seconds(), "acked/s")
+		b.ReportMetric(float64(s.FailedTotal()), "failed")
+	}
 }
 
 // TestProberRecordsTransitions runs against a service with the bulk health endpoint (chunks of

@@ -69,14 +69,11 @@ func docker(t *testing.T) *dc.Client {
 }
 
 // appImage returns the app image to test with: $DRDRILL_TEST_APP_IMAGE, or drdrill/saasd:dev
-// (re)built from cmd/saasd; "" when cmd/saasd does not exist yet.
+// (re)built from cmd/saasd.
 func appImage(t *testing.T) string {
 	t.Helper()
 	if img := os.Getenv("DRDRILL_TEST_APP_IMAGE"); img != "" {
 		return img
-	}
-	if _, err := os.Stat("../cmd/saasd"); err != nil {
-		return ""
 	}
 	var log bytes.Buffer
 	if err := images.Ensure(context.Background(), images.Options{SourceDir: "..", Only: []string{images.App}, Progress: &log}); err != nil {
@@ -115,7 +112,7 @@ func TestStack(t *testing.T) {
 		t.Log("cmd/saasd does not exist yet: starting db only; the app checks are skipped")
 	}
 	var log bytes.Buffer
-	s, err := Start(ctx, Config{RunID: testRunID(t), AppImage: app, WithoutApp: app == "", ArchiveTimeout: 5 * time.Second, Log: &log})
+	s, err := Start(ctx, Config{RunID: testRunID(t), AppImage: app, ArchiveTimeout: 5 * time.Second, Log: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,36 +188,30 @@ func TestStack(t *testing.T) {
 		})
 	})
 
-	if app != "" {
-		t.Run("app healthy, 503 while db stopped, 200 after", func(t *testing.T) {
-			waitHealth(t, s.AppURL(), http.StatusOK)
-			if err := s.Stop(ctx, DB); err != nil {
-				t.Fatal(err)
-			}
-			waitHealth(t, s.AppURL(), http.StatusServiceUnavailable)
-			if err := s.Start(ctx, DB); err != nil {
-				t.Fatal(err)
-			}
-			waitHealth(t, s.AppURL(), http.StatusOK)
-			if got := query(t, s.DSN(), "SELECT v FROM t"); got != "before" {
-				t.Errorf("after restart t.v = %q, want before", got)
-			}
-		})
-		t.Run("app 503 while db disconnected, 200 after", func(t *testing.T) {
-			if err := s.Disconnect(ctx, DB); err != nil {
-				t.Fatal(err)
-			}
-			waitHealth(t, s.AppURL(), http.StatusServiceUnavailable)
-			if err := s.Connect(ctx, DB); err != nil {
-				t.Fatal(err)
-			}
-			waitHealth(t, s.AppURL(), http.StatusOK)
-		})
-	} else {
-		t.Run("app healthy, 503 while db stopped, 200 after", func(t *testing.T) {
-			t.Skip("cmd/saasd does not exist yet: needs the real service")
-		})
-	}
+	t.Run("app healthy, 503 while db stopped, 200 after", func(t *testing.T) {
+		waitHealth(t, s.AppURL(), http.StatusOK)
+		if err := s.Stop(ctx, DB); err != nil {
+			t.Fatal(err)
+		}
+		waitHealth(t, s.AppURL(), http.StatusServiceUnavailable)
+		if err := s.Start(ctx, DB); err != nil {
+			t.Fatal(err)
+		}
+		waitHealth(t, s.AppURL(), http.StatusOK)
+		if got := query(t, s.DSN(), "SELECT v FROM t"); got != "before" {
+			t.Errorf("after restart t.v = %q, want before", got)
+		}
+	})
+	t.Run("app 503 while db disconnected, 200 after", func(t *testing.T) {
+		if err := s.Disconnect(ctx, DB); err != nil {
+			t.Fatal(err)
+		}
+		waitHealth(t, s.AppURL(), http.StatusServiceUnavailable)
+		if err := s.Connect(ctx, DB); err != nil {
+			t.Fatal(err)
+		}
+		waitHealth(t, s.AppURL(), http.StatusOK)
+	})
 
 	t.Run("pause freezes db, unpause thaws it", func(t *testing.T) {
 		if err := s.Pause(ctx, DB); err != nil {
