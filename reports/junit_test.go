@@ -61,11 +61,11 @@ func TestJUnitConsumer(t *testing.T) {
 		{"pass", goldenCases[0].files, []junit.Status{junit.StatusPassed}, nil},
 		{"fail", goldenCases[1].files, []junit.Status{junit.StatusFailed}, []string{
 			"RTO p95: target 2m, measured 2m59.3s, margin -59.3s",
-			"Bystander loss: target 0, measured 3,381 writes, margin -3,381 writes",
+			"bystander lost writes: target 0, measured 3,381 writes, margin -3,381 writes",
 		}},
 		{"never", goldenCases[2].files, []junit.Status{junit.StatusFailed}, []string{
 			"RTO max: target 5m, measured unbounded",
-			"Lost writes: target 50, not measured: tenant 1075 was never restored",
+			"RTO p95: target 2m, measured unbounded, margin — (1 of 10 affected tenants never restored)",
 		}},
 		{"merged", goldenCases[3].files, []junit.Status{junit.StatusFailed, junit.StatusPassed}, nil},
 	}
@@ -109,9 +109,9 @@ func TestJUnitConsumer(t *testing.T) {
 			if c.name == "fail" {
 				// One <failure> per breached objective, each message naming its objective.
 				if n := strings.Count(raw, "<failure "); n != 2 {
-					t.Errorf("%d <failure> elements, want 2 (RTO p95 and Bystander loss)", n)
+					t.Errorf("%d <failure> elements, want 2 (RTO p95 and bystander lost writes)", n)
 				}
-				if got := suites[0].Tests[0].Message; !strings.HasPrefix(got, "Bystander loss: target 0, measured 3,381 writes, margin -3,381 writes") {
+				if got := suites[0].Tests[0].Message; !strings.HasPrefix(got, "bystander lost writes: target 0, measured 3,381 writes, margin -3,381 writes") {
 					t.Errorf("go-junit message %q", got)
 				}
 			}

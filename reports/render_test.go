@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drdrill/drdrill/results"
 )
@@ -133,21 +134,18 @@ func TestNiceStep(t *testing.T) {
 // small: RTOs become a histogram, lost writes the 15 worst tenants.
 func TestRenderAtlassianScale(t *testing.T) {
 	r := samplePass()
-	r.Tenants = nil
+	var ts []injected
 	for i := 0; i < 10000; i++ {
-		tn := results.Tenant{ID: int64(i + 1), Name: "Tenant", Sites: 1, Users: 20}
+		tn := injected{id: int64(i + 1), name: "Tenant", sites: 1, users: 20}
 		if i < 775 {
-			rto := float64(60000 + 400*i)
-			tn.Affected, tn.Restored, tn.RTOMS, tn.LostWrites = true, true, &rto, i%3
+			tn.affected, tn.mttd, tn.rto, tn.lost, tn.rpo = true, 0.3, 60+0.4*float64(i), i%3, 2
 		} else if i%10 == 0 {
-			tn.CollateralLost = 1
-		} else {
-			continue // bystanders without findings are not listed
+			tn.collateral, tn.window = 1, 1
 		}
-		r.Tenants = append(r.Tenants, tn)
+		ts = append(ts, tn)
 	}
-	summarize(r)
-	r.Curve = curve(r.Tenants)
+	r.FinishedAt = r.Incident.T0.Add(10 * time.Minute)
+	judge(r, ts, objectivesTable, "features/atlassian.feature:10")
 	v := buildView(&Report{Drills: []*results.Results{r}, Verdict: r.Verdict}, nil)
 	if err := drawCharts(&v, &Report{Drills: []*results.Results{r}}, nil); err != nil {
 		t.Fatal(err)

@@ -79,7 +79,9 @@ func TestHeadlineAndCompare(t *testing.T) {
 		t.Errorf("compare note %q", v.CompareNote)
 	}
 	n := buildView(loadReport(t, goldenCases[2].files...), nil)
-	if n.Headline != "1 of 5 objectives breached, 1 not measured" {
+	// One tenant never restored: RTO p95 and RTO max are both unbounded (nearest rank), as the
+	// production Evaluate judges them; the hand-made sample this replaced said p95 was met.
+	if n.Headline != "2 of 5 objectives breached" {
 		t.Errorf("never-restored headline %q", n.Headline)
 	}
 	if d := n.Drills[0]; d.Down[0].Value != "9 of 10 tenants" || !d.Down[0].Bad || d.Down[3].Value != "never restored" || d.Worst[0].ID != 1075 {
