@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/internal/pgtest"
 )
@@ -24,43 +26,47 @@ func writeIDs(t *testing.T, content string) string {
 	return p
 }
 
-func TestExitCodes(t *testing.T) {
-	db := pgtest.Start(t, pgtest.Options{})
+// seededDB is one throwaway database of the test's server, seeded with 2 tenants × 2 sites.
+type seededDB struct {
+	pool  *pgxpool.Pool
+	sites []pgtest.SeededSite
+	dsn   string
+}
+
+func newSeededDB(t *testing.T, db *pgtest.DB) seededDB {
+	t.Helper()
 	pool := db.NewDatabase(t)
 	sites := pgtest.Seed(t, pool, pgtest.Shape{Tenants: 2, SitesPerTenant: 2, Products: 1, Users: 1, Apps: 2, Records: 2, AppKey: "insight"})
-	var dbName string
-	if err := pool.QueryRow(context.Background(), "SELECT current_database()").Scan(&dbName); err != nil {
+	var name string
+	if err := pool.QueryRow(context.Background(), "SELECT current_database()").Scan(&name); err != nil {
 		t.Fatal(err)
 	}
-	dsn := strings.Replace(db.DSN(), "/postgres?", "/"+dbName+"?", 1)
+	return seededDB{pool: pool, sites: sites, dsn: strings.Replace(db.DSN(), "/postgres?", "/"+name+"?", 1)}
+}
+
+func (d seededDB) countSites(t *testing.T) int64 {
+	t.Helper()
+	var n int64
+	if err := d.pool.QueryRow(context.Background(), "SELECT count(*) FROM sites").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestExitCodes(t *testing.T) {
+	db := pgtest.Start(t, pgtest.Options{})
+	drill := newSeededDB(t, db)
+	pool, sites, dsn := drill.pool, drill.sites, drill.dsn
 	if err := cleanup.WriteMarker(context.Background(), pool, runID); err != nil {
 		t.Fatal(err)
 	}
 	dsnFile := writeIDs(t, dsn+"\n")
 	// A second database, seeded the same but never marked: a real database the script must not touch.
-	foreign := db.NewDatabase(t)
-	fsites := pgtest.Seed(t, foreign, pgtest.Shape{Tenants: 2, SitesPerTenant: 2, Products: 1, Users: 1, Apps: 2, Records: 2, AppKey: "insight"})
-	var foreignName string
-	if err := foreign.QueryRow(context.Background(), "SELECT current_database()").Scan(&foreignName); err != nil {
-		t.Fatal(err)
-	}
-	foreignDSN := strings.Replace(db.DSN(), "/postgres?", "/"+foreignName+"?", 1)
-	foreignFile := writeIDs(t, foreignDSN+"\n")
-	foreignIDs := writeIDs(t, fmt.Sprintf("%d\n%d\n", fsites[0].ID, fsites[1].ID))
-	countForeign := func() int64 {
-		var n int64
-		if err := foreign.QueryRow(context.Background(), "SELECT count(*) FROM sites").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	countSites := func() int64 {
-		var n int64
-		if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM sites").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	foreign := newSeededDB(t, db)
+	foreignFile := writeIDs(t, foreign.dsn+"\n")
+	foreignIDs := writeIDs(t, fmt.Sprintf("%d\n%d\n", foreign.sites[0].ID, foreign.sites[1].ID))
+	countForeign := func() int64 { return foreign.countSites(t) }
+	countSites := func() int64 { return drill.countSites(t) }
 	siteIDs := fmt.Sprintf("# wrong list: site ids\n%d\n%d\n", sites[0].ID, sites[1].ID)
 	appIDs := fmt.Sprintf("%d\n%d\n", sites[2].AppIDs[0], sites[3].AppIDs[0])
 
