@@ -87,7 +87,7 @@ type ShardManifest struct {
 }
 
 // CheckShards says which shards of a sharded drill run are missing: every i of i/n must have
-// results or a manifest. Unsharded results need nothing.
+// results, or a manifest saying it selected no scenario. Unsharded results need nothing.
 func CheckShards(rs []*results.Results, manifests []ShardManifest) error {
 	n := 0
 	have := map[int]bool{}
@@ -110,10 +110,23 @@ func CheckShards(rs []*results.Results, manifests []ShardManifest) error {
 			}
 		}
 	}
+	// A manifest stands in for results only for a shard that had nothing to run: one that
+	// selected scenarios and left no results.json did not finish (or its upload was lost).
+	var unfinished []string
 	for _, m := range manifests {
+		if m.Scenarios > 0 {
+			var i, of int
+			if _, err := fmt.Sscanf(m.Shard, "%d/%d", &i, &of); err == nil && !have[i] {
+				unfinished = append(unfinished, fmt.Sprintf("%s (%d scenarios)", m.Shard, m.Scenarios))
+			}
+			continue
+		}
 		if err := note(m.Shard); err != nil {
 			return err
 		}
+	}
+	if len(unfinished) > 0 {
+		return fmt.Errorf("merge results: shard %s selected scenarios but left no results.json: it did not finish, or its outputs were not uploaded", strings.Join(unfinished, ", "))
 	}
 	var missing []string
 	for i := 1; i <= n; i++ {

@@ -62,3 +62,38 @@ func TestMerge(t *testing.T) {
 		t.Errorf("merging a file without group: %v", err)
 	}
 }
+
+func TestCheckShards(t *testing.T) {
+	res := func(shards ...string) []*results.Results {
+		var rs []*results.Results
+		for _, s := range shards {
+			rs = append(rs, &results.Results{Shard: s})
+		}
+		return rs
+	}
+	empty := func(s string) ShardManifest { return ShardManifest{Shard: s} }
+	ran := func(s string, n int) ShardManifest { return ShardManifest{Shard: s, Scenarios: n} }
+	tests := []struct {
+		name      string
+		rs        []*results.Results
+		manifests []ShardManifest
+		want      string // "" = complete
+	}{
+		{"unsharded", res("", ""), nil, ""},
+		{"every shard has results", res("1/2", "2/2"), []ShardManifest{ran("1/2", 1), ran("2/2", 1)}, ""},
+		{"an empty shard has only its manifest", res("1/2"), []ShardManifest{ran("1/2", 1), empty("2/2")}, ""},
+		{"the last shard missing", res("1/3", "2/3"), nil, "shard 3/3 missing"},
+		{"a middle shard missing", res("1/3", "3/3"), nil, "shard 2/3 missing"},
+		{"a shard that ran but left no results", res("1/2"), []ShardManifest{ran("1/2", 1), ran("2/2", 3)}, "shard 2/2 (3 scenarios) selected scenarios but left no results.json"},
+		{"differently sharded runs", res("1/2", "1/3"), nil, "differently sharded runs"},
+		{"a bad shard", res("3/2"), nil, `shard "3/2": want i/n`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckShards(tt.rs, tt.manifests)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("CheckShards = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
