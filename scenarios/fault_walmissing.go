@@ -9,11 +9,11 @@ import (
 )
 
 // walSegmentMissing deletes from the archive the first WAL segment after the chosen base
-// backup ended (Skip segments later, in tests): recovery cannot pass it, so it stops before
-// T0 and what was committed after the gap is lost. There is no older path around a gap after
-// the newest backup.
+// backup ended (or Segment, when a test names the one holding a known write): recovery
+// cannot pass it, so it stops before T0 and what was committed after the gap is lost. There
+// is no older path around a gap after the newest backup.
 type walSegmentMissing struct {
-	Skip int
+	Segment string
 }
 
 func (walSegmentMissing) Name() string { return "wal-segment-missing" }
@@ -35,8 +35,8 @@ func (w walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, 
 		return true, err
 	}
 	victim := nextSegment(stop)
-	for range w.Skip {
-		victim = nextSegment(victim)
+	if w.Segment != "" {
+		victim = w.Segment
 	}
 	later := 0
 	found := false
@@ -56,7 +56,7 @@ func (w walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, 
 	if err != nil || code != 0 {
 		return true, fmt.Errorf("delete %s from the archive (exit %d): %v %s", victim, code, err, out)
 	}
-	env.findingf("fault wal-segment-missing: deleted WAL segment %s from the archive at %s (%d segments after base backup %s ended, %d archived segments after it)",
-		victim, env.sinceT0(), 1+w.Skip, at.Backup.Name, later)
+	env.findingf("fault wal-segment-missing: deleted WAL segment %s from the archive at %s (base backup %s ended in %s; %d archived segments after it)",
+		victim, env.sinceT0(), at.Backup.Name, stop, later)
 	return true, nil
 }

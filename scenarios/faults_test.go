@@ -189,13 +189,16 @@ func TestFaultsDuringRecovery(t *testing.T) {
 		},
 		{
 			// The gap one segment later: recovery replays A's commit and stops before B's.
-			name: "full-pitr/wal-segment-missing-later", runbook: "full-pitr", fault: walSegmentMissing{Skip: 1},
+			name: "full-pitr/wal-segment-missing-later", runbook: "full-pitr", fault: walSegmentMissing{},
 			prepare: func(t *testing.T, ctx context.Context, d *drillData) {
 				liveWrite(t, ctx, d.s.DSN(), d.by, d.bySite, "live-A")
 				if _, err := switchWAL(ctx, d.s.DSN(), time.Minute); err != nil {
 					t.Fatal(err)
 				}
-				liveWrite(t, ctx, d.s.DSN(), d.by, d.bySite, "live-B")
+				// The fault deletes the segment B's insert went to, read inside B's
+				// transaction: A committed before the switch, so before that segment,
+				// whatever segment switches archive_timeout adds.
+				d.segment = walWrite(t, ctx, d.s.DSN(), d.by, d.bySite, "live-B")
 				if _, err := switchWAL(ctx, d.s.DSN(), time.Minute); err != nil {
 					t.Fatal(err)
 				}
@@ -240,13 +243,18 @@ func TestFaultsDuringRecovery(t *testing.T) {
 			if tt.prepare != nil {
 				tt.prepare(t, ctx, d)
 			}
+			fault := tt.fault
+			if w, ok := fault.(walSegmentMissing); ok && d.segment != "" {
+				w.Segment = d.segment
+				fault = w
+			}
 			t0 := time.Now()
 			sqlIncident(t, ctx, dsn, "purge", d.targets.SiteIDs)
 
 			env := &Env{
 				Stack: d.s, Backups: d.backups, T0: t0, Before: before, IDs: d.targets.SiteIDs,
 				Params: Params{BatchSize: 1, Parallelism: 2, Timeout: time.Minute}, Progress: os.Stderr,
-				Faults: []Fault{tt.fault},
+				Faults: []Fault{fault},
 			}
 			rb, err := RunRunbook(ctx, tt.runbook, env)
 			for _, f := range env.Findings {

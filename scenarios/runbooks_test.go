@@ -34,6 +34,7 @@ type drillData struct {
 	survTen  int64
 	by       int64 // a bystander tenant and one of its sites
 	bySite   int64
+	segment  string // a WAL segment a test's fault targets (wal-segment-missing)
 }
 
 // seedTiny starts a stack, seeds the tiny profile, gives one victim tenant an extra site the
@@ -101,6 +102,29 @@ func liveWrite(t *testing.T, ctx context.Context, dsn string, tenant, site int64
 	conn := connect(t, ctx, dsn)
 	mustExec(t, ctx, conn, `INSERT INTO records VALUES (nextval('object_id'), $1, $2, $3, 'v', now())`, tenant, site, key)
 	conn.Close(ctx)
+}
+
+// walWrite inserts a record like liveWrite and returns the WAL segment its insert was
+// written to, read in the same transaction.
+func walWrite(t *testing.T, ctx context.Context, dsn string, tenant, site int64, key string) string {
+	t.Helper()
+	conn := connect(t, ctx, dsn)
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO records VALUES (nextval('object_id'), $1, $2, $3, 'v', now())`, tenant, site, key); err != nil {
+		t.Fatal(err)
+	}
+	var seg string
+	if err := tx.QueryRow(ctx, `SELECT pg_walfile_name(pg_current_wal_insert_lsn())`).Scan(&seg); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return seg
 }
 
 func hasRecord(t *testing.T, ctx context.Context, dsn string, site int64, key string) bool {
