@@ -2,6 +2,7 @@ package measure
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -45,22 +46,53 @@ type Assessment struct {
 }
 
 // Assemble judges a drill's histories: CheckWrites and CheckAvailability per tenant, then the
-// summary and the restoration curve. Pure.
+// summary, the restoration curve and the findings. Pure.
 //
-// Summary figures: percentiles (nearest rank) are over the affected tenants that were
-// restored, and RTOMaxMS is nil when any affected tenant was never restored (as results.go
-// says; Evaluate is stricter for objectives). RPOMaxMS and the write counts are over all
-// tenants. A bystander is hit when it lost or changed any write or its seeded rows differ.
-// ProbeIntervalMS is the timeline's Precision.
+// Summary figures: RTO percentiles (nearest rank, RTOPercentile) are over every affected
+// tenant, those never restored ranked last as unbounded, so a percentile that lands on one
+// is nil and RTOMaxMS is nil when any was never restored. RPOMaxMS and the write counts are
+// over all tenants. A bystander is hit when it lost or changed any write or its seeded rows
+// differ. ProbeIntervalMS is the timeline's Precision.
 func Assemble(in Input) Assessment {
+	rows := judgeTenants(in)
+	var a Assessment
+	a.Summary = summarize(rows, in.Timeline.Precision())
+	var curve []CurveTenant
+	for _, r := range rows {
+		if r.Affected {
+			a.Tenants = append(a.Tenants, r.Tenant)
+			curve = append(curve, CurveTenant{Users: r.Users, Restored: r.Restored, RTO: r.avail.RTO})
+		}
+	}
+	for _, r := range rows {
+		if !r.Affected && (r.hit() || r.avail.Downtime > 0) {
+			a.Tenants = append(a.Tenants, r.Tenant)
+		}
+	}
+	a.Curve = RestorationCurve(curve)
 	affected := make(map[int64]bool, len(in.Affected))
 	for _, t := range in.Affected {
 		affected[t] = true
 	}
-	diff := make(map[int64]bool, len(in.SeededDiff))
-	for _, t := range in.SeededDiff {
-		diff[t] = true
-	}
+	a.RTOPrecision = max(in.Timeline.Precision(), sampleGap(in.Samples, affected))
+	a.Findings = findings(rows, a.Summary, in.Timeline.Precision())
+	return a
+}
+
+// tenantRow is one tenant's figures with the checkers' verdicts they came from.
+type tenantRow struct {
+	results.Tenant
+	loss  WriteLoss
+	avail Availability
+}
+
+// hit says whether a bystander lost or changed data.
+func (r tenantRow) hit() bool { return r.loss.Any() || !r.DataMatches }
+
+// judgeTenants runs the checkers over every tenant any history names, in ID order.
+func judgeTenants(in Input) []tenantRow {
+	affected := set(in.Affected)
+	diff := set(in.SeededDiff)
 	info := make(map[int64]TenantInfo, len(in.Tenants))
 	for _, t := range in.Tenants {
 		info[t.ID] = t
@@ -70,7 +102,6 @@ func Assemble(in Input) Assessment {
 		sites[s.Tenant]++
 	}
 	loss := CheckWrites(in.Writes, in.Final, in.T0)
-
 	ids := make(map[int64]bool)
 	for _, m := range []map[int64]bool{affected, diff} {
 		for t := range m {
@@ -86,25 +117,12 @@ func Assemble(in Input) Assessment {
 	for t := range sites {
 		ids[t] = true
 	}
-	all := make([]int64, 0, len(ids))
-	for t := range ids {
-		all = append(all, t)
-	}
-	slices.Sort(all)
+	all := slices.Sorted(maps.Keys(ids))
 	av := CheckAvailability(in.Timeline, in.Samples, in.T0, all)
-
-	var a Assessment
-	s := &a.Summary
-	s.ProbeIntervalMS = results.MS(in.Timeline.Precision())
-	var restoredRTOs []time.Duration
-	var curve []CurveTenant
-	var never, bystanderDown []int64
-	var maxBystanderDown time.Duration
-	var bystanders []results.Tenant
-	unledgered := 0
+	rows := make([]tenantRow, 0, len(all))
 	for _, id := range all {
 		l, v, ti := loss[id], av[id], info[id]
-		t := results.Tenant{
+		r := tenantRow{loss: l, avail: v, Tenant: results.Tenant{
 			ID:             id,
 			Name:           ti.Name,
 			Affected:       affected[id],
@@ -116,89 +134,109 @@ func Assemble(in Input) Assessment {
 			CollateralLost: l.Collateral,
 			RPOMS:          results.MS(l.RPO),
 			DataMatches:    !diff[id],
-		}
+		}}
 		if l.Collateral > 0 {
-			t.CollateralWindowMS = results.MS(l.CollateralWindow())
+			r.CollateralWindowMS = results.MS(l.CollateralWindow())
 		}
-		unledgered += l.Unledgered
-		s.LostWrites += l.Lost
-		s.ChangedWrites += l.Changed
-		s.CollateralLost += l.Collateral
-		s.RPOMaxMS = max(s.RPOMaxMS, t.RPOMS)
-		if !t.Affected {
-			hit := l.Any() || !t.DataMatches
-			if hit {
+		if r.Affected {
+			if v.Detected {
+				r.MTTDMS = results.MSPtr(v.MTTD)
+			}
+			if v.Restored {
+				r.Restored = true
+				r.RTOMS = results.MSPtr(v.RTO)
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// summarize aggregates the tenants' figures.
+func summarize(rows []tenantRow, probe time.Duration) results.Summary {
+	var s results.Summary
+	s.ProbeIntervalMS = results.MS(probe)
+	var restored []time.Duration
+	for _, r := range rows {
+		s.LostWrites += r.LostWrites
+		s.ChangedWrites += r.ChangedWrites
+		s.CollateralLost += r.CollateralLost
+		s.RPOMaxMS = max(s.RPOMaxMS, r.RPOMS)
+		if !r.Affected {
+			if r.hit() {
 				s.BystandersHit++
-				s.BystanderLost += l.Lost + l.Changed + l.Collateral
-			}
-			if v.Downtime > 0 {
-				bystanderDown = append(bystanderDown, id)
-				maxBystanderDown = max(maxBystanderDown, v.Downtime)
-			}
-			if hit || v.Downtime > 0 {
-				bystanders = append(bystanders, t)
+				s.BystanderLost += r.LostWrites + r.ChangedWrites + r.CollateralLost
 			}
 			continue
 		}
 		s.AffectedTenants++
-		s.AffectedUsers += ti.Users
-		if v.Detected {
-			t.MTTDMS = results.MSPtr(v.MTTD)
-			if s.MTTDMS == nil || *t.MTTDMS < *s.MTTDMS {
-				s.MTTDMS = results.MSPtr(v.MTTD)
+		s.AffectedUsers += r.Users
+		if r.MTTDMS != nil && (s.MTTDMS == nil || *r.MTTDMS < *s.MTTDMS) {
+			s.MTTDMS = results.MSPtr(r.avail.MTTD)
+		}
+		if r.Restored {
+			s.RestoredTenants++
+			restored = append(restored, r.avail.RTO)
+		}
+	}
+	for p, dst := range map[float64]**float64{50: &s.RTOP50MS, 95: &s.RTOP95MS, 100: &s.RTOMaxMS} {
+		if d, ok := RTOPercentile(restored, s.AffectedTenants, p); ok {
+			*dst = results.MSPtr(d)
+		}
+	}
+	return s
+}
+
+// findings says in plain language what the figures show that a reader must not miss.
+func findings(rows []tenantRow, s results.Summary, probe time.Duration) []string {
+	var never, hit, down []int64
+	var maxDown time.Duration
+	unledgered := 0
+	for _, r := range rows {
+		unledgered += r.loss.Unledgered
+		switch {
+		case r.Affected && !r.Restored:
+			never = append(never, r.ID)
+		case !r.Affected:
+			if r.hit() {
+				hit = append(hit, r.ID)
+			}
+			if r.avail.Downtime > 0 {
+				down = append(down, r.ID)
+				maxDown = max(maxDown, r.avail.Downtime)
 			}
 		}
-		if v.Restored {
-			t.Restored = true
-			t.RTOMS = results.MSPtr(v.RTO)
-			s.RestoredTenants++
-			restoredRTOs = append(restoredRTOs, v.RTO)
-		} else {
-			never = append(never, id)
-		}
-		curve = append(curve, CurveTenant{Users: ti.Users, Restored: v.Restored, RTO: v.RTO})
-		a.Tenants = append(a.Tenants, t)
 	}
-	a.Tenants = append(a.Tenants, bystanders...)
-	if d, ok := RTOPercentile(restoredRTOs, s.AffectedTenants, 50); ok {
-		s.RTOP50MS = results.MSPtr(d)
-	}
-	if d, ok := RTOPercentile(restoredRTOs, s.AffectedTenants, 95); ok {
-		s.RTOP95MS = results.MSPtr(d)
-	}
-	if d, ok := RTOPercentile(restoredRTOs, s.AffectedTenants, 100); ok {
-		s.RTOMaxMS = results.MSPtr(d)
-	}
-	a.Curve = RestorationCurve(curve)
-	a.RTOPrecision = max(in.Timeline.Precision(), sampleGap(in.Samples, affected))
-
-	prec := in.Timeline.Precision()
+	var out []string
 	if len(never) > 0 {
-		a.Findings = append(a.Findings, fmt.Sprintf("%d of %d affected tenants never verified restored: %s",
+		out = append(out, fmt.Sprintf("%d of %d affected tenants never verified restored: %s",
 			len(never), s.AffectedTenants, idList(never)))
 	}
 	if s.BystandersHit > 0 {
-		var hit []int64
-		for _, t := range bystanders {
-			if t.LostWrites+t.ChangedWrites+t.CollateralLost > 0 || !t.DataMatches {
-				hit = append(hit, t.ID)
-			}
-		}
-		a.Findings = append(a.Findings, fmt.Sprintf("%d bystander tenants lost data (%d writes lost, changed or collateral): %s",
+		out = append(out, fmt.Sprintf("%d bystander tenants lost data (%d writes lost, changed or collateral): %s",
 			s.BystandersHit, s.BystanderLost, idList(hit)))
 	}
-	if len(bystanderDown) > 0 {
-		a.Findings = append(a.Findings, fmt.Sprintf("%d bystander tenants were down, up to %s each (± %s): %s",
-			len(bystanderDown), maxBystanderDown.Round(time.Millisecond), prec.Round(time.Millisecond), idList(bystanderDown)))
+	if len(down) > 0 {
+		out = append(out, fmt.Sprintf("%d bystander tenants were down, up to %s each (± %s): %s",
+			len(down), maxDown.Round(time.Millisecond), probe.Round(time.Millisecond), idList(down)))
 	}
 	if s.CollateralLost > 0 {
-		a.Findings = append(a.Findings, fmt.Sprintf("%d writes acknowledged after T0 were lost (collateral loss)", s.CollateralLost))
+		out = append(out, fmt.Sprintf("%d writes acknowledged after T0 were lost (collateral loss)", s.CollateralLost))
 	}
 	if unledgered > 0 {
-		a.Findings = append(a.Findings, fmt.Sprintf("%d live records match no ledgered write (a harness crash inside the ledger's %s flush window, or writes from elsewhere)",
+		out = append(out, fmt.Sprintf("%d live records match no ledgered write (a harness crash inside the ledger's %s flush window, or writes from elsewhere)",
 			unledgered, FlushEvery))
 	}
-	return a
+	return out
+}
+
+// set makes a membership map of ids.
+func set(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
 }
 
 // sampleGap is the longest time from a not-OK sample of one of the tenants to its next sample:

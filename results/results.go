@@ -129,8 +129,9 @@ type Tenant struct {
 	DataMatches        bool     `json:"data_matches"` // seeded rows equal the manifest at the end
 }
 
-// Summary aggregates tenants. Percentiles are over affected tenants that were restored;
-// RTOMaxMS is nil if any affected tenant was never restored (the max is then unbounded).
+// Summary aggregates tenants. RTO percentiles (nearest rank) are over every affected tenant,
+// those never restored ranked last as unbounded: a percentile that lands on one is nil, so
+// RTOMaxMS is nil if any affected tenant was never restored.
 type Summary struct {
 	AffectedTenants int      `json:"affected_tenants"`
 	RestoredTenants int      `json:"restored_tenants"`
