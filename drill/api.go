@@ -23,6 +23,7 @@ type Config struct {
 	// Keep labels the stack as one to keep for inspection when the drill fails: Close then
 	// leaves it running (see KeepFailed) and `drdrill clean` removes it only when named.
 	Keep           bool
+	Shard          string // "i/n" when the run is sharded, for results.json
 	Feature        string // feature file, for results.json
 	Scenario       string
 	Tags           []string
@@ -92,23 +93,26 @@ type IncidentSpec struct {
 // ErrNotStarted is returned by a phase that needs an earlier one.
 var ErrNotStarted = errors.New("drill: phase called before the stack was started")
 
-// Drill is one run of one scenario.
+// Drill is one run of one scenario: its phases record into a History and register the
+// teardown of what they start; Judge turns the history into results.
 type Drill struct {
-	cfg        Config
-	res        results.Results
-	objectives []measure.Objective
+	cfg       Config
+	h         History
+	judged    *results.Results // Judge(h), until the next record
+	teardowns []teardown       // registered by the phases, run last first by Close
 
-	// What the phases started, in the order Close stops it.
+	// What the phases started (each registered its teardown when it did).
 	st          *stack.Stack
 	pool        *pgxpool.Pool
 	backups     *scenarios.Backups
-	stopBackups func() error
+	stopBackups func() error // the base-backup schedule's stop, once
 	ledger      *measure.Ledger
 	traffic     *measure.Traffic
 	prober      *measure.Prober
 	verifier    *measure.Verifier
+	bg          context.Context // traffic, probes and the verifier run under it
 
-	// What the phases learnt.
+	// What later phases need from earlier ones.
 	profile   fixtures.Profile
 	seedStats fixtures.Stats
 	targets   fixtures.Targets
@@ -118,25 +122,41 @@ type Drill struct {
 	idList    []int64
 	t0        time.Time
 	affected  []int64
-	faults    []string          // names of the faults injected, for results.json
 	armed     []scenarios.Fault // faults armed for the next runbook (see Inject)
-	verified  bool
+	ended     bool
 	order     order // the phases entered so far (Enter)
-	closed    bool
-	keep      bool            // Keep was called: Close leaves the stack
-	bg        context.Context // traffic, probes and the verifier run under it
-	cancel    context.CancelFunc
-	tmpDir    string // WorkDir made by the drill, removed by Close
+	keep      bool  // Keep was called: Close leaves the stack
 }
 
 // New prepares a drill; nothing starts until StartStack.
-func New(cfg Config) *Drill { return &Drill{cfg: cfg} }
+func New(cfg Config) *Drill {
+	return &Drill{cfg: cfg, h: History{Identity: cfg.identity()}}
+}
 
 // Config returns the drill's configuration with defaults applied.
 func (d *Drill) Config() Config { return d.cfg }
 
-// Results returns the results assembled so far (complete after Verify).
-func (d *Drill) Results() *results.Results { return &d.res }
+// Results returns the drill's history judged so far (complete after End). The caller must
+// not change them.
+func (d *Drill) Results() *results.Results {
+	if d.judged == nil {
+		r := Judge(d.h)
+		d.judged = &r
+	}
+	return d.judged
+}
+
+// History returns what the drill recorded so far.
+func (d *Drill) History() History { return d.h }
+
+// record changes the history; every phase records through it.
+func (d *Drill) record(f func(*History)) {
+	f(&d.h)
+	d.judged = nil
+}
+
+// Profile is the fixtures profile the drill seeds, overrides applied (after StartStack).
+func (d *Drill) Profile() fixtures.Profile { return d.profile }
 
 // Stack is the drill's running stack (nil before StartStack): make bench measures plain
 // Postgres tools on the same database after the drill.

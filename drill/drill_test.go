@@ -124,9 +124,10 @@ func TestRunbooks(t *testing.T) {
 			if err := d.RunRunbook(ctx, c.runbook); err != nil {
 				t.Fatal(err)
 			}
-			if err := d.Verify(ctx); err != nil {
+			if err := d.End(ctx); err != nil {
 				t.Fatal(err)
 			}
+			r = d.Results()
 			c.check(t, r)
 			path, err := d.WriteResults(t.TempDir())
 			if err != nil {
@@ -191,7 +192,7 @@ func TestLostWritesGroundTruth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := d.Verify(ctx); err != nil {
+	if err := d.End(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s := d.Results().Summary
@@ -236,7 +237,7 @@ func TestRTOGroundTruth(t *testing.T) {
 	if err := d.settle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Verify(ctx); err != nil {
+	if err := d.End(ctx); err != nil {
 		t.Fatal(err)
 	}
 	truth := restoredAt.Sub(d.t0)
@@ -265,7 +266,7 @@ func TestGuardrailRefuses(t *testing.T) {
 	if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{"check-kind"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Verify(ctx); err != nil {
+	if err := d.End(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r := d.Results()

@@ -115,7 +115,7 @@ func TestFaultsDuringRecovery(t *testing.T) {
 			if err := d.Inject(ctx, c.fault); err == nil {
 				t.Errorf("Inject after the runbook: want an error")
 			}
-			mustNil(t, d.Verify(ctx))
+			mustNil(t, d.End(ctx))
 			r := d.Results()
 			if !slices.Equal(r.Params.Faults, []string{c.fault}) {
 				t.Errorf("results params faults %v, want [%s]", r.Params.Faults, c.fault)

@@ -14,7 +14,7 @@ func (d *Drill) Inject(ctx context.Context, fault string) error {
 	if err := CheckFault(fault); err != nil {
 		return err
 	}
-	if d.res.Runbook.Name != "" {
+	if d.h.Runbook != nil {
 		return errors.New("drill: the runbook has already run: inject a fault before the runbook step, it fires during the runbook")
 	}
 	f, err := scenarios.LookupFault(fault)
@@ -22,8 +22,7 @@ func (d *Drill) Inject(ctx context.Context, fault string) error {
 		return err
 	}
 	d.armed = append(d.armed, f)
-	d.faults = append(d.faults, fault)
-	d.res.Params.Faults = d.faults
+	d.record(func(h *History) { h.Params.Faults = append(h.Params.Faults, fault) })
 	d.logf("fault %s armed for the next runbook: %s", fault, f.Description())
 	return nil
 }

@@ -11,12 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
@@ -41,14 +40,10 @@ func (d *Drill) StartStack(ctx context.Context) error {
 	if d.cfg.RunID == "" {
 		d.cfg.RunID = stack.NewRunID()
 	}
-	d.res = results.Results{
-		Schema:    results.SchemaVersion,
-		RunID:     d.cfg.RunID,
-		Feature:   d.cfg.Feature,
-		Scenario:  d.cfg.Scenario,
-		Tags:      d.cfg.Tags,
-		StartedAt: time.Now(),
-		Params: results.Params{
+	d.record(func(h *History) {
+		h.Identity = d.cfg.identity()
+		h.StartedAt = time.Now()
+		h.Params = results.Params{
 			Profile:           p.Name,
 			Seed:              d.cfg.Seed,
 			Tenants:           p.Tenants,
@@ -60,8 +55,9 @@ func (d *Drill) StartStack(ctx context.Context) error {
 			ArchiveTimeoutMS:  results.MS(d.cfg.ArchiveTimeout),
 			BaseBackupEveryMS: results.MS(d.cfg.BackupEvery),
 			Parallelism:       d.cfg.Parallelism,
-		},
-	}
+			Faults:            h.Params.Faults, // armed before the stack started
+		}
+	})
 	defer d.phase("stack")()
 	stack.Configure()
 	st, err := stack.Start(ctx, stack.Config{RunID: d.cfg.RunID, Group: d.cfg.Group, Keep: d.cfg.Keep, ArchiveTimeout: d.cfg.ArchiveTimeout, Log: d.cfg.Log})
@@ -69,6 +65,12 @@ func (d *Drill) StartStack(ctx context.Context) error {
 		return fmt.Errorf("start stack: %w", err)
 	}
 	d.st = st
+	d.onClose("stack", func(ctx context.Context) error {
+		if d.keep {
+			return nil // Keep: the stack stays for an engineer to look at
+		}
+		return st.Close(context.WithoutCancel(ctx))
+	})
 	// From here on the drill's log cannot carry the run's password, whatever an error quotes.
 	d.cfg.Log = stack.RedactWriter(d.cfg.Log, st.Secrets()...)
 	pool, err := pgxpool.New(ctx, st.DSN())
@@ -76,7 +78,13 @@ func (d *Drill) StartStack(ctx context.Context) error {
 		return fmt.Errorf("connect to the stack's database: %w", err)
 	}
 	d.pool = pool
+	d.onClose("database pool", func(context.Context) error { pool.Close(); return nil })
 	return nil
+}
+
+// identity is how the configuration names the drill in its outputs.
+func (c Config) identity() Identity {
+	return Identity{RunID: c.RunID, Group: c.Group, Shard: c.Shard, Feature: c.Feature, Scenario: c.Scenario, Tags: c.Tags}
 }
 
 // profile is the fixtures profile the configuration names, with its overrides.
@@ -140,7 +148,14 @@ func (d *Drill) Seed(ctx context.Context) error {
 		return fmt.Errorf("first base backup: %w", err)
 	}
 	if d.cfg.BackupEvery > 0 {
-		d.stopBackups = d.backups.Schedule(context.WithoutCancel(ctx), d.cfg.BackupEvery)
+		// The runbook stops the schedule when it starts; Close stops it if no runbook ran.
+		d.stopBackups = sync.OnceValue(d.backups.Schedule(context.WithoutCancel(ctx), d.cfg.BackupEvery))
+		d.onClose("base-backup schedule", func(context.Context) error {
+			if err := d.stopBackups(); err != nil && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			return nil
+		})
 	}
 	return nil
 }
@@ -181,27 +196,31 @@ func (d *Drill) StartTraffic(ctx context.Context) error {
 			return fmt.Errorf("ledger directory: %w", err)
 		}
 		d.cfg.WorkDir = dir
-		d.tmpDir = dir
+		d.onClose("ledger directory", func(context.Context) error { return os.RemoveAll(dir) })
 	}
 	ledger, err := measure.CreateLedger(filepath.Join(dir, "ledger.tsv"))
 	if err != nil {
 		return err
 	}
 	d.ledger = ledger
+	d.onClose("ledger", func(context.Context) error { return ledger.Close() })
 	// Traffic and probes outlive the step that starts them; Close ends them.
-	bg := context.WithoutCancel(ctx)
-	d.bg, d.cancel = context.WithCancel(bg)
+	var cancel context.CancelFunc
+	d.bg, cancel = context.WithCancel(context.WithoutCancel(ctx))
+	d.onClose("background context", func(context.Context) error { cancel(); return nil })
 	if d.traffic, err = measure.StartTraffic(d.bg, measure.TrafficConfig{
 		BaseURL: d.st.AppURL(), Sites: d.sites, Rate: d.cfg.TrafficRate,
 		Seed: d.cfg.Seed, Ledger: ledger, RunID: d.cfg.RunID,
 	}); err != nil {
 		return fmt.Errorf("start traffic: %w", err)
 	}
+	d.onClose("traffic", func(context.Context) error { d.traffic.Stop(); return nil })
 	if d.prober, err = measure.StartProber(d.bg, measure.ProberConfig{
 		BaseURL: d.st.AppURL(), Sites: d.sites, Interval: d.cfg.ProbeInterval,
 	}); err != nil {
 		return fmt.Errorf("start availability probes: %w", err)
 	}
+	d.onClose("availability probes", func(context.Context) error { d.prober.Stop(); return nil })
 	// Flowing means at least a second's worth of acknowledged writes (and at least 20).
 	want := max(20, int(d.cfg.TrafficRate))
 	if err := waitFor(ctx, 30*time.Second, func() (bool, error) {
@@ -259,33 +278,23 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		}
 	}
 	d.idList = is.IDs
-	d.res.Params.Mode, d.res.Params.IDKind, d.res.Params.Guardrails = spec.Mode, spec.IDKind, spec.Guardrails
+	d.record(func(h *History) {
+		h.Params.Mode, h.Params.IDKind, h.Params.Guardrails = spec.Mode, spec.IDKind, spec.Guardrails
+	})
 	d.logf("incident: legacy-cleanup --mode %s with %d %s IDs %v", spec.Mode, len(is.IDs), spec.IDKind, spec.Guardrails)
 	inc, err := scenarios.RunIncident(ctx, d.st, is)
 	if err != nil {
 		return fmt.Errorf("run the faulty script: %w", err)
 	}
 	d.t0 = inc.T0
-	d.res.Incident = results.Incident{
-		T0: inc.T0, DurationMS: results.MS(inc.Duration), ExitCode: inc.ExitCode,
-		Refused: inc.Refused, IDs: inc.IDs, Log: inc.Log,
-	}
 	blast, err := scenarios.Assess(ctx, d.st.DSN(), d.manifest)
 	if err != nil {
 		return fmt.Errorf("measure the blast radius: %w", err)
 	}
 	d.affected = blast.Tenants
-	d.res.Incident.AffectedTenants = len(blast.Tenants)
-	d.res.Incident.AffectedSites = len(blast.Sites)
-	d.res.Incident.AffectedUsers = int(blast.Users)
+	d.record(func(h *History) { h.Incident = &IncidentRecord{Run: inc, Blast: blast} })
 	d.logf("incident: exit %d after %s; from the data: %d sites of %d tenants (%d users) affected",
 		inc.ExitCode, inc.Duration.Round(time.Millisecond), len(blast.Sites), len(blast.Tenants), blast.Users)
-	switch {
-	case inc.Refused:
-		d.res.Findings = append(d.res.Findings, fmt.Sprintf("A guardrail refused the faulty script (exit %d): %s", inc.ExitCode, lastLine(inc.Log)))
-	case inc.ExitCode != cleanup.ExitDone:
-		d.res.Findings = append(d.res.Findings, fmt.Sprintf("The faulty script exited %d: %s", inc.ExitCode, lastLine(inc.Log)))
-	}
 	if len(d.affected) > 0 && d.traffic != nil {
 		if d.verifier, err = measure.StartVerifier(d.bg, measure.VerifierConfig{
 			Observer: measure.DBObserver{DB: d.pool}, Tenants: d.affected, Baseline: d.manifest,
@@ -293,6 +302,7 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		}); err != nil {
 			return fmt.Errorf("start the verifier: %w", err)
 		}
+		d.onClose("verifier", func(context.Context) error { d.verifier.Stop(); return nil })
 	}
 	return nil
 }
@@ -309,9 +319,7 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 	}
 	defer d.phase("restore")()
 	if d.stopBackups != nil {
-		err := d.stopBackups()
-		d.stopBackups = nil
-		if err != nil {
+		if err := d.stopBackups(); err != nil {
 			return fmt.Errorf("base-backup schedule: %w", err)
 		}
 	}
@@ -320,11 +328,9 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 		Params:   scenarios.Params{Parallelism: d.cfg.Parallelism, NoWALSwitch: d.cfg.NoWALSwitch},
 		Progress: d.cfg.Log, Faults: d.takeArmed(),
 	}
-	d.res.Params.Runbook = name
-	d.res.Params.Faults = d.faults
+	d.record(func(h *History) { h.Params.Runbook = name })
 	rb, err := scenarios.RunRunbook(ctx, name, env)
-	d.res.Runbook = rb
-	d.res.Findings = append(d.res.Findings, env.Findings...)
+	d.record(func(h *History) { h.Runbook = &RunbookRecord{Steps: rb, Findings: env.Findings} })
 	if err != nil {
 		return fmt.Errorf("runbook %s: %w", name, err)
 	}
@@ -380,15 +386,17 @@ func (d *Drill) settle(ctx context.Context) error {
 }
 
 // SetObjectives sets the SLOs the verdict is judged against.
-func (d *Drill) SetObjectives(objs []measure.Objective) { d.objectives = objs }
+func (d *Drill) SetObjectives(objs []measure.Objective) {
+	d.record(func(h *History) { h.Objectives = objs })
+}
 
-// Verify stops traffic, takes the final observation of every tenant, stops the probes and
-// the verifier, and hands the histories to the checkers of package measure.
-func (d *Drill) Verify(ctx context.Context) error {
+// End stops traffic, takes the final snapshot of every tenant, and stops the probes and the
+// verifier: their histories go into the drill's history, which Judge then judges.
+func (d *Drill) End(ctx context.Context) error {
 	if d.traffic == nil {
 		return fmt.Errorf("%w: no traffic was recorded, nothing to verify", ErrNotStarted)
 	}
-	if d.verified {
+	if d.ended {
 		return nil
 	}
 	defer d.phase("verification")()
@@ -396,50 +404,42 @@ func (d *Drill) Verify(ctx context.Context) error {
 	if t0.IsZero() {
 		t0 = time.Now() // no incident: every loss is a loss before T0
 		d.t0 = t0
-		d.res.Incident.T0 = t0
 	}
 	stats := d.traffic.Stop()
 	if err := d.ledger.Flush(); err != nil {
 		return err
 	}
-	// The live records and the seeded rows are read in one snapshot, so both describe the
-	// same instant.
-	tx, err := d.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	snap, err := measure.TakeFinalSnapshot(ctx, d.pool, d.manifest)
 	if err != nil {
-		return fmt.Errorf("final observation: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	final, err := measure.LiveRecords(ctx, tx, nil)
-	if err != nil {
-		return fmt.Errorf("final observation: %w", err)
-	}
-	after, err := fixtures.TakeManifest(ctx, tx, nil)
-	if err != nil {
-		return fmt.Errorf("final manifest: %w", err)
-	}
-	var seededDiff []int64
-	for _, td := range d.manifest.Diff(after) {
-		seededDiff = append(seededDiff, td.Tenant)
+		return err
 	}
 	timeline := d.prober.Stop()
 	var samples []measure.Sample
 	if d.verifier != nil {
 		samples = d.verifier.Stop()
 	}
-	a := measure.Assemble(measure.Input{
-		T0: t0, Tenants: d.tenants, Affected: d.affected, Writes: d.ledger.Writes(),
-		Final: final, Timeline: timeline, Samples: samples, SeededDiff: seededDiff,
+	d.record(func(h *History) {
+		h.Observed = &measure.Input{
+			T0: t0, Tenants: d.tenants, Affected: d.affected, Writes: d.ledger.Writes(),
+			Final: snap.Records, Timeline: timeline, Samples: samples, SeededDiff: snap.SeededDiff,
+		}
+		h.Traffic = results.Traffic{Acked: stats.Acked, Failed: stats.FailedTotal()}
+		h.EndedAt = time.Now()
 	})
-	d.res.Tenants, d.res.Summary, d.res.Curve = a.Tenants, a.Summary, a.Curve
-	d.res.Findings = append(d.res.Findings, a.Findings...)
-	d.res.Traffic = results.Traffic{Acked: stats.Acked, Failed: stats.FailedTotal()}
-	d.res.Objectives = measure.Evaluate(d.objectives, a)
-	d.res.Verdict = measure.Verdict(d.res.Objectives)
-	d.res.FinishedAt = time.Now()
-	d.verified = true
-	d.logf("verdict: %s (%d affected, %d restored, %d lost writes, %d bystanders hit)", d.res.Verdict,
-		a.Summary.AffectedTenants, a.Summary.RestoredTenants, a.Summary.LostWrites, a.Summary.BystandersHit)
+	d.ended = true
+	res := d.Results()
+	d.logf("verdict: %s (%d affected, %d restored, %d lost writes, %d bystanders hit)", res.Verdict,
+		res.Summary.AffectedTenants, res.Summary.RestoredTenants, res.Summary.LostWrites, res.Summary.BystandersHit)
 	return nil
+}
+
+// Fail records why the drill did not run to its verdict (a failed step, a cancelled run);
+// nil records nothing. A breach of objectives alone is a verdict and Judge keeps it out of
+// the results' Error.
+func (d *Drill) Fail(err error) {
+	if err != nil {
+		d.record(func(h *History) { h.Err = err })
+	}
 }
 
 // WriteResults writes results.json (and a copy of the ledger, the evidence behind every loss
@@ -448,11 +448,8 @@ func (d *Drill) WriteResults(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("results directory: %w", err)
 	}
-	if d.res.RunID == "" {
-		d.res.RunID, d.res.Scenario, d.res.Feature, d.res.Tags = d.cfg.RunID, d.cfg.Scenario, d.cfg.Feature, d.cfg.Tags
-	}
-	if d.res.FinishedAt.IsZero() {
-		d.res.FinishedAt = time.Now()
+	if d.h.EndedAt.IsZero() {
+		d.record(func(h *History) { h.EndedAt = time.Now() })
 	}
 	if d.ledger != nil {
 		if err := d.ledger.Flush(); err == nil {
@@ -472,73 +469,33 @@ func (d *Drill) WriteResults(dir string) (string, error) {
 // redacted returns the results with the run's password masked in every string (findings,
 // errors, the script's log, step names): a last gate behind the redaction at each source.
 func (d *Drill) redacted() (*results.Results, error) {
+	res := d.Results()
 	if d.st == nil {
-		return &d.res, nil
+		return res, nil
 	}
-	b, err := json.Marshal(&d.res)
+	b, err := json.Marshal(res)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
 	clean := []byte(d.st.Redact(string(b)))
 	if bytes.Equal(clean, b) {
-		return &d.res, nil
+		return res, nil
 	}
-	var res results.Results
-	if err := json.Unmarshal(clean, &res); err != nil {
+	var masked results.Results
+	if err := json.Unmarshal(clean, &masked); err != nil {
 		return nil, fmt.Errorf("results after redaction: %w", err)
 	}
-	return &res, nil
-}
-
-// Close stops everything the drill started and removes its containers, network and volumes.
-// It is safe to call more than once and on a drill that never started.
-func (d *Drill) Close(ctx context.Context) error {
-	if d.closed {
-		return nil
-	}
-	d.closed = true
-	var errs []error
-	if d.stopBackups != nil {
-		if err := d.stopBackups(); err != nil && !errors.Is(err, context.Canceled) {
-			errs = append(errs, err)
-		}
-	}
-	if d.traffic != nil {
-		d.traffic.Stop()
-	}
-	if d.prober != nil {
-		d.prober.Stop()
-	}
-	if d.verifier != nil {
-		d.verifier.Stop()
-	}
-	if d.cancel != nil {
-		d.cancel()
-	}
-	if d.ledger != nil {
-		if err := d.ledger.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if d.pool != nil {
-		d.pool.Close()
-	}
-	if d.st != nil && !d.keep {
-		if err := d.st.Close(context.WithoutCancel(ctx)); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if d.tmpDir != "" {
-		os.RemoveAll(d.tmpDir)
-	}
-	return errors.Join(errs...)
+	return &masked, nil
 }
 
 // phase records a timed phase; call the returned func when it ends.
 func (d *Drill) phase(name string) func() {
 	start := time.Now()
 	return func() {
-		d.res.Phases = append(d.res.Phases, results.Phase{Name: name, Start: start, DurationMS: results.MS(time.Since(start))})
+		took := time.Since(start)
+		d.record(func(h *History) {
+			h.Phases = append(h.Phases, results.Phase{Name: name, Start: start, DurationMS: results.MS(took)})
+		})
 	}
 }
 
@@ -590,4 +547,24 @@ func copyFile(dst, src string) error {
 		return fmt.Errorf("copy %s to %s: %w", src, dst, err)
 	}
 	return out.Close()
+}
+
+// PhaseRun is one phase of a whole drill run from Go: its name in results.json and the call.
+type PhaseRun struct {
+	Name string
+	Run  func(context.Context) error
+}
+
+// Sequence is the drill's phases in the order a feature runs them, for a caller that drives a
+// whole drill from Go (make bench labels and times each): stack, seeding, traffic, the
+// incident as spec says, the runbook, and the end.
+func (d *Drill) Sequence(spec IncidentSpec, runbook string) []PhaseRun {
+	return []PhaseRun{
+		{"stack", d.StartStack},
+		{"seeding", d.Seed},
+		{"traffic", d.StartTraffic},
+		{"incident", func(ctx context.Context) error { return d.RunIncident(ctx, spec) }},
+		{"restore", func(ctx context.Context) error { return d.RunRunbook(ctx, runbook) }},
+		{"verification", d.End},
+	}
 }

@@ -133,7 +133,7 @@ func (s IncidentSpec) Validate() error {
 // CheckBlastRadius compares what the incident did, found from the data, with what a scenario
 // expects: verb is "deleted" (purge mode) or "marked" (mark mode).
 func (d *Drill) CheckBlastRadius(verb string, sites, tenants int) error {
-	return checkBlastRadius(&d.res, verb, sites, tenants)
+	return checkBlastRadius(d.Results(), verb, sites, tenants)
 }
 
 func checkBlastRadius(r *results.Results, verb string, sites, tenants int) error {
@@ -180,7 +180,7 @@ func CheckGuardrail(name string) error {
 
 // CheckRefused says whether the named guardrail stopped the cleanup script before it changed
 // anything (the script's log names the guardrail that refused).
-func (d *Drill) CheckRefused(guardrail string) error { return checkRefused(&d.res, guardrail) }
+func (d *Drill) CheckRefused(guardrail string) error { return checkRefused(d.Results(), guardrail) }
 
 func checkRefused(r *results.Results, guardrail string) error {
 	in := r.Incident
@@ -198,8 +198,8 @@ func checkRefused(r *results.Results, guardrail string) error {
 }
 
 // CheckBystanders says whether bystanders lost acknowledged writes (lost, changed or
-// collateral) as a scenario expects. It needs Verify to have run.
-func (d *Drill) CheckBystanders(wantLoss bool) error { return checkBystanders(&d.res, wantLoss) }
+// collateral) as a scenario expects. It needs End to have run.
+func (d *Drill) CheckBystanders(wantLoss bool) error { return checkBystanders(d.Results(), wantLoss) }
 
 func checkBystanders(r *results.Results, wantLoss bool) error {
 	if r.Verdict == "" {
@@ -217,12 +217,12 @@ func checkBystanders(r *results.Results, wantLoss bool) error {
 
 // CheckObjectives returns nil when every objective is met, an error wrapping ErrBreached that
 // lists each breached objective (measured, target, margin, source line), or one wrapping
-// ErrUnmeasured when an objective could not be measured. It needs Verify to have run.
+// ErrUnmeasured when an objective could not be measured. It needs End to have run.
 func (d *Drill) CheckObjectives() error {
-	if len(d.objectives) > 0 && len(d.res.Objectives) == 0 {
+	if len(d.h.Objectives) > 0 && len(d.Results().Objectives) == 0 {
 		return errors.New("objectives not judged: the drill has not ended (add the step \"When the drill ends\")")
 	}
-	return checkObjectives(d.res.Objectives)
+	return checkObjectives(d.Results().Objectives)
 }
 
 func checkObjectives(objs []results.Objective) error {
@@ -269,7 +269,7 @@ func measured(o results.Objective) string {
 
 // CheckFinding says whether the results hold a finding that contains text (case-insensitive):
 // what a fault did, how a runbook recovered from it or why it could not.
-func (d *Drill) CheckFinding(text string) error { return checkFinding(&d.res, text) }
+func (d *Drill) CheckFinding(text string) error { return checkFinding(d.Results(), text) }
 
 func checkFinding(r *results.Results, text string) error {
 	want := strings.ToLower(text)
@@ -287,7 +287,7 @@ func checkFinding(r *results.Results, text string) error {
 // CheckStepAttempts says whether the runbook step whose name starts with step succeeded on
 // attempt n (n = 1: never retried).
 func (d *Drill) CheckStepAttempts(step string, n int) error {
-	return checkStepAttempts(&d.res, step, n)
+	return checkStepAttempts(d.Results(), step, n)
 }
 
 func checkStepAttempts(r *results.Results, step string, n int) error {

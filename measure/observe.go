@@ -77,3 +77,33 @@ func (o DBObserver) Observe(ctx context.Context, tenants []int64) (map[int64]Obs
 	}
 	return out, nil
 }
+
+// FinalSnapshot is the end of a drill as the database shows it: the live records every
+// tenant can see, and the tenants whose seeded rows differ from the pre-incident manifest.
+type FinalSnapshot struct {
+	Records    []Record
+	SeededDiff []int64
+}
+
+// TakeFinalSnapshot reads the live records and the seeded rows of every tenant in one
+// REPEATABLE READ snapshot, so both describe the same instant, and diffs the seeded rows
+// against before.
+func TakeFinalSnapshot(ctx context.Context, db TxBeginner, before fixtures.Manifest) (FinalSnapshot, error) {
+	var snap FinalSnapshot
+	tx, err := db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return snap, fmt.Errorf("final observation: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if snap.Records, err = LiveRecords(ctx, tx, nil); err != nil {
+		return snap, fmt.Errorf("final observation: %w", err)
+	}
+	after, err := fixtures.TakeManifest(ctx, tx, nil)
+	if err != nil {
+		return snap, fmt.Errorf("final manifest: %w", err)
+	}
+	for _, td := range before.Diff(after) {
+		snap.SeededDiff = append(snap.SeededDiff, td.Tenant)
+	}
+	return snap, nil
+}

@@ -165,26 +165,16 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	start := time.Now()
 	run.PhaseCPU = map[string]time.Duration{}
 	// The names are the phases of results.json.
-	for _, phase := range []struct {
-		name string
-		run  func(context.Context) error
-	}{
-		{"stack", d.StartStack}, {"seeding", d.Seed}, {"traffic", d.StartTraffic},
-		{"incident", func(ctx context.Context) error {
-			return d.RunIncident(ctx, drill.IncidentSpec{Mode: "purge", IDKind: "site"})
-		}},
-		{"restore", func(ctx context.Context) error { return d.RunRunbook(ctx, runbook) }},
-		{"verification", d.Verify},
-	} {
+	for _, phase := range d.Sequence(drill.IncidentSpec{Mode: "purge", IDKind: "site"}, runbook) {
 		cpu := cpuTime()
 		// The label marks the CPU profile (drbench -cpuprofile; pprof -tagfocus phase=…),
 		// goroutines included: the prober and traffic started in "traffic" keep its label.
 		var err error
-		pprof.Do(ctx, pprof.Labels("phase", phase.name), func(ctx context.Context) { err = phase.run(ctx) })
+		pprof.Do(ctx, pprof.Labels("phase", phase.Name), func(ctx context.Context) { err = phase.Run(ctx) })
 		if err != nil {
 			return run, fmt.Errorf("%s drill: %w", runbook, err)
 		}
-		run.PhaseCPU[phase.name] += cpuTime() - cpu
+		run.PhaseCPU[phase.Name] += cpuTime() - cpu
 	}
 	rep, cpu := time.Now(), cpuTime()
 	if _, err := d.WriteResults(out); err != nil {
@@ -233,15 +223,7 @@ func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error 
 		return fmt.Errorf("baseline: %w", err)
 	}
 	defer pool.Close()
-	p, err := fixtures.ProfileByName(cfg.Profile)
-	if err != nil {
-		return err
-	}
-	if cfg.Tenants != 0 {
-		if p, err = p.Set("tenants", fmt.Sprint(cfg.Tenants)); err != nil {
-			return err
-		}
-	}
+	p := d.Profile()
 	logf(cfg.Log, "bench: raw COPY of the %d seeded rows", p.TotalRows())
 	if r.Raw, err = fixtures.RawCopy(ctx, pool, p, cfg.Seed); err != nil {
 		return fmt.Errorf("baseline raw COPY: %w", err)

@@ -210,7 +210,7 @@ func inject(ctx context.Context, fault string) (context.Context, error) {
 }
 
 func verify(ctx context.Context) (context.Context, error) {
-	return act(ctx, drill.PhaseEnd, func(d *drill.Drill) error { return d.Verify(ctx) })
+	return act(ctx, drill.PhaseEnd, func(d *drill.Drill) error { return d.End(ctx) })
 }
 
 func checkBlastRadius(ctx context.Context, verb string, sites, tenants int) (context.Context, error) {

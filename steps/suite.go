@@ -88,6 +88,7 @@ func (s Suite) before(ctx context.Context, sc *godog.Scenario) (context.Context,
 	cfg := s.Base
 	cfg.RunID = m.RunID
 	cfg.Group = m.Group
+	cfg.Shard = m.Shard
 	cfg.Feature = m.Feature
 	cfg.Scenario = sc.Name
 	cfg.Tags = nil
@@ -114,33 +115,13 @@ func (s Suite) after(ctx context.Context, sc *godog.Scenario, stepErr error) (co
 		// Nothing started, but Close is the drill's to judge (and safe on an unstarted one).
 		return ctx, d.Close(context.WithoutCancel(ctx))
 	}
-	rec := Record{Scenario: m, Results: d.Results(), Err: stepErr}
-	res := rec.Results
-	if res.RunID == "" {
-		res.RunID = m.RunID
-	}
-	if res.Feature == "" {
-		res.Feature = m.Feature
-	}
-	if res.Scenario == "" {
-		res.Scenario = sc.Name
-	}
-	if res.Tags == nil {
-		res.Tags = d.Config().Tags
-	}
-	res.Group, res.Shard = m.Group, m.Shard
-	// A breach is a verdict, not a failure to run: results.Error is for drills that did not
-	// finish.
-	if stepErr != nil && !onlyBreached(stepErr) {
-		res.Error = stepErr.Error()
-	}
-
+	d.Fail(stepErr)
 	var errs []error
 	path, err := s.write(d, m.Dir)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	rec.Path = path
+	rec := Record{Scenario: m, Results: d.Results(), Err: stepErr, Path: path}
 	// A failed or breached drill started with --keep leaves its stack for an engineer to look at.
 	if stepErr != nil && d.Config().Keep && d.Stack() != nil {
 		k, err := d.Keep()
@@ -188,11 +169,7 @@ func (s Suite) write(d *drill.Drill, dir string) (string, error) {
 	return path, fmt.Errorf("drill wrote no results (partial results.json written instead): %w", err)
 }
 
-// onlyBreached reports whether err says nothing but that objectives were breached.
-func onlyBreached(err error) bool {
-	return errors.Is(err, drill.ErrBreached) && !errors.Is(err, drill.ErrUnmeasured)
-}
-
 // OnlyBreached reports whether a scenario's error is only a breach of objectives: the drill
-// ran to its verdict and the verdict was breached. Runners use it for a report-only mode.
-func OnlyBreached(err error) bool { return err != nil && onlyBreached(err) }
+// ran to its verdict and the verdict was breached (drill.OnlyBreached). Runners use it for a
+// report-only mode.
+func OnlyBreached(err error) bool { return drill.OnlyBreached(err) }
