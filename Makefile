@@ -65,8 +65,8 @@ test: deps-test images ## the whole suite: unit, golden, browser and real-contai
 	$(GO) vet ./...
 	DRDRILL_REQUIRE=$(DRDRILL_REQUIRE) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-bench: images ## benchmarks against the physical limit (minutes; prints a table)
-	$(GO) run ./cmd/drbench
+bench: images ## drdrill bench: the drill against the physical limit (minutes; prints a table)
+	$(BIN) bench
 
 # Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.
 FUZZTIME ?= 10s

@@ -39,6 +39,7 @@ var commands = []command{
 	{"report", "[flags] results.json...", "render reports from results.json files", cmdReport},
 	{"doctor", "", "check the Docker engine, the images and disk space; one line and a fix per problem", cmdDoctor},
 	{"images", "[-route auto|rootfs|dockerfile] [-source DIR]", "build the images that are missing or whose inputs changed", cmdImages},
+	{"bench", "[flags]", "time the Atlassian-scale drill against the same work done with plain Postgres tools (make bench)", cmdBench},
 	{"clean", "[-dry-run] [-all-hosts] [-run ID]", "remove containers, networks and volumes of runs whose process is gone", cmdClean},
 }
 
@@ -56,7 +57,7 @@ var badInput = []error{errUsage, stack.ErrBadConfig}
 
 func main() {
 	// The harness's live heap is tens of MB and it allocates steadily (probes, traffic, COPY
-	// streams). In make bench, GOGC=400 took the collector from 3.8 s to 1.5 s of CPU (most
+	// streams). In drdrill bench, GOGC=400 took the collector from 3.8 s to 1.5 s of CPU (most
 	// of it spent stopping goroutines to scan their stacks) and the drill's harness CPU from
 	// 8.7 s to 7.8 s, for about 50 MB more peak memory. GOGC set in the environment wins.
 	if os.Getenv("GOGC") == "" {

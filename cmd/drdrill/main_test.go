@@ -89,7 +89,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestCommandsListed(t *testing.T) {
-	var want = []string{"run", "steps", "report", "doctor", "images", "clean"}
+	var want = []string{"run", "steps", "report", "doctor", "images", "bench", "clean"}
 	var got []string
 	for _, c := range commands {
 		got = append(got, c.name)
@@ -109,5 +109,23 @@ func TestCleanDryRun(t *testing.T) {
 	code, out, errOut := drdrill(t, nil, "clean", "-dry-run", "-run", "no-such-run-xyz")
 	if code != 0 || !strings.Contains(out, "nothing to remove") {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestBenchBadFlags: a bad ledger size or a stray argument is a usage error (exit 2) that
+// names the value, before any container starts.
+func TestBenchBadFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "-ledger", "10,zero"}, `"zero" is not a positive number`},
+		{[]string{"bench", "-ledger", "0"}, `"0" is not a positive number`},
+		{[]string{"bench", "quick"}, `unexpected arguments ["quick"]`},
+	} {
+		var stderr strings.Builder
+		if code := run(tt.args, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("drdrill %v: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr.String(), tt.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
-package perf
+package bench
 
 import (
 	"context"
@@ -157,7 +157,7 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 			err = cerr
 		}
 	}()
-	out, err := os.MkdirTemp("", "drbench-")
+	out, err := os.MkdirTemp("", "drdrill-bench-")
 	if err != nil {
 		return run, err
 	}
@@ -167,7 +167,7 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	// The names are the phases of results.json.
 	for _, phase := range d.Sequence(drill.IncidentSpec{Mode: "purge", IDKind: "site"}, runbook) {
 		cpu := cpuTime()
-		// The label marks the CPU profile (drbench -cpuprofile; pprof -tagfocus phase=…),
+		// The label marks the CPU profile (drdrill bench -cpuprofile; pprof -tagfocus phase=…),
 		// goroutines included: the prober and traffic started in "traffic" keep its label.
 		var err error
 		pprof.Do(ctx, pprof.Labels("phase", phase.Name), func(ctx context.Context) { err = phase.Run(ctx) })
