@@ -345,37 +345,11 @@ func (d *Drill) settle(ctx context.Context) error {
 	if d.verifier == nil {
 		return nil
 	}
-	affected := make(map[int64]bool, len(d.affected))
-	for _, t := range d.affected {
-		affected[t] = true
-	}
-	affectedSites := map[int64]bool{}
-	for _, s := range d.sites {
-		if affected[s.Tenant] {
-			affectedSites[s.ID] = true
-		}
-	}
-	sweeps := -1
+	settled := measure.NewSettled(d.verifier, d.prober, d.affected)
 	deadline := max(30*time.Second, 40*d.cfg.VerifyInterval)
-	err := waitFor(ctx, deadline, func() (bool, error) {
-		ok, n := d.verifier.Verified()
-		if len(ok) < len(d.affected) {
-			return false, nil
-		}
-		for _, s := range d.prober.Down() {
-			if affectedSites[s.ID] {
-				return false, nil
-			}
-		}
-		if sweeps < 0 {
-			sweeps = n
-			d.verifier.SweepNow()
-		}
-		return n > sweeps, nil
-	})
+	err := waitFor(ctx, deadline, func() (bool, error) { return settled.Done(), nil })
 	if err != nil {
-		ok, _ := d.verifier.Verified()
-		d.logf("restore: %d of %d affected tenants verified restored after %s", len(ok), len(d.affected), deadline)
+		d.logf("restore: %d of %d affected tenants verified restored after %s", settled.Verified(), len(d.affected), deadline)
 		if errors.Is(err, context.DeadlineExceeded) {
 			return nil // the verdict will say which tenants never came back
 		}
