@@ -80,23 +80,21 @@ func Profiles() []string { return fixtures.ProfileNames() }
 // Runbooks lists the runbook names RunRunbook accepts.
 func Runbooks() []string { return scenarios.Runbooks() }
 
-// CheckRunbook says whether RunRunbook would know the runbook called name.
+// CheckRunbook says whether RunRunbook would know the runbook called name: it asks the
+// registry in package scenarios.
 func CheckRunbook(name string) error {
-	if slices.Contains(Runbooks(), name) {
-		return nil
-	}
-	return fmt.Errorf("unknown runbook %q: known runbooks are %s", name, strings.Join(Runbooks(), ", "))
+	_, err := scenarios.Lookup(name)
+	return err
 }
 
 // Faults lists the fault names Inject accepts: the faults registered in package scenarios.
 func Faults() []string { return scenarios.Faults() }
 
-// CheckFault says whether Inject would know the fault called name.
+// CheckFault says whether Inject would know the fault called name: it asks the registry in
+// package scenarios.
 func CheckFault(name string) error {
-	if slices.Contains(Faults(), name) {
-		return nil
-	}
-	return fmt.Errorf("unknown fault %q: known faults are %s", name, strings.Join(Faults(), ", "))
+	_, err := scenarios.LookupFault(name)
+	return err
 }
 
 // Modes and ID kinds of the faulty script.

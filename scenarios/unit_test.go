@@ -100,7 +100,7 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	_, err := Lookup("restore-everything")
-	if !errors.Is(err, ErrUnknownRunbook) || !strings.Contains(err.Error(), `"restore-everything" (known: undo-mark, full-pitr, tenant-restore)`) {
+	if !errors.Is(err, ErrUnknownRunbook) || !strings.Contains(err.Error(), `unknown runbook "restore-everything": known runbooks are undo-mark, full-pitr, tenant-restore`) {
 		t.Fatalf("err = %v", err)
 	}
 }
