@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/scenarios"
@@ -101,7 +102,6 @@ func CheckFault(name string) error {
 var (
 	incidentModes = []string{"mark", "purge"}
 	idKinds       = []string{"app", "site"}
-	guardrails    = []string{"dry-run", "check-kind", "max-scope=N"}
 )
 
 // Validate checks an incident spec as a step writes it: the mode, the kind of IDs, and each
@@ -113,19 +113,8 @@ func (s IncidentSpec) Validate() error {
 	if !slices.Contains(idKinds, s.IDKind) {
 		return fmt.Errorf("unknown ID kind %q: the ID list holds %s IDs", s.IDKind, strings.Join(idKinds, " or "))
 	}
-	for _, g := range s.Guardrails {
-		name, val, hasVal := strings.Cut(g, "=")
-		switch {
-		case (name == "dry-run" || name == "check-kind") && !hasVal:
-		case name == "max-scope" && hasVal:
-			if n, err := strconv.Atoi(val); err != nil || n < 1 {
-				return fmt.Errorf("guardrail %q: max-scope needs a whole number of sites ≥ 1, e.g. max-scope=5", g)
-			}
-		default:
-			return fmt.Errorf("unknown guardrail %q: known guardrails are %s", g, strings.Join(guardrails, ", "))
-		}
-	}
-	return nil
+	_, err := cleanup.ParseGuardrails(s.Guardrails)
+	return err
 }
 
 // CheckBlastRadius compares what the incident did, found from the data, with what a scenario
@@ -167,14 +156,7 @@ func CheckBlastVerb(verb string) error {
 
 // CheckGuardrail says whether name is a guardrail of the faulty script (dry-run,
 // check-kind, max-scope), as CheckRefused names it: without a value.
-func CheckGuardrail(name string) error {
-	for _, g := range guardrails {
-		if n, _, _ := strings.Cut(g, "="); n == name {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown guardrail %q: known guardrails are dry-run, check-kind, max-scope", name)
-}
+func CheckGuardrail(name string) error { return cleanup.CheckGuardrailName(name) }
 
 // CheckRefused says whether the named guardrail stopped the cleanup script before it changed
 // anything (the script's log names the guardrail that refused).
