@@ -19,6 +19,7 @@ import (
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/reports"
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/stack"
 )
 
 // Config chooses the size of a bench run.
@@ -252,7 +253,7 @@ func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error 
 		return fmt.Errorf("baseline checkpoint: %w", err)
 	}
 	logf(cfg.Log, "bench: pg_basebackup")
-	dir := "/backups/bench-raw"
+	dir := stack.BackupsDir + "/bench-raw"
 	if r.Baseline.BaseBackup, err = basebackup(ctx, st, dir); err != nil {
 		return err
 	}

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/cleanup"
+	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/stack"
 )
 
 // DefaultScriptImage holds the faulty maintenance script at ScriptPath. Its exit codes are
 // cleanup.Exit*.
 const (
-	DefaultScriptImage = "drdrill/saasd:dev"
+	DefaultScriptImage = images.App
 	ScriptPath         = "/legacy-cleanup"
 	idFilePath         = "/incident-ids.txt"
 	// dsnFilePath holds the database URL inside the script's container: uploaded through the

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/stack"
 )
@@ -99,7 +100,7 @@ func (p Params) dbImage() string {
 	if p.DBImage != "" {
 		return p.DBImage
 	}
-	return "drdrill/postgres:15"
+	return images.Postgres
 }
 
 func (p Params) timeout() time.Duration {
