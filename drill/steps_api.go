@@ -238,7 +238,7 @@ func measured(o results.Objective) string {
 		return "nothing"
 	}
 	if o.Unit == "ms" {
-		return time.Duration(*o.Measured * float64(time.Millisecond)).Round(time.Millisecond).String()
+		return results.Duration(*o.Measured).Round(time.Millisecond).String()
 	}
 	v := strconv.FormatFloat(*o.Measured, 'f', -1, 64)
 	if o.Unit != "" {

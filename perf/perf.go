@@ -199,9 +199,9 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	res := d.Results()
 	run.Phases = map[string]time.Duration{"reporting": time.Since(rep)}
 	for _, p := range res.Phases {
-		run.Phases[p.Name] += ms(p.DurationMS)
+		run.Phases[p.Name] += results.Duration(p.DurationMS)
 	}
-	run.RunbookTime = ms(res.Runbook.DurationMS)
+	run.RunbookTime = results.Duration(res.Runbook.DurationMS)
 	run.Steps = res.Runbook.Steps
 	run.AffectedSites, run.AffectedTenants = res.Incident.AffectedSites, res.Incident.AffectedTenants
 	run.Verdict = res.Verdict
@@ -223,8 +223,6 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	}
 	return run, nil
 }
-
-func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 
 // baseline does the drill's necessary work with plain tools on the drill's database.
 func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 )
@@ -244,6 +245,23 @@ func ReadFile(path string) (*Results, error) {
 
 // MS converts a duration to the milliseconds stored in results.json.
 func MS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Duration converts milliseconds as results.json stores them back to a duration, to the
+// nearest nanosecond. A file may come from anywhere: NaN is 0, and values beyond a duration's
+// range are clamped to it (a float beyond int64 would otherwise convert to MinInt64 on amd64,
+// whatever its sign).
+func Duration(ms float64) time.Duration {
+	ns := math.Round(ms * float64(time.Millisecond))
+	switch {
+	case math.IsNaN(ns):
+		return 0
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= -math.MaxInt64:
+		return -math.MaxInt64
+	}
+	return time.Duration(ns)
+}
 
 // MSPtr is MS for optional figures.
 func MSPtr(d time.Duration) *float64 { v := MS(d); return &v }
