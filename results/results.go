@@ -11,6 +11,8 @@ import (
 	"math"
 	"os"
 	"time"
+
+	"github.com/drdrill/drdrill/internal/atomicfile"
 )
 
 // SchemaVersion is the version written by this build. Load accepts every version up to it.
@@ -194,21 +196,7 @@ func Write(w io.Writer, r *Results) error {
 // WriteFile writes r to path atomically (temporary file then rename): a crash never leaves a
 // half-written results.json behind.
 func WriteFile(path string, r *Results) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	if err := Write(f, r); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, 0o666, func(w io.Writer) error { return Write(w, r) }); err != nil {
 		return fmt.Errorf("write results %s: %w", path, err)
 	}
 	return nil
