@@ -46,13 +46,13 @@ D="$PGDATA"
 if [ ! -s "$D/PG_VERSION" ]; then
   cp -a %s/. "$D"/
   chmod 700 "$D"
-  echo "restore_command = 'cp /archive/%%f %%p'" >> "$D/postgresql.auto.conf"
+  echo "restore_command = '%s'" >> "$D/postgresql.auto.conf"
   touch "$D/recovery.signal"
 fi
-`, dir)
+`, dir, stack.RestoreCommand)
 	p, err := st.StartPostgres(ctx, stack.PostgresSpec{
 		Alias:    "benchside",
-		Volumes:  map[string]string{vol: "/var/lib/postgresql/data", "backups": "/backups", "archive": "/archive"},
+		Volumes:  map[string]string{vol: stack.PGDATA, "backups": stack.BackupsDir, "archive": stack.ArchiveDir},
 		Init:     init,
 		Settings: map[string]string{"archive_mode": "off"},
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/reports"
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/stack"
 )
 
 // Config chooses the size of a bench run.
@@ -188,9 +189,9 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	res := d.Results()
 	run.Phases = map[string]time.Duration{"reporting": time.Since(rep)}
 	for _, p := range res.Phases {
-		run.Phases[p.Name] += ms(p.DurationMS)
+		run.Phases[p.Name] += results.Duration(p.DurationMS)
 	}
-	run.RunbookTime = ms(res.Runbook.DurationMS)
+	run.RunbookTime = results.Duration(res.Runbook.DurationMS)
 	run.Steps = res.Runbook.Steps
 	run.AffectedSites, run.AffectedTenants = res.Incident.AffectedSites, res.Incident.AffectedTenants
 	run.Verdict = res.Verdict
@@ -213,8 +214,6 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	return run, nil
 }
 
-func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
-
 // baseline does the drill's necessary work with plain tools on the drill's database.
 func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error {
 	st := d.Stack()
@@ -234,7 +233,7 @@ func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error 
 		return fmt.Errorf("baseline checkpoint: %w", err)
 	}
 	logf(cfg.Log, "bench: pg_basebackup")
-	dir := "/backups/bench-raw"
+	dir := stack.BackupsDir + "/bench-raw"
 	if r.Baseline.BaseBackup, err = basebackup(ctx, st, dir); err != nil {
 		return err
 	}

@@ -8,9 +8,9 @@
 // records). Other IDs (tenants, products, users, records, unknown) are skipped and logged.
 //
 // Data enters as an ID file (ParseIDs, a pure function) and a database connection; it leaves as
-// progress lines and a Report. The guardrails a drill can switch on (Options.DryRun, CheckKind,
-// MaxScope) are evaluated on a read-only Plan before anything is changed; a guardrail that
-// refuses returns an error wrapping ErrRefused. Each batch of IDs runs in its own transaction.
+// progress lines and a Report. The guardrails a drill can switch on (Guardrails: DryRun,
+// CheckKind, MaxScope; ParseGuardrails reads them as a drill writes them) are evaluated on a
+// read-only Plan before anything is changed; a guardrail that refuses returns an error wrapping ErrRefused. Each batch of IDs runs in its own transaction.
 //
 // Unlike the original, it acts only on a drill's database: the drill marks the database it
 // makes (WriteMarker, table drdrill_meta) with its run ID, and Run refuses with ErrNotADrill,

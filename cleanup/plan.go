@@ -53,14 +53,8 @@ type Options struct {
 	RunID  string
 	Mode   Mode
 	AppKey string // the deprecated app; DefaultAppKey when empty
-	// DryRun prints the plan and changes nothing.
-	DryRun bool
-	// CheckKind refuses the run if any ID is not an installation of AppKey.
-	CheckKind bool
-	// MaxScope, when positive, refuses the run if more than MaxScope sites would be affected: a
-	// site is affected when it is removed (a site ID) or loses an app (an app ID). 0: no limit,
-	// so that the zero Options are the original script, guardrails off.
-	MaxScope int
+	// Guardrails the run applies; the zero value is the original script, guardrails off.
+	Guardrails
 	// Batch is the number of IDs per transaction; DefaultBatch when 0.
 	Batch int
 	// Pause waits between batches, to pace a run like the original's minutes-long one.
@@ -77,6 +71,9 @@ func (o *Options) normalize() error {
 	}
 	if o.RunID == "" {
 		return fmt.Errorf("%w: no run id: the script acts only on the database of the drill run it is told (--run-id)", ErrBadInput)
+	}
+	if err := o.Guardrails.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
 	if o.AppKey == "" {
 		o.AppKey = DefaultAppKey

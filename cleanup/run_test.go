@@ -63,7 +63,7 @@ func TestRun(t *testing.T) {
 		pool := db.NewDatabase(t)
 		sites := pgtest.Seed(t, pool, shape)
 		ids := []int64{sites[0].AppIDs[0], sites[1].AppIDs[0], sites[2].AppIDs[0], sites[3].AppIDs[0]}
-		rep, log, err := run(t, pool, ids, cleanup.Options{Mode: cleanup.ModePurge, CheckKind: true, MaxScope: 4})
+		rep, log, err := run(t, pool, ids, cleanup.Options{Mode: cleanup.ModePurge, Guardrails: cleanup.Guardrails{CheckKind: true, MaxScope: 4}})
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, log)
 		}
@@ -149,15 +149,15 @@ func TestRun(t *testing.T) {
 			opts cleanup.Options
 			msg  string
 		}{
-			{"check-kind with a site id", mixed, cleanup.Options{Mode: cleanup.ModePurge, CheckKind: true, MaxScope: 0},
+			{"check-kind with a site id", mixed, cleanup.Options{Mode: cleanup.ModePurge, Guardrails: cleanup.Guardrails{CheckKind: true}},
 				`3 of 4 ids are not "insight" app ids: ` + itoa(sites[1].ID) + ` (site), ` + itoa(sites[2].AppIDs[1]) + ` (app "other-2"), 999 (not-found)`},
-			{"check-kind in mark mode", []int64{sites[3].ID}, cleanup.Options{Mode: cleanup.ModeMark, CheckKind: true, MaxScope: 0},
+			{"check-kind in mark mode", []int64{sites[3].ID}, cleanup.Options{Mode: cleanup.ModeMark, Guardrails: cleanup.Guardrails{CheckKind: true}},
 				itoa(sites[3].ID) + " (site)"},
-			{"max-scope below the sites removed", []int64{sites[0].ID, sites[1].ID, sites[2].ID}, cleanup.Options{Mode: cleanup.ModePurge, MaxScope: 2},
+			{"max-scope below the sites removed", []int64{sites[0].ID, sites[1].ID, sites[2].ID}, cleanup.Options{Mode: cleanup.ModePurge, Guardrails: cleanup.Guardrails{MaxScope: 2}},
 				"--max-scope 2: 3 sites would be affected (3 removed, 0 losing an app)"},
-			{"max-scope counts sites losing an app", []int64{sites[0].AppIDs[0], sites[1].AppIDs[0]}, cleanup.Options{Mode: cleanup.ModePurge, MaxScope: 1},
+			{"max-scope counts sites losing an app", []int64{sites[0].AppIDs[0], sites[1].AppIDs[0]}, cleanup.Options{Mode: cleanup.ModePurge, Guardrails: cleanup.Guardrails{MaxScope: 1}},
 				"2 sites would be affected (0 removed, 2 losing an app)"},
-			{"max-scope 1", []int64{sites[0].ID, sites[2].AppIDs[0]}, cleanup.Options{Mode: cleanup.ModeMark, MaxScope: 1}, "--max-scope 1: 2 sites would be affected (1 removed, 1 losing an app)"},
+			{"max-scope 1", []int64{sites[0].ID, sites[2].AppIDs[0]}, cleanup.Options{Mode: cleanup.ModeMark, Guardrails: cleanup.Guardrails{MaxScope: 1}}, "--max-scope 1: 2 sites would be affected (1 removed, 1 losing an app)"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -174,7 +174,7 @@ func TestRun(t *testing.T) {
 			})
 		}
 		// At the limit the run goes ahead.
-		if _, log, err := run(t, pool, []int64{sites[0].ID, sites[1].ID}, cleanup.Options{Mode: cleanup.ModeMark, MaxScope: 2}); err != nil {
+		if _, log, err := run(t, pool, []int64{sites[0].ID, sites[1].ID}, cleanup.Options{Mode: cleanup.ModeMark, Guardrails: cleanup.Guardrails{MaxScope: 2}}); err != nil {
 			t.Fatalf("max-scope equal to the scope: %v\n%s", err, log)
 		}
 	})
@@ -191,7 +191,7 @@ func TestRun(t *testing.T) {
 		// harmless here).
 		ids := []int64{sites[0].AppIDs[1], sites[0].ID, sites[2].ID, sites[6].AppIDs[0], userID}
 		for _, mode := range []cleanup.Mode{cleanup.ModePurge, cleanup.ModeMark} {
-			rep, log, err := run(t, pool, ids, cleanup.Options{Mode: mode, DryRun: true, MaxScope: 0})
+			rep, log, err := run(t, pool, ids, cleanup.Options{Mode: mode, Guardrails: cleanup.Guardrails{DryRun: true}})
 			if err != nil {
 				t.Fatalf("dry run: %v\n%s", err, log)
 			}
@@ -216,7 +216,7 @@ func TestRun(t *testing.T) {
 			}
 		}
 		// The real run does what the dry run said.
-		rep, log, err := run(t, pool, ids, cleanup.Options{Mode: cleanup.ModePurge, MaxScope: 0, Batch: 2})
+		rep, log, err := run(t, pool, ids, cleanup.Options{Mode: cleanup.ModePurge, Batch: 2})
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, log)
 		}

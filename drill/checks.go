@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/results"
 )
 
@@ -56,14 +57,7 @@ func CheckBlastVerb(verb string) error {
 
 // CheckGuardrail says whether name is a guardrail of the faulty script (dry-run,
 // check-kind, max-scope), as CheckRefused names it: without a value.
-func CheckGuardrail(name string) error {
-	for _, g := range guardrails {
-		if n, _, _ := strings.Cut(g, "="); n == name {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown guardrail %q: known guardrails are dry-run, check-kind, max-scope", name)
-}
+func CheckGuardrail(name string) error { return cleanup.CheckGuardrailName(name) }
 
 // CheckRefused says whether the named guardrail stopped the cleanup script before it changed
 // anything (the script's log names the guardrail that refused).
@@ -145,7 +139,7 @@ func measured(o results.Objective) string {
 		return "nothing"
 	}
 	if o.Unit == "ms" {
-		return time.Duration(*o.Measured * float64(time.Millisecond)).Round(time.Millisecond).String()
+		return results.Duration(*o.Measured).Round(time.Millisecond).String()
 	}
 	v := strconv.FormatFloat(*o.Measured, 'f', -1, 64)
 	if o.Unit != "" {

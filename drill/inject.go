@@ -11,15 +11,12 @@ import (
 // reaches the point the fault applies to (scenarios.Fault), and the runbook recovers from it
 // or fails with a finding. Armed faults are recorded in the results' parameters.
 func (d *Drill) Inject(ctx context.Context, fault string) error {
-	if err := CheckFault(fault); err != nil {
+	f, err := scenarios.LookupFault(fault)
+	if err != nil {
 		return err
 	}
 	if d.h.Runbook != nil {
 		return errors.New("drill: the runbook has already run: inject a fault before the runbook step, it fires during the runbook")
-	}
-	f, err := scenarios.LookupFault(fault)
-	if err != nil {
-		return err
 	}
 	d.armed = append(d.armed, f)
 	d.record(func(h *History) { h.Params.Faults = append(h.Params.Faults, fault) })

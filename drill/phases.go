@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
@@ -259,23 +260,16 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		return errors.New("drill: the incident already ran")
 	}
 	defer d.phase("incident")()
-	is := scenarios.IncidentSpec{Mode: spec.Mode}
+	guards, err := cleanup.ParseGuardrails(spec.Guardrails)
+	if err != nil {
+		return err
+	}
+	is := scenarios.IncidentSpec{Mode: spec.Mode, Guardrails: guards}
 	switch spec.IDKind {
 	case "site":
 		is.IDs = d.targets.SiteIDs
 	case "app":
 		is.IDs = d.targets.AppIDs
-	}
-	for _, g := range spec.Guardrails {
-		name, val, _ := strings.Cut(g, "=")
-		switch name {
-		case "dry-run":
-			is.DryRun = true
-		case "check-kind":
-			is.CheckKind = true
-		case "max-scope":
-			is.MaxScope, _ = strconv.Atoi(val) // validated above
-		}
 	}
 	d.idList = is.IDs
 	d.record(func(h *History) {
@@ -334,7 +328,7 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("runbook %s: %w", name, err)
 	}
-	d.logf("restore: runbook %s done in %s", name, time.Duration(rb.DurationMS*float64(time.Millisecond)).Round(time.Millisecond))
+	d.logf("restore: runbook %s done in %s", name, results.Duration(rb.DurationMS).Round(time.Millisecond))
 	return d.settle(ctx)
 }
 

@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/scenarios"
 )
@@ -78,30 +78,27 @@ func Profiles() []string { return fixtures.ProfileNames() }
 // Runbooks lists the runbook names RunRunbook accepts.
 func Runbooks() []string { return scenarios.Runbooks() }
 
-// CheckRunbook says whether RunRunbook would know the runbook called name.
+// CheckRunbook says whether RunRunbook would know the runbook called name: it asks the
+// registry in package scenarios.
 func CheckRunbook(name string) error {
-	if slices.Contains(Runbooks(), name) {
-		return nil
-	}
-	return fmt.Errorf("unknown runbook %q: known runbooks are %s", name, strings.Join(Runbooks(), ", "))
+	_, err := scenarios.Lookup(name)
+	return err
 }
 
 // Faults lists the fault names Inject accepts: the faults registered in package scenarios.
 func Faults() []string { return scenarios.Faults() }
 
-// CheckFault says whether Inject would know the fault called name.
+// CheckFault says whether Inject would know the fault called name: it asks the registry in
+// package scenarios.
 func CheckFault(name string) error {
-	if slices.Contains(Faults(), name) {
-		return nil
-	}
-	return fmt.Errorf("unknown fault %q: known faults are %s", name, strings.Join(Faults(), ", "))
+	_, err := scenarios.LookupFault(name)
+	return err
 }
 
 // Modes and ID kinds of the faulty script.
 var (
 	incidentModes = []string{"mark", "purge"}
 	idKinds       = []string{"app", "site"}
-	guardrails    = []string{"dry-run", "check-kind", "max-scope=N"}
 )
 
 // Validate checks an incident spec as a step writes it: the mode, the kind of IDs, and each
@@ -113,17 +110,6 @@ func (s IncidentSpec) Validate() error {
 	if !slices.Contains(idKinds, s.IDKind) {
 		return fmt.Errorf("unknown ID kind %q: the ID list holds %s IDs", s.IDKind, strings.Join(idKinds, " or "))
 	}
-	for _, g := range s.Guardrails {
-		name, val, hasVal := strings.Cut(g, "=")
-		switch {
-		case (name == "dry-run" || name == "check-kind") && !hasVal:
-		case name == "max-scope" && hasVal:
-			if n, err := strconv.Atoi(val); err != nil || n < 1 {
-				return fmt.Errorf("guardrail %q: max-scope needs a whole number of sites ≥ 1, e.g. max-scope=5", g)
-			}
-		default:
-			return fmt.Errorf("unknown guardrail %q: known guardrails are %s", g, strings.Join(guardrails, ", "))
-		}
-	}
-	return nil
+	_, err := cleanup.ParseGuardrails(s.Guardrails)
+	return err
 }

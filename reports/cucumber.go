@@ -105,7 +105,7 @@ func cukeDrill(featureID string, r *results.Results) cukeElement {
 	}
 	for i, p := range r.Phases {
 		st := cukeStep{Keyword: "Given ", Name: "phase " + p.Name, Line: 2 + i,
-			Result: cukeResult{Status: "passed", Duration: int64(msDur(p.DurationMS))}}
+			Result: cukeResult{Status: "passed", Duration: int64(results.Duration(p.DurationMS))}}
 		if i > 0 {
 			st.Keyword = "And "
 		}

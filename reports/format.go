@@ -51,22 +51,7 @@ func fmtDuration(d time.Duration) string {
 }
 
 // fmtMS formats a duration stored in milliseconds.
-func fmtMS(v float64) string { return fmtDuration(msDur(v)) }
-
-func msDur(v float64) time.Duration {
-	// A float beyond int64 converts to MinInt64 on amd64, whatever its sign: clamp first (a
-	// results.json may come from anywhere).
-	ns := math.Round(v * float64(time.Millisecond))
-	switch {
-	case math.IsNaN(ns):
-		return 0
-	case ns >= math.MaxInt64:
-		return math.MaxInt64
-	case ns <= -math.MaxInt64:
-		return -math.MaxInt64
-	}
-	return time.Duration(ns)
-}
+func fmtMS(v float64) string { return fmtDuration(results.Duration(v)) }
 
 // fmtOptMS formats an optional duration; nil reads as the reason it is missing.
 func fmtOptMS(v *float64, missing string) string {

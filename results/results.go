@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
+
+	"github.com/drdrill/drdrill/internal/atomicfile"
 )
 
 // SchemaVersion is the version written by this build. Load accepts every version up to it.
@@ -194,21 +197,7 @@ func Write(w io.Writer, r *Results) error {
 // WriteFile writes r to path atomically (temporary file then rename): a crash never leaves a
 // half-written results.json behind.
 func WriteFile(path string, r *Results) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	if err := Write(f, r); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write results %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, 0o666, func(w io.Writer) error { return Write(w, r) }); err != nil {
 		return fmt.Errorf("write results %s: %w", path, err)
 	}
 	return nil
@@ -245,6 +234,23 @@ func ReadFile(path string) (*Results, error) {
 
 // MS converts a duration to the milliseconds stored in results.json.
 func MS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Duration converts milliseconds as results.json stores them back to a duration, to the
+// nearest nanosecond. A file may come from anywhere: NaN is 0, and values beyond a duration's
+// range are clamped to it (a float beyond int64 would otherwise convert to MinInt64 on amd64,
+// whatever its sign).
+func Duration(ms float64) time.Duration {
+	ns := math.Round(ms * float64(time.Millisecond))
+	switch {
+	case math.IsNaN(ns):
+		return 0
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	case ns <= -math.MaxInt64:
+		return -math.MaxInt64
+	}
+	return time.Duration(ns)
+}
 
 // MSPtr is MS for optional figures.
 func MSPtr(d time.Duration) *float64 { v := MS(d); return &v }

@@ -15,7 +15,7 @@ import (
 )
 
 // BackupRoot is where base backups live inside the db container (the "backups" volume).
-const BackupRoot = "/backups"
+const BackupRoot = stack.BackupsDir
 
 // ErrNoBackup means no base backup finished before a restore's target time: nothing can be
 // restored to that moment, whatever the WAL archive holds.

@@ -76,14 +76,15 @@ func Faults() []string {
 	return names
 }
 
-// LookupFault returns the fault called name.
+// LookupFault returns the fault called name: the one check of a fault name (drill.CheckFault
+// asks it).
 func LookupFault(name string) (Fault, error) {
 	for _, f := range faultRegistry {
 		if f.Name() == name {
 			return f, nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFault, name, strings.Join(Faults(), ", "))
+	return nil, fmt.Errorf("%w %q: known faults are %s", ErrUnknownFault, name, strings.Join(Faults(), ", "))
 }
 
 // hook offers the point to every armed fault that has not fired yet. Faults fire one at a

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/cleanup"
+	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/stack"
 )
 
 // DefaultScriptImage holds the faulty maintenance script at ScriptPath. Its exit codes are
 // cleanup.Exit*.
 const (
-	DefaultScriptImage = "drdrill/saasd:dev"
+	DefaultScriptImage = images.App
 	ScriptPath         = "/legacy-cleanup"
 	idFilePath         = "/incident-ids.txt"
 	// dsnFilePath holds the database URL inside the script's container: uploaded through the
@@ -29,12 +30,11 @@ const (
 type IncidentSpec struct {
 	Mode string  // mark | purge (passed as is: the script itself judges bad input, exit 2)
 	IDs  []int64 // written one per line into the ID file the script reads
-	// Guardrails the scenario switched on.
-	DryRun    bool
-	CheckKind bool
-	MaxScope  int           // refuse above N affected sites; 0 = no limit
-	Batch     int           // IDs per transaction; 0 = the script's default
-	Pause     time.Duration // wait between batches (makes the incident last); 0 = none
+	// Guardrails the scenario switched on (cleanup.ParseGuardrails reads them as a drill
+	// writes them).
+	cleanup.Guardrails
+	Batch int           // IDs per transaction; 0 = the script's default
+	Pause time.Duration // wait between batches (makes the incident last); 0 = none
 	// Image overrides DefaultScriptImage.
 	Image string
 	// IDFile, if not nil, is uploaded as the ID file instead of IDs (to drill bad input).
@@ -45,15 +45,7 @@ type IncidentSpec struct {
 // (IDs, database URL), never a secret.
 func (sp IncidentSpec) Args(runID string) []string {
 	args := []string{ScriptPath, "--run-id", runID, "--mode", sp.Mode, "--ids", idFilePath, "--dsn-file", dsnFilePath}
-	if sp.DryRun {
-		args = append(args, "--dry-run")
-	}
-	if sp.CheckKind {
-		args = append(args, "--check-kind")
-	}
-	if sp.MaxScope > 0 {
-		args = append(args, "--max-scope", strconv.Itoa(sp.MaxScope))
-	}
+	args = append(args, sp.Guardrails.Args()...)
 	if sp.Batch > 0 {
 		args = append(args, "--batch", strconv.Itoa(sp.Batch))
 	}

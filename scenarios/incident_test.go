@@ -71,7 +71,7 @@ func TestIncident(t *testing.T) {
 	}
 
 	t.Run("check-kind refuses site IDs", func(t *testing.T) {
-		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, CheckKind: true, Image: img})
+		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Guardrails: cleanup.Guardrails{CheckKind: true}, Image: img})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestIncident(t *testing.T) {
 		unchanged(t)
 	})
 	t.Run("max-scope refuses", func(t *testing.T) {
-		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, MaxScope: len(d.targets.SiteIDs) - 1, Image: img})
+		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Guardrails: cleanup.Guardrails{MaxScope: len(d.targets.SiteIDs) - 1}, Image: img})
 		if err != nil {
 			t.Fatal(err)
 		}

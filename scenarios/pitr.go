@@ -17,7 +17,7 @@ import (
 // same volumes at the same places).
 const (
 	DataDir    = stack.PGDATA
-	ArchiveDir = "/archive"
+	ArchiveDir = stack.ArchiveDir
 )
 
 // notReachedLog is what Postgres 15 logs (FATAL) when the archive ends before the target.
@@ -39,7 +39,7 @@ func recoveryTime(t time.Time) string {
 func recoverySettings(target time.Time) string {
 	lines := []string{
 		"# drdrill point-in-time recovery",
-		"restore_command = 'cp " + ArchiveDir + "/%f %p'",
+		"restore_command = '" + stack.RestoreCommand + "'",
 		"recovery_target_action = 'promote'",
 	}
 	if !target.IsZero() {

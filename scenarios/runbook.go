@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/stack"
 )
@@ -41,14 +42,15 @@ func Runbooks() []string {
 	return names
 }
 
-// Lookup returns the runbook called name.
+// Lookup returns the runbook called name: the one check of a runbook name (drill.CheckRunbook
+// asks it), so that a registered runbook is known everywhere.
 func Lookup(name string) (Runbook, error) {
 	for _, rb := range registry {
 		if rb.Name() == name {
 			return rb, nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownRunbook, name, strings.Join(Runbooks(), ", "))
+	return nil, fmt.Errorf("%w %q: known runbooks are %s", ErrUnknownRunbook, name, strings.Join(Runbooks(), ", "))
 }
 
 // Params tune how a runbook works. Zero values take the defaults.
@@ -98,7 +100,7 @@ func (p Params) dbImage() string {
 	if p.DBImage != "" {
 		return p.DBImage
 	}
-	return "drdrill/postgres:15"
+	return images.Postgres
 }
 
 func (p Params) timeout() time.Duration {

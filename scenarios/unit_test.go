@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/drdrill/drdrill/cleanup"
 )
 
 func TestLatestBefore(t *testing.T) {
@@ -100,7 +102,7 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	_, err := Lookup("restore-everything")
-	if !errors.Is(err, ErrUnknownRunbook) || !strings.Contains(err.Error(), `"restore-everything" (known: undo-mark, full-pitr, tenant-restore)`) {
+	if !errors.Is(err, ErrUnknownRunbook) || !strings.Contains(err.Error(), `unknown runbook "restore-everything": known runbooks are undo-mark, full-pitr, tenant-restore`) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -139,7 +141,7 @@ func TestIncidentArgs(t *testing.T) {
 		want string
 	}{
 		{IncidentSpec{Mode: "purge"}, "/legacy-cleanup --run-id R --mode purge --ids /incident-ids.txt --dsn-file /run/drdrill/dsn"},
-		{IncidentSpec{Mode: "mark", DryRun: true, CheckKind: true, MaxScope: 5, Batch: 2, Pause: 150 * time.Millisecond},
+		{IncidentSpec{Mode: "mark", Guardrails: cleanup.Guardrails{DryRun: true, CheckKind: true, MaxScope: 5}, Batch: 2, Pause: 150 * time.Millisecond},
 			"/legacy-cleanup --run-id R --mode mark --ids /incident-ids.txt --dsn-file /run/drdrill/dsn --dry-run --check-kind --max-scope 5 --batch 2 --pause 150ms"},
 	}
 	for _, tt := range tests {

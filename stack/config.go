@@ -66,12 +66,20 @@ const (
 // Volumes of the db container, by the names Volume accepts, and where they are mounted.
 var dbVolumes = []struct{ Name, Path string }{
 	{"pgdata", PGDATA},
-	{"archive", "/archive"},
-	{"backups", "/backups"},
+	{"archive", ArchiveDir},
+	{"backups", BackupsDir},
 }
 
-// PGDATA is the data directory inside every Postgres container of the stack.
-const PGDATA = "/var/lib/postgresql/data"
+// Where the db container's volumes are mounted: side databases and restore jobs mount them at
+// the same places.
+const (
+	PGDATA     = "/var/lib/postgresql/data" // the data directory of every Postgres container
+	ArchiveDir = "/archive"                 // the WAL archive
+	BackupsDir = "/backups"                 // base backups
+)
+
+// RestoreCommand is the restore_command that reads WAL from the archive at ArchiveDir.
+const RestoreCommand = "cp " + ArchiveDir + "/%f %p"
 
 // Ports the services listen on inside their containers.
 const (

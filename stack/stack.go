@@ -180,9 +180,9 @@ func (s *Stack) primarySettings() map[string]string {
 	set := map[string]string{
 		"wal_level":        "replica",
 		"archive_mode":     "on",
-		"archive_command":  "test ! -f /archive/%f && cp %p /archive/%f",
+		"archive_command":  "test ! -f " + ArchiveDir + "/%f && cp %p " + ArchiveDir + "/%f",
 		"archive_timeout":  strconv.Itoa(int(s.cfg.ArchiveTimeout / time.Second)),
-		"restore_command":  "cp /archive/%f %p",
+		"restore_command":  RestoreCommand,
 		"listen_addresses": "*",
 		"max_wal_size":     "2GB", // fewer checkpoints while seeding millions of rows
 		"max_connections":  "200",

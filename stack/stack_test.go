@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,9 +36,11 @@ func TestMain(m *testing.M) {
 }
 
 // child is a harness holding a stack. Mode "block" waits for SIGKILL; mode "signal" closes
-// the stack the way cmd/drdrill does, through CloseOnSignal and a deferred Close.
+// the stack the way cmd/drdrill does: SIGINT or SIGTERM cancels the work's context, and the
+// Close deferred next to Start removes the run.
 func child(id string) int {
-	ctx := context.Background()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	s, err := Start(ctx, Config{RunID: id, WithoutApp: true, Log: os.Stderr})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -47,9 +50,7 @@ func child(id string) int {
 		fmt.Println("READY", s.RunID())
 		select {} // until SIGKILL
 	}
-	defer s.Close(ctx)
-	ctx, stop := s.CloseOnSignal(ctx)
-	defer stop()
+	defer s.Close(context.WithoutCancel(ctx))
 	fmt.Println("READY", s.RunID())
 	<-ctx.Done() // the drill's work, cut short by the signal
 	return 0
@@ -394,8 +395,8 @@ func startChild(t *testing.T, id, mode string) *exec.Cmd {
 	return cmd
 }
 
-// TestCloseOnSignal interrupts a harness holding a stack: it must remove the run itself.
-func TestCloseOnSignal(t *testing.T) {
+// TestCloseAfterSignal interrupts a harness holding a stack: it must remove the run itself.
+func TestCloseAfterSignal(t *testing.T) {
 	c := docker(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {

@@ -84,9 +84,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	dsnFile := fs.String("dsn-file", "", "file holding the PostgreSQL URL (one of --dsn-file, --dsn is required)")
 	dsn := fs.String("dsn", "", "PostgreSQL URL (visible in ps: prefer --dsn-file)")
 	appKey := fs.String("app-key", cleanup.DefaultAppKey, "app_key of the deprecated app")
-	dryRun := fs.Bool("dry-run", false, "print the blast radius and change nothing")
-	checkKind := fs.Bool("check-kind", false, "refuse if any id is not an app id of --app-key")
-	maxScope := fs.Int("max-scope", 0, "refuse if more than N sites would be affected (0: no limit)")
+	var guards cleanup.Guardrails
+	guards.Flags(fs)
 	batch := fs.Int("batch", cleanup.DefaultBatch, "ids per transaction")
 	pause := fs.Duration("pause", 0, "wait between batches (paces the run)")
 	if err := fs.Parse(args); err != nil {
@@ -108,8 +107,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *idsFile == "" {
 		return bad("--ids FILE is required")
 	}
-	if *maxScope < 0 {
-		return bad("--max-scope %d: want a number of sites, 1 or more (0: no limit)", *maxScope)
+	if err := guards.Validate(); err != nil {
+		return bad("%v", err)
 	}
 	if *batch < 1 {
 		return bad("--batch %d: want 1 or more", *batch)
@@ -160,8 +159,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer conn.Close(context.WithoutCancel(ctx))
 
 	_, err = cleanup.Run(ctx, conn, ids, cleanup.Options{
-		RunID: *runID, Mode: cleanup.Mode(*mode), AppKey: *appKey, DryRun: *dryRun, CheckKind: *checkKind,
-		MaxScope: *maxScope, Batch: *batch, Pause: *pause, Log: stdout,
+		RunID: *runID, Mode: cleanup.Mode(*mode), AppKey: *appKey, Guardrails: guards,
+		Batch: *batch, Pause: *pause, Log: stdout,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)

@@ -27,12 +27,13 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/saas"
 	"github.com/drdrill/drdrill/stack"
 )
 
 // Image is the Postgres image the tests run; it must already exist locally.
-const Image = "drdrill/postgres:15"
+const Image = images.Postgres
 
 // RunLabel is the label every Docker resource of a drdrill run carries.
 const RunLabel = stack.LabelRun
@@ -51,7 +52,7 @@ func labels(runID string) map[string]string {
 
 // dataDir is a tmpfs owned by the image's postgres user (uid 100, gid 102 in the debootstrap
 // root): initdb refuses a directory it cannot chmod, and Docker 20.10 ignores mode= on tmpfs.
-const dataDir = "/var/lib/postgresql/data"
+const dataDir = stack.PGDATA
 
 // DB is one running throwaway Postgres.
 type DB struct {
