@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"testing/fstest"
+	"time"
 	"unicode/utf8"
 
 	gherkin "github.com/cucumber/gherkin/go/v26"
@@ -145,22 +145,28 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 	if len(plan.Scenarios) == 0 {
 		return plan, nil
 	}
-
-	// The pickles godog will run are those of its own parse of the run's options: their IDs
-	// are what its hooks name a scenario by.
-	run, err := retrieve(plan.godogOptions())
-	if err != nil {
+	if err := plan.identify(); err != nil {
 		return nil, err
+	}
+	return plan, nil
+}
+
+// identify gives each planned scenario its pickle ID and the sources of its steps, from
+// godog's own parse of the run's options: its hooks name a scenario by that ID.
+func (p *Plan) identify() error {
+	run, err := retrieve(p.godogOptions())
+	if err != nil {
+		return err
 	}
 	next := 0
 	for _, f := range run {
 		loc := locations(f.GherkinDocument)
 		for _, pk := range f.Pickles {
 			line := loc[pk.AstNodeIds[len(pk.AstNodeIds)-1]].Line
-			if next >= len(plan.Scenarios) || plan.Scenarios[next].Path != f.Uri || plan.Scenarios[next].Line != line {
-				return nil, fmt.Errorf("%s:%d: %q: godog would run a scenario the plan does not have (a bug in drdrill)", f.Uri, line, pk.Name)
+			if next >= len(p.Scenarios) || p.Scenarios[next].Path != f.Uri || p.Scenarios[next].Line != line {
+				return fmt.Errorf("%s:%d: %q: godog would run a scenario the plan does not have (a bug in drdrill)", f.Uri, line, pk.Name)
 			}
-			sc := plan.Scenarios[next]
+			sc := p.Scenarios[next]
 			sc.pickleID = pk.Id
 			sc.steps = map[string]steps.Source{}
 			for _, st := range pk.Steps {
@@ -174,10 +180,10 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 			next++
 		}
 	}
-	if next != len(plan.Scenarios) {
-		return nil, fmt.Errorf("godog would run %d of the %d planned scenarios (a bug in drdrill)", next, len(plan.Scenarios))
+	if next != len(p.Scenarios) {
+		return fmt.Errorf("godog would run %d of the %d planned scenarios (a bug in drdrill)", next, len(p.Scenarios))
 	}
-	return plan, nil
+	return nil
 }
 
 // godogOptions are the options that make godog run the plan's scenarios, in order.
@@ -215,10 +221,24 @@ type overlay map[string][]byte
 
 func (o overlay) Open(name string) (fs.File, error) {
 	if b, ok := o[name]; ok {
-		return fstest.MapFS{"feature": {Data: b}}.Open("feature")
+		return memFile{bytes.NewReader(b), name}, nil
 	}
 	return os.Open(name)
 }
+
+// memFile is a file of an overlay; it is its own fs.FileInfo (bytes.Reader gives Size).
+type memFile struct {
+	*bytes.Reader
+	path string
+}
+
+func (f memFile) Stat() (fs.FileInfo, error) { return f, nil }
+func (f memFile) Close() error               { return nil }
+func (f memFile) Name() string               { return filepath.Base(f.path) }
+func (f memFile) Mode() fs.FileMode          { return 0o444 }
+func (f memFile) ModTime() time.Time         { return time.Time{} }
+func (f memFile) IsDir() bool                { return false }
+func (f memFile) Sys() any                   { return nil }
 
 // invalidUTF8At is the offset of the first byte that is not valid UTF-8 in b (len(b) if none).
 func invalidUTF8At(b []byte) int {
