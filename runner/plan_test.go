@@ -1,11 +1,16 @@
 package runner
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cucumber/godog"
+
+	"github.com/drdrill/drdrill/steps"
 )
 
 func names(p *Plan) []string {
@@ -203,5 +208,30 @@ func TestSlugsNeverCollide(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Errorf("%d output directories for 3 scenarios: %v", len(seen), seen)
+	}
+}
+
+// Why a partly run file is given to godog rewritten: godog's pretty formatter prints an
+// outline's steps only with its first Examples row as written, so with that row filtered out
+// by godog (tags, FILE:LINE) the outline would be printed without its steps.
+func TestPrettyOutputOfAPartialSelectionShowsTheOutline(t *testing.T) {
+	p, err := LoadPlan([]string{"testdata/select.feature:23"}, "", Shard{}) // outline row 200
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	suite := steps.Suite{Check: true, Scenario: lookupIn(p.metas("check", "0000", t.TempDir(), Shard{}))}
+	opt := p.godogOptions()
+	opt.Format, opt.Output, opt.NoColors, opt.Strict = "pretty", &out, true, true
+	if status := (godog.TestSuite{ScenarioInitializer: suite.InitializeScenario, Options: &opt}).Run(); status != 0 {
+		t.Fatalf("godog status %d\n%s", status, out.String())
+	}
+	for _, want := range []string{"Scenario Outline: outline <n>", "Given the drill has <n> tenants", "| 200 |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("pretty output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "| 100 |") {
+		t.Errorf("pretty output shows a row that did not run:\n%s", out.String())
 	}
 }
