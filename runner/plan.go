@@ -11,26 +11,30 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	gherkin "github.com/cucumber/gherkin/go/v26"
+	"github.com/cucumber/godog"
 	messages "github.com/cucumber/messages/go/v21"
 
 	"github.com/drdrill/drdrill/steps"
 )
 
-// Plan is the set of scenarios a run will execute, with the feature contents godog is given.
+// Plan is the set of scenarios a run will execute, and the godog options that run exactly
+// those: godog parses the files and selects by tags itself.
 type Plan struct {
-	Features  []Feature
 	Scenarios []*Planned // selected and in this shard, in run order
 	Matched   int        // scenarios matching the paths and tags, before sharding
-}
-
-// Feature is one feature file as godog receives it: lines of scenarios outside the selection
-// are commented out, so that line numbers stay those of the file.
-type Feature struct {
-	Path     string
-	Contents []byte
+	paths     []string   // the feature files with a selected scenario, in run order
+	tags      string
+	// partial holds the files of which only some scenarios run, with the others commented
+	// out so that lines stay the file's. godog has no shards, takes no FILE:LINE of an
+	// Examples row nor two of one file, and its pretty formatter prints an outline's steps
+	// only with the outline's first Examples row, and a rule's background only with the
+	// rule's first scenario, as written: when its own filters (tags, FILE:LINE) drop that
+	// one, the output loses them.
+	partial overlay
 }
 
 // Planned is one selected scenario (a pickle: one Examples row of an outline is its own).
@@ -41,7 +45,7 @@ type Planned struct {
 	Name     string
 	Tags     []string
 	Slug     string
-	pickleID string // godog's ID of the pickle when given Features in order
+	pickleID string // godog's ID of the pickle in the run of godogOptions
 	steps    map[string]steps.Source
 }
 
@@ -74,88 +78,100 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 	if err := checkTags(tags); err != nil {
 		return nil, err
 	}
+	tags = strings.TrimSpace(tags) // godog reads " " as an empty tag, and panics
 	files, lines, err := featureFiles(paths)
 	if err != nil {
 		return nil, err
 	}
-	type parsed struct {
-		path    string
-		content []byte
-		doc     *messages.GherkinDocument
-		pickles []*messages.Pickle
-		keep    map[string]bool // pickle IDs selected for this run
-	}
-	var docs []*parsed
+	// godog stops at the first malformed file, and names it "path - (3:5): ...": check each
+	// first, so that every one is reported as path:line:col.
 	var errs []error
 	for _, path := range files {
-		content, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: %v", ErrBadInput, err))
-			continue
-		}
-		doc, pickles, err := parse(path, content)
-		if err != nil {
+		if err := readable(path); err != nil {
 			errs = append(errs, err)
-			continue
 		}
-		docs = append(docs, &parsed{path: path, content: content, doc: doc, pickles: pickles, keep: map[string]bool{}})
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	feats, err := retrieve(godog.Options{Paths: files, Tags: tags})
+	if err != nil {
+		return nil, err
+	}
+	every := feats // every scenario of each file, whatever the tags
+	if tags != "" {
+		if every, err = retrieve(godog.Options{Paths: files}); err != nil {
+			return nil, err
+		}
+	}
+	pickles := map[string]int{}
+	for _, f := range every {
+		pickles[f.Uri] = len(f.Pickles)
+	}
 
-	plan := &Plan{}
+	plan := &Plan{tags: tags, partial: overlay{}}
 	slugs := map[string]bool{}
 	index := 0
-	for _, p := range docs {
-		loc := locations(p.doc)
-		for _, pk := range p.pickles {
+	for _, f := range feats {
+		loc := locations(f.GherkinDocument)
+		keep := map[string]bool{} // pickle IDs selected for this run
+		for _, pk := range f.Pickles {
 			line := loc[pk.AstNodeIds[len(pk.AstNodeIds)-1]].Line
-			if want, ok := lines[p.path]; ok && !slices.Contains(want, line) && !slices.Contains(want, loc[pk.AstNodeIds[0]].Line) {
+			// godog's own FILE:LINE takes a scenario's line only, one per path, and appends
+			// it to the feature's URI in every report: drdrill selects lines itself.
+			if want, ok := lines[f.Uri]; ok && !slices.Contains(want, line) && !slices.Contains(want, loc[pk.AstNodeIds[0]].Line) {
 				continue
 			}
 			var tagNames []string
 			for _, t := range pk.Tags {
 				tagNames = append(tagNames, t.Name)
 			}
-			if !matchTags(tags, tagNames) {
-				continue
-			}
-			slug := uniqueSlug(slugs, slugify(strings.TrimSuffix(filepath.Base(p.path), ".feature")+"-"+pk.Name))
+			slug := uniqueSlug(slugs, slugify(strings.TrimSuffix(filepath.Base(f.Uri), ".feature")+"-"+pk.Name))
 			if shard.has(index) {
-				p.keep[pk.Id] = true
-				plan.Scenarios = append(plan.Scenarios, &Planned{Index: index, Path: p.path, Line: line, Name: pk.Name, Tags: tagNames, Slug: slug})
+				keep[pk.Id] = true
+				plan.Scenarios = append(plan.Scenarios, &Planned{Index: index, Path: f.Uri, Line: line, Name: pk.Name, Tags: tagNames, Slug: slug})
 			}
 			index++
 		}
-	}
-	plan.Matched = index
-
-	// godog is given the kept scenarios only; its pickle IDs are those of parsing the
-	// rewritten contents in this order with a fresh ID generator, as godog does.
-	newID := (&messages.Incrementing{}).NewId
-	next := 0
-	for _, p := range docs {
-		if len(p.keep) == 0 {
+		if len(keep) == 0 {
 			continue
 		}
-		content := rewrite(p.content, p.doc, p.pickles, p.keep)
-		doc, err := gherkin.ParseGherkinDocument(bytes.NewReader(content), newID)
-		if err != nil {
-			return nil, fmt.Errorf("%s: selecting scenarios made the feature unreadable (a bug in drdrill): %v", p.path, err)
+		plan.paths = append(plan.paths, f.Uri)
+		if len(keep) < pickles[f.Uri] {
+			plan.partial[f.Uri] = rewrite(f.Content, f.GherkinDocument, f.Pickles, keep)
 		}
-		pickles := gherkin.Pickles(*doc, p.path, newID)
-		loc := locations(doc)
-		for _, pk := range pickles {
-			if next >= len(plan.Scenarios) || plan.Scenarios[next].Path != p.path || plan.Scenarios[next].Name != pk.Name {
-				return nil, fmt.Errorf("%s: %q: selection does not match the plan (a bug in drdrill)", p.path, pk.Name)
+	}
+	plan.Matched = index
+	if len(plan.Scenarios) == 0 {
+		return plan, nil
+	}
+	if err := plan.identify(); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// identify gives each planned scenario its pickle ID and the sources of its steps, from
+// godog's own parse of the run's options: its hooks name a scenario by that ID.
+func (p *Plan) identify() error {
+	run, err := retrieve(p.godogOptions())
+	if err != nil {
+		return err
+	}
+	next := 0
+	for _, f := range run {
+		loc := locations(f.GherkinDocument)
+		for _, pk := range f.Pickles {
+			line := loc[pk.AstNodeIds[len(pk.AstNodeIds)-1]].Line
+			if next >= len(p.Scenarios) || p.Scenarios[next].Path != f.Uri || p.Scenarios[next].Line != line {
+				return fmt.Errorf("%s:%d: %q: godog would run a scenario the plan does not have (a bug in drdrill)", f.Uri, line, pk.Name)
 			}
-			sc := plan.Scenarios[next]
+			sc := p.Scenarios[next]
 			sc.pickleID = pk.Id
 			sc.steps = map[string]steps.Source{}
 			for _, st := range pk.Steps {
 				id := st.AstNodeIds[0]
-				src := steps.Source{File: p.path, Line: loc[id].Line, Rows: loc[id].Rows}
+				src := steps.Source{File: f.Uri, Line: loc[id].Line, Rows: loc[id].Rows}
 				if len(st.AstNodeIds) > 1 {
 					src.Example = loc[st.AstNodeIds[1]].Line
 				}
@@ -163,13 +179,66 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 			}
 			next++
 		}
-		plan.Features = append(plan.Features, Feature{Path: p.path, Contents: content})
 	}
-	if next != len(plan.Scenarios) {
-		return nil, fmt.Errorf("selection kept %d of %d scenarios (a bug in drdrill)", next, len(plan.Scenarios))
+	if next != len(p.Scenarios) {
+		return fmt.Errorf("godog would run %d of the %d planned scenarios (a bug in drdrill)", next, len(p.Scenarios))
 	}
-	return plan, nil
+	return nil
 }
+
+// godogOptions are the options that make godog run the plan's scenarios, in order.
+func (p *Plan) godogOptions() godog.Options {
+	opt := godog.Options{Paths: p.paths, Tags: p.tags}
+	if len(p.partial) > 0 {
+		opt.FS = p.partial
+	}
+	return opt
+}
+
+// feature is one feature file as godog parsed and filtered it.
+type feature struct {
+	*messages.GherkinDocument                    // its Uri is the path godog was given
+	Pickles                   []*messages.Pickle // those matching the tags, in run order
+	Content                   []byte
+}
+
+// retrieve is godog's parse and selection of the features of opt: its Gherkin parser, its
+// pickle IDs, its tag filter.
+func retrieve(opt godog.Options) ([]feature, error) {
+	feats, err := godog.TestSuite{Options: &opt}.RetrieveFeatures()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	out := make([]feature, len(feats))
+	for i, f := range feats {
+		out[i] = feature{GherkinDocument: f.GherkinDocument, Pickles: f.Pickles, Content: f.Content}
+	}
+	return out, nil
+}
+
+// overlay serves the features of a partial selection from memory, every other path from disk.
+type overlay map[string][]byte
+
+func (o overlay) Open(name string) (fs.File, error) {
+	if b, ok := o[name]; ok {
+		return memFile{bytes.NewReader(b), name}, nil
+	}
+	return os.Open(name)
+}
+
+// memFile is a file of an overlay; it is its own fs.FileInfo (bytes.Reader gives Size).
+type memFile struct {
+	*bytes.Reader
+	path string
+}
+
+func (f memFile) Stat() (fs.FileInfo, error) { return f, nil }
+func (f memFile) Close() error               { return nil }
+func (f memFile) Name() string               { return filepath.Base(f.path) }
+func (f memFile) Mode() fs.FileMode          { return 0o444 }
+func (f memFile) ModTime() time.Time         { return time.Time{} }
+func (f memFile) IsDir() bool                { return false }
+func (f memFile) Sys() any                   { return nil }
 
 // invalidUTF8At is the offset of the first byte that is not valid UTF-8 in b (len(b) if none).
 func invalidUTF8At(b []byte) int {
@@ -256,17 +325,21 @@ func featureFiles(paths []string) ([]string, map[string][]int, error) {
 
 var gherkinErrRe = regexp.MustCompile(`\((\d+):(\d+)\): (.*)`)
 
-// parse parses one feature; errors read "path:line:col: message", one per line.
-func parse(path string, content []byte) (*messages.GherkinDocument, []*messages.Pickle, error) {
+// readable refuses a file godog could not read: errors read "path:line:col: message", one per line.
+func readable(path string) error {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
 	// A binary file would otherwise be echoed back in the parser's error, raw bytes and all.
 	if i := bytes.IndexByte(content, 0); i >= 0 || !utf8.Valid(content) {
 		if i < 0 {
 			i = invalidUTF8At(content)
 		}
-		return nil, nil, fmt.Errorf("%w: %s: not a text file (byte %d is not UTF-8 text): a feature is Gherkin text", ErrBadInput, path, i)
+		return fmt.Errorf("%w: %s: not a text file (byte %d is not UTF-8 text): a feature is Gherkin text", ErrBadInput, path, i)
 	}
-	newID := (&messages.Incrementing{}).NewId
-	doc, err := gherkin.ParseGherkinDocument(bytes.NewReader(content), newID)
+	// The parser godog uses; godog itself would drop a file without a Feature silently.
+	doc, err := gherkin.ParseGherkinDocument(bytes.NewReader(content), (&messages.Incrementing{}).NewId)
 	if err != nil {
 		var msgs []string
 		for _, m := range gherkinErrRe.FindAllStringSubmatch(err.Error(), -1) {
@@ -275,12 +348,12 @@ func parse(path string, content []byte) (*messages.GherkinDocument, []*messages.
 		if len(msgs) == 0 {
 			msgs = append(msgs, fmt.Sprintf("%s: %v", path, err))
 		}
-		return nil, nil, fmt.Errorf("%w: malformed feature:\n%s", ErrBadInput, strings.Join(msgs, "\n"))
+		return fmt.Errorf("%w: malformed feature:\n%s", ErrBadInput, strings.Join(msgs, "\n"))
 	}
 	if doc.Feature == nil {
-		return nil, nil, fmt.Errorf("%w: %s:1: no Feature in the file", ErrBadInput, path)
+		return fmt.Errorf("%w: %s:1: no Feature in the file", ErrBadInput, path)
 	}
-	return doc, gherkin.Pickles(*doc, path, newID), nil
+	return nil
 }
 
 // location of an AST node: its line and, for a step with a data table, its rows' lines.

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	gherkin "github.com/cucumber/gherkin/go/v26"
-	messages "github.com/cucumber/messages/go/v21"
+	"github.com/cucumber/godog"
+
+	"github.com/drdrill/drdrill/steps"
 )
 
 func names(p *Plan) []string {
@@ -42,27 +43,31 @@ func TestLoadPlanSelectsByTagsAndKeepsLines(t *testing.T) {
 				t.Fatalf("selected %q, want %q", got, tt.want)
 			}
 			if len(tt.want) == 0 {
-				if len(p.Features) != 0 {
+				if len(p.paths) != 0 {
 					t.Fatalf("features given to godog with nothing selected")
 				}
 				return
 			}
-			// What godog is given parses to exactly the selection, at the original lines.
-			content := p.Features[0].Contents
-			doc, err := gherkin.ParseGherkinDocument(bytes.NewReader(content), (&messages.Incrementing{}).NewId)
+			// godog, given the plan's options, runs exactly the selection.
+			feats, err := retrieve(p.godogOptions())
 			if err != nil {
-				t.Fatalf("rewritten feature does not parse: %v\n%s", err, content)
+				t.Fatal(err)
 			}
-			pickles := gherkin.Pickles(*doc, "x", (&messages.Incrementing{}).NewId)
 			var got []string
-			for _, pk := range pickles {
-				got = append(got, pk.Name)
+			for _, f := range feats {
+				for _, pk := range f.Pickles {
+					got = append(got, pk.Name)
+				}
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Fatalf("godog would run %q, want %q\n%s", got, tt.want, content)
+				t.Fatalf("godog would run %q, want %q", got, tt.want)
 			}
 			orig, _ := os.ReadFile("testdata/select.feature")
-			if n, m := strings.Count(string(content), "\n"), strings.Count(string(orig), "\n"); n != m {
+			content, ok := p.partial["testdata/select.feature"]
+			if !ok && len(tt.want) < 7 {
+				t.Fatalf("file of a partial selection given to godog unchanged")
+			}
+			if n, m := strings.Count(string(content), "\n"), strings.Count(string(orig), "\n"); ok && n != m {
 				t.Errorf("rewritten feature has %d lines, the file %d", n, m)
 			}
 		})
@@ -144,30 +149,46 @@ func TestParseShard(t *testing.T) {
 	}
 }
 
-func TestMatchTagsAsGodog(t *testing.T) {
-	tests := []struct {
-		expr string
-		tags []string
-		want bool
-	}{
-		{"@quick", []string{"@quick"}, true},
-		{"@quick", []string{"@matrix"}, false},
-		{"~@slow", []string{"@quick"}, true},
-		{"~@slow", []string{"@slow"}, false},
-		{"@a,@b", []string{"@b"}, true},
-		{"@a && @b", []string{"@b"}, false},
-		{"@a && ~@b", []string{"@a"}, true},
-		{"", nil, true},
-	}
-	for _, tt := range tests {
-		if got := matchTags(tt.expr, tt.tags); got != tt.want {
-			t.Errorf("matchTags(%q, %v) = %v", tt.expr, tt.tags, got)
-		}
-	}
+// godog panics on an empty tag and reads "@a b" as one tag no scenario has.
+func TestCheckTagsRefusesWhatGodogMisreads(t *testing.T) {
 	for _, bad := range []string{"@a,,@b", "@a && ", "~", "@a b"} {
 		if err := checkTags(bad); !errors.Is(err, ErrBadInput) {
 			t.Errorf("checkTags(%q) = %v, want bad input", bad, err)
 		}
+	}
+	for _, good := range []string{"@quick", "~@slow", "@a,@b", "@a && ~@b", ""} {
+		if err := checkTags(good); err != nil {
+			t.Errorf("checkTags(%q) = %v", good, err)
+		}
+	}
+}
+
+// A file is given to godog rewritten, with the same lines, only when some of its scenarios
+// do not run.
+func TestPartialSelectionKeepsLines(t *testing.T) {
+	orig, err := os.ReadFile("testdata/select.feature")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, paths := range [][]string{{"testdata/select.feature:21"}, {"testdata/select.feature:8", "testdata/select.feature:36"}} {
+		p, err := LoadPlan(paths, "", Shard{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, ok := p.partial["testdata/select.feature"]
+		if !ok {
+			t.Fatalf("%v: file not rewritten", paths)
+		}
+		if n, m := strings.Count(string(content), "\n"), strings.Count(string(orig), "\n"); n != m {
+			t.Errorf("%v: rewritten feature has %d lines, the file %d", paths, n, m)
+		}
+	}
+	p, err := LoadPlan([]string{"testdata/select.feature"}, "@sel", Shard{Index: 1, Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.partial) != 0 {
+		t.Errorf("a selection of every scenario rewrote %d files", len(p.partial))
 	}
 }
 
@@ -187,5 +208,30 @@ func TestSlugsNeverCollide(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Errorf("%d output directories for 3 scenarios: %v", len(seen), seen)
+	}
+}
+
+// Why a partly run file is given to godog rewritten: godog's pretty formatter prints an
+// outline's steps only with its first Examples row as written, so with that row filtered out
+// by godog (tags, FILE:LINE) the outline would be printed without its steps.
+func TestPrettyOutputOfAPartialSelectionShowsTheOutline(t *testing.T) {
+	p, err := LoadPlan([]string{"testdata/select.feature:23"}, "", Shard{}) // outline row 200
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	suite := steps.Suite{Check: true, Scenario: lookupIn(p.metas("check", "0000", t.TempDir(), Shard{}))}
+	opt := p.godogOptions()
+	opt.Format, opt.Output, opt.NoColors, opt.Strict = "pretty", &out, true, true
+	if status := (godog.TestSuite{ScenarioInitializer: suite.InitializeScenario, Options: &opt}).Run(); status != 0 {
+		t.Fatalf("godog status %d\n%s", status, out.String())
+	}
+	for _, want := range []string{"Scenario Outline: outline <n>", "Given the drill has <n> tenants", "| 200 |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("pretty output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "| 100 |") {
+		t.Errorf("pretty output shows a row that did not run:\n%s", out.String())
 	}
 }

@@ -182,14 +182,10 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 		format := opt.Format +
 			",cucumber:" + filepath.Join(opt.Out, "cucumber.json") +
 			",junit:" + filepath.Join(opt.Out, "godog-junit.xml")
-		status = godog.TestSuite{
-			Name:                "drdrill",
-			ScenarioInitializer: suite.InitializeScenario,
-			Options: &godog.Options{
-				Format: format, Output: opt.Stdout, NoColors: opt.CI, Strict: true,
-				FeatureContents: plan.godogFeatures(), DefaultContext: ctx, TestingT: opt.TestingT,
-			},
-		}.Run()
+		gopt := plan.godogOptions()
+		gopt.Format, gopt.Output, gopt.NoColors, gopt.Strict = format, opt.Stdout, opt.CI, true
+		gopt.DefaultContext, gopt.TestingT = ctx, opt.TestingT
+		status = godog.TestSuite{Name: "drdrill", ScenarioInitializer: suite.InitializeScenario, Options: &gopt}.Run()
 	}
 
 	var rs []*results.Results
@@ -319,6 +315,8 @@ func check(ctx context.Context, plan *Plan, base drill.Config, stderr io.Writer)
 		maps.Copy(sources, p.steps)
 	}
 	var undefined []string
+	gopt := plan.godogOptions()
+	gopt.Format, gopt.Output, gopt.NoColors, gopt.Strict, gopt.DefaultContext = "progress", &buf, true, true, ctx
 	status := godog.TestSuite{
 		Name: "drdrill-check",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
@@ -331,10 +329,7 @@ func check(ctx context.Context, plan *Plan, base drill.Config, stderr io.Writer)
 				return ctx, nil
 			})
 		},
-		Options: &godog.Options{
-			Format: "progress", Output: &buf, NoColors: true, Strict: true,
-			FeatureContents: plan.godogFeatures(), DefaultContext: ctx,
-		},
+		Options: &gopt,
 	}.Run()
 	if status == 0 {
 		return nil
@@ -374,13 +369,4 @@ func lookupIn(metas map[string]*steps.Scenario) func(*godog.Scenario) (*steps.Sc
 		}
 		return m, nil
 	}
-}
-
-// godogFeatures is the plan's features as godog takes them.
-func (p *Plan) godogFeatures() []godog.Feature {
-	fs := make([]godog.Feature, len(p.Features))
-	for i, f := range p.Features {
-		fs[i] = godog.Feature{Name: f.Path, Contents: f.Contents}
-	}
-	return fs
 }

@@ -9,39 +9,8 @@ import (
 // paths are given.
 const DefaultTags = "@quick"
 
-// matchTags evaluates godog's tag expression ("@a && ~@b", "@a,@b") exactly as godog does, so
-// the plan selects what godog would: groups separated by && must all hold; within a group,
-// comma-separated tags are alternatives, and ~ negates.
-func matchTags(expr string, tags []string) bool {
-	if strings.TrimSpace(expr) == "" {
-		return true
-	}
-	has := func(tag string) bool {
-		for _, t := range tags {
-			if strings.ReplaceAll(t, "@", "") == tag {
-				return true
-			}
-		}
-		return false
-	}
-	for _, and := range strings.Split(expr, "&&") {
-		ok := false
-		for _, tag := range strings.Split(and, ",") {
-			tag = strings.ReplaceAll(strings.TrimSpace(tag), "@", "")
-			if neg, found := strings.CutPrefix(tag, "~"); found {
-				ok = ok || !has(neg)
-			} else {
-				ok = ok || has(tag)
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// checkTags refuses expressions godog would misread (or panic on: an empty tag).
+// checkTags refuses expressions godog would misread (a tag with a space in it selects
+// nothing) or panic on (an empty tag): godog matches tags itself, but does not check them.
 func checkTags(expr string) error {
 	if strings.TrimSpace(expr) == "" {
 		return nil

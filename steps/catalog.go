@@ -1,5 +1,7 @@
 package steps
 
+import "github.com/cucumber/godog"
+
 // Def is one step definition: the entry of the step catalog.
 type Def struct {
 	Pattern     string // godog regular expression
@@ -11,85 +13,147 @@ type Def struct {
 // Catalog returns every step definition, in the order of a drill.
 func Catalog() []Def { return append([]Def(nil), catalog...) }
 
-// catalog is the step catalog: the single list steps are registered from, printed by
+// catalog is the register's list.
+var catalog = func() []Def {
+	var l defList
+	register(&l)
+	return l.defs
+}()
+
+// register is the step catalog: the single list steps are registered from, printed by
 // `drdrill steps` and rendered into docs/steps.md. Grouped in the order a drill reads:
-// configure, run, assert.
-var catalog = []Def{
+// configure, run, assert. godog takes a step definition's location (the "# catalog.go:NN"
+// beside each step of its pretty output) from the line that calls Step: each step calls it
+// on its own line here, so that the location is the step's pattern, next to its function.
+func register(r registry) {
 	// Configuration: before the stack starts.
-	{`^a drill on the "([^"]*)" profile$`,
-		"Chooses the fixtures profile: how many tenants, sites and rows, and which are in the faulty ID list (quick, atlassian).",
-		`Given a drill on the "quick" profile`, useProfile},
-	{`^the drill has (-?\d+) tenants$`,
-		"Overrides the profile's number of tenants.",
-		`And the drill has 500 tenants`, useTenants},
-	{`^each site has (-?\d+) records$`,
-		"Overrides the profile's number of records (tenant content rows) per site.",
-		`And each site has 50 records`, useRecords},
-	{`^traffic at (\d+(?:\.\d+)?) writes per second$`,
-		"Sets the rate of writes the traffic keeps up over all tenants, bystanders included.",
-		`And traffic at 200 writes per second`, useTrafficRate},
-	{`^WAL archived at least every (\S+)$`,
-		"Sets Postgres archive_timeout: the longest a write waits before its WAL reaches the archive (bounds the RPO of a restore).",
-		`And WAL archived at least every 10s`, useArchiveTimeout},
-	{`^a base backup every (\S+)$`,
-		"Takes base backups on a schedule while the drill runs (default: one, after seeding).",
-		`And a base backup every 5m`, useBackupEvery},
-	{`^availability probed every (\S+)$`,
-		"Sets the availability probe period: the precision of every RTO and MTTD figure.",
-		`And availability probed every 500ms`, useProbeInterval},
-	{`^data verified every (\S+)$`,
-		"Sets how often tenants' data is verified during recovery: the precision of \"verified restored\".",
-		`And data verified every 2s`, useVerifyInterval},
-	{`^tenants restored (-?\d+) at a time$`,
-		"Sets how many tenants a per-tenant restore runbook restores in parallel.",
-		`And tenants restored 4 at a time`, useParallelism},
-	{`^the objectives:$`,
-		"Sets the objectives the verdict is judged against: a table | objective | target |.",
-		"Given the objectives:\n  | objective | target |\n  | RTO p95   | 10m    |\n  | RPO max   | 30s    |", useObjectives},
+	r.Doc("Chooses the fixtures profile: how many tenants, sites and rows, and which are in the faulty ID list (quick, atlassian).",
+		`Given a drill on the "quick" profile`).
+		Step(`^a drill on the "([^"]*)" profile$`, useProfile)
+
+	r.Doc("Overrides the profile's number of tenants.",
+		`And the drill has 500 tenants`).
+		Step(`^the drill has (-?\d+) tenants$`, useTenants)
+
+	r.Doc("Overrides the profile's number of records (tenant content rows) per site.",
+		`And each site has 50 records`).
+		Step(`^each site has (-?\d+) records$`, useRecords)
+
+	r.Doc("Sets the rate of writes the traffic keeps up over all tenants, bystanders included.",
+		`And traffic at 200 writes per second`).
+		Step(`^traffic at (\d+(?:\.\d+)?) writes per second$`, useTrafficRate)
+
+	r.Doc("Sets Postgres archive_timeout: the longest a write waits before its WAL reaches the archive (bounds the RPO of a restore).",
+		`And WAL archived at least every 10s`).
+		Step(`^WAL archived at least every (\S+)$`, useArchiveTimeout)
+
+	r.Doc("Takes base backups on a schedule while the drill runs (default: one, after seeding).",
+		`And a base backup every 5m`).
+		Step(`^a base backup every (\S+)$`, useBackupEvery)
+
+	r.Doc("Sets the availability probe period: the precision of every RTO and MTTD figure.",
+		`And availability probed every 500ms`).
+		Step(`^availability probed every (\S+)$`, useProbeInterval)
+
+	r.Doc("Sets how often tenants' data is verified during recovery: the precision of \"verified restored\".",
+		`And data verified every 2s`).
+		Step(`^data verified every (\S+)$`, useVerifyInterval)
+
+	r.Doc("Sets how many tenants a per-tenant restore runbook restores in parallel.",
+		`And tenants restored 4 at a time`).
+		Step(`^tenants restored (-?\d+) at a time$`, useParallelism)
+
+	r.Doc("Sets the objectives the verdict is judged against: a table | objective | target |.",
+		"Given the objectives:\n  | objective | target |\n  | RTO p95   | 10m    |\n  | RPO max   | 30s    |").
+		Step(`^the objectives:$`, useObjectives)
 
 	// Phases: each starts something or changes the stack.
-	{`^the reference stack is running$`,
-		"Starts the stack: Postgres with WAL archiving and the reference service, on a private network.",
-		`And the reference stack is running`, startStack},
-	{`^the tenants are seeded$`,
-		"Seeds the profile's fake tenants, takes the data manifest and a first base backup.",
-		`And the tenants are seeded`, seed},
-	{`^traffic is flowing$`,
-		"Starts the writers (every acknowledged write goes to the ledger) and the availability prober.",
-		`And traffic is flowing`, startTraffic},
-	{`^a base backup is taken$`,
-		"Takes a base backup now.",
-		`And a base backup is taken`, baseBackup},
-	{`^the cleanup script runs in (\S+) mode with (\S+) IDs(?: and the guardrails? "([^"]*)")?$`,
-		"Runs the faulty cleanup script (T0 is its start): mode mark or purge, given app or site IDs, optionally with guardrails (comma-separated: dry-run, check-kind, max-scope=N).",
-		`When the cleanup script runs in purge mode with site IDs and the guardrail "max-scope=5"`, runIncident},
-	{`^the "([^"]*)" runbook runs$`,
-		"Runs a restore runbook to the end (undo-mark, full-pitr, tenant-restore); its steps are timed.",
-		`When the "tenant-restore" runbook runs`, runRunbook},
-	{`^the fault "([^"]*)" is injected$`,
-		"Arms a named fault for the next runbook: it fires at the point of the runbook it applies to (db-killed, side-db-killed, network-cut, wal-segment-missing, corrupt-base-backup).",
-		`And the fault "db-killed" is injected`, inject},
-	{`^the drill ends$`,
-		"Stops traffic and probes, takes the final observation, measures RTO and RPO per tenant and judges the objectives.",
-		`And the drill ends`, verify},
+	r.Doc("Starts the stack: Postgres with WAL archiving and the reference service, on a private network.",
+		`And the reference stack is running`).
+		Step(`^the reference stack is running$`, startStack)
+
+	r.Doc("Seeds the profile's fake tenants, takes the data manifest and a first base backup.",
+		`And the tenants are seeded`).
+		Step(`^the tenants are seeded$`, seed)
+
+	r.Doc("Starts the writers (every acknowledged write goes to the ledger) and the availability prober.",
+		`And traffic is flowing`).
+		Step(`^traffic is flowing$`, startTraffic)
+
+	r.Doc("Takes a base backup now.",
+		`And a base backup is taken`).
+		Step(`^a base backup is taken$`, baseBackup)
+
+	r.Doc("Runs the faulty cleanup script (T0 is its start): mode mark or purge, given app or site IDs, optionally with guardrails (comma-separated: dry-run, check-kind, max-scope=N).",
+		`When the cleanup script runs in purge mode with site IDs and the guardrail "max-scope=5"`).
+		Step(`^the cleanup script runs in (\S+) mode with (\S+) IDs(?: and the guardrails? "([^"]*)")?$`, runIncident)
+
+	r.Doc("Runs a restore runbook to the end (undo-mark, full-pitr, tenant-restore); its steps are timed.",
+		`When the "tenant-restore" runbook runs`).
+		Step(`^the "([^"]*)" runbook runs$`, runRunbook)
+
+	r.Doc("Arms a named fault for the next runbook: it fires at the point of the runbook it applies to (db-killed, side-db-killed, network-cut, wal-segment-missing, corrupt-base-backup).",
+		`And the fault "db-killed" is injected`).
+		Step(`^the fault "([^"]*)" is injected$`, inject)
+
+	r.Doc("Stops traffic and probes, takes the final observation, measures RTO and RPO per tenant and judges the objectives.",
+		`And the drill ends`).
+		Step(`^the drill ends$`, verify)
 
 	// Assertions: read the drill's results.
-	{`^the incident (\S+) (\d+) sites? of (\d+) tenants?$`,
-		"Checks the blast radius found in the data: sites and tenants deleted (purge) or marked (mark).",
-		`Then the incident deleted 12 sites of 10 tenants`, checkBlastRadius},
-	{`^the cleanup script is refused by the "([^"]*)" guardrail$`,
-		"Checks that the named guardrail stopped the script before it changed anything.",
-		`Then the cleanup script is refused by the "max-scope" guardrail`, checkRefused},
-	{`^(\S+) bystanders? lost acknowledged writes$`,
-		"Checks bystander loss: \"no bystander\" (none lost a write) or \"some bystanders\" (a full rollback).",
-		`Then no bystander lost acknowledged writes`, checkBystanders},
-	{`^the report has a finding about "([^"]*)"$`,
-		"Checks that a finding (what a fault did, how the runbook recovered or why it could not) contains the text, ignoring case.",
-		`Then the report has a finding about "fell back to the older base backup"`, checkFinding},
-	{`^the runbook step "([^"]*)" succeeded on attempt (\d+)$`,
-		"Checks that the runbook step whose name starts with the text succeeded on that attempt (1: never retried).",
-		`Then the runbook step "copy tenants" succeeded on attempt 2`, checkStepAttempts},
-	{`^every objective is met$`,
-		"Fails with each breached or unmeasured objective: measured value, target and where it is written.",
-		`Then every objective is met`, checkObjectives},
+	r.Doc("Checks the blast radius found in the data: sites and tenants deleted (purge) or marked (mark).",
+		`Then the incident deleted 12 sites of 10 tenants`).
+		Step(`^the incident (\S+) (\d+) sites? of (\d+) tenants?$`, checkBlastRadius)
+
+	r.Doc("Checks that the named guardrail stopped the script before it changed anything.",
+		`Then the cleanup script is refused by the "max-scope" guardrail`).
+		Step(`^the cleanup script is refused by the "([^"]*)" guardrail$`, checkRefused)
+
+	r.Doc("Checks bystander loss: \"no bystander\" (none lost a write) or \"some bystanders\" (a full rollback).",
+		`Then no bystander lost acknowledged writes`).
+		Step(`^(\S+) bystanders? lost acknowledged writes$`, checkBystanders)
+
+	r.Doc("Checks that a finding (what a fault did, how the runbook recovered or why it could not) contains the text, ignoring case.",
+		`Then the report has a finding about "fell back to the older base backup"`).
+		Step(`^the report has a finding about "([^"]*)"$`, checkFinding)
+
+	r.Doc("Checks that the runbook step whose name starts with the text succeeded on that attempt (1: never retried).",
+		`Then the runbook step "copy tenants" succeeded on attempt 2`).
+		Step(`^the runbook step "([^"]*)" succeeded on attempt (\d+)$`, checkStepAttempts)
+
+	r.Doc("Fails with each breached or unmeasured objective: measured value, target and where it is written.",
+		`Then every objective is met`).
+		Step(`^every objective is met$`, checkObjectives)
+}
+
+// registry is what the catalog registers its steps with: godog, or the list Catalog returns.
+type registry interface {
+	// Doc documents the step that the returned stepper's Step registers.
+	Doc(description, example string) stepper
+}
+
+// stepper registers one step definition; *godog.ScenarioContext is one.
+type stepper interface{ Step(pattern, fn any) }
+
+// godogSteps registers the catalog with godog, which takes no documentation.
+type godogSteps struct{ sc *godog.ScenarioContext }
+
+func (g godogSteps) Doc(string, string) stepper { return g.sc }
+
+// defList collects the catalog as Defs.
+type defList struct{ defs []Def }
+
+func (l *defList) Doc(description, example string) stepper {
+	return defStep{l, Def{Description: description, Example: example}}
+}
+
+type defStep struct {
+	l   *defList
+	def Def
+}
+
+func (d defStep) Step(pattern, fn any) {
+	d.def.Pattern, _ = pattern.(string)
+	d.def.Func = fn
+	d.l.defs = append(d.l.defs, d.def)
 }

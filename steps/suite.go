@@ -59,9 +59,7 @@ type Record struct {
 // InitializeScenario registers the catalog and the hooks; pass it as godog's
 // ScenarioInitializer.
 func (s Suite) InitializeScenario(sc *godog.ScenarioContext) {
-	for _, def := range catalog {
-		sc.Step(def.Pattern, def.Func)
-	}
+	register(godogSteps{sc})
 	sc.Before(s.before)
 	sc.StepContext().Before(func(ctx context.Context, st *godog.Step) (context.Context, error) {
 		if m := scenarioFrom(ctx); m != nil && len(st.AstNodeIds) > 0 {
