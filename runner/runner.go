@@ -28,9 +28,11 @@ import (
 
 // Sentinel errors of a run, mapped to exit codes by cmd/drdrill.
 var (
-	ErrBadInput = errors.New("bad input")          // a feature, flag or argument cannot be used as written
-	ErrFailed   = errors.New("drill failed")       // a scenario failed (a step, a phase, a check)
-	ErrBreached = errors.New("objective breached") // every drill ran, and an objective was breached
+	ErrBadInput = errors.New("bad input")    // a feature, flag or argument cannot be used as written
+	ErrFailed   = errors.New("drill failed") // a scenario failed (a step, a phase, a check)
+	// ErrBreached: every drill ran, and an objective was breached. It is the drill's own
+	// sentinel, so errors.Is matches a scenario's breach and the run's alike.
+	ErrBreached = drill.ErrBreached
 )
 
 // Options of one run. The zero value runs the default set (DefaultTags over features/).
@@ -214,9 +216,9 @@ func (o *Outcome) judge(godogStatus int, reportErr error, reportOnly bool) error
 	o.Failed, o.Breached = nil, nil
 	for _, r := range o.Records {
 		switch {
-		case r.Err != nil && !steps.OnlyBreached(r.Err):
+		case r.Err != nil && !drill.OnlyBreached(r.Err):
 			o.Failed = append(o.Failed, r.Scenario.Slug)
-		case steps.OnlyBreached(r.Err), r.Results != nil && r.Results.Verdict == results.StatusBreached:
+		case drill.OnlyBreached(r.Err), r.Results != nil && r.Results.Verdict == results.StatusBreached:
 			o.Breached = append(o.Breached, r.Scenario.Slug)
 		}
 	}

@@ -166,8 +166,3 @@ func (s Suite) write(d *drill.Drill, dir string) (string, error) {
 	}
 	return path, fmt.Errorf("drill wrote no results (partial results.json written instead): %w", err)
 }
-
-// OnlyBreached reports whether a scenario's error is only a breach of objectives: the drill
-// ran to its verdict and the verdict was breached (drill.OnlyBreached). Runners use it for a
-// report-only mode.
-func OnlyBreached(err error) bool { return drill.OnlyBreached(err) }
