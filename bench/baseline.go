@@ -9,9 +9,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/drdrill/drdrill/saas"
 	"github.com/drdrill/drdrill/scenarios"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 // basebackup runs plain pg_basebackup into dir of the db container (TCP with the password

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 // CheckBlastRadius compares what the incident did, found from the data, with what a scenario
@@ -57,7 +57,7 @@ func CheckBlastVerb(verb string) error {
 
 // CheckGuardrail says whether name is a guardrail of the faulty script (dry-run,
 // check-kind, max-scope), as CheckRefused names it: without a value.
-func CheckGuardrail(name string) error { return cleanup.CheckGuardrailName(name) }
+func CheckGuardrail(name string) error { return legacycleanup.CheckGuardrailName(name) }
 
 // CheckRefused says whether the named guardrail stopped the cleanup script before it changed
 // anything (the script's log names the guardrail that refused).

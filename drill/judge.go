@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 // Judge turns a drill's history and its objectives into results: identity and parameters as
@@ -38,7 +38,7 @@ func Judge(h History) results.Results {
 		switch {
 		case inc.Run.Refused:
 			r.Findings = append(r.Findings, fmt.Sprintf("A guardrail refused the faulty script (exit %d): %s", inc.Run.ExitCode, lastLine(inc.Run.Log)))
-		case inc.Run.ExitCode != cleanup.ExitDone:
+		case inc.Run.ExitCode != legacycleanup.ExitDone:
 			r.Findings = append(r.Findings, fmt.Sprintf("The faulty script exited %d: %s", inc.Run.ExitCode, lastLine(inc.Run.Log)))
 		}
 	}

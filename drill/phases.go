@@ -16,12 +16,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/scenarios"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 // StartStack starts db and app on a private network (the images must exist: `make images`).
@@ -260,7 +260,7 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		return errors.New("drill: the incident already ran")
 	}
 	defer d.phase("incident")()
-	guards, err := cleanup.ParseGuardrails(spec.Guardrails)
+	guards, err := legacycleanup.ParseGuardrails(spec.Guardrails)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/fixtures"
-	"github.com/drdrill/drdrill/saas"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 // TestReferenceStack is the foundation end to end on real containers: start the stack, seed

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/scenarios"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 // ErrBreached is wrapped by CheckObjectives when an objective's verdict is breached. The CLI
@@ -110,6 +110,6 @@ func (s IncidentSpec) Validate() error {
 	if !slices.Contains(idKinds, s.IDKind) {
 		return fmt.Errorf("unknown ID kind %q: the ID list holds %s IDs", s.IDKind, strings.Join(idKinds, " or "))
 	}
-	_, err := cleanup.ParseGuardrails(s.Guardrails)
+	_, err := legacycleanup.ParseGuardrails(s.Guardrails)
 	return err
 }

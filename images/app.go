@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -13,7 +14,11 @@ import (
 	dc "github.com/ory/dockertest/v3/docker"
 )
 
-// appBinaries are the main packages baked into the Go image, under their names at /.
+// ReferenceCmd holds the main packages of the reference stack, relative to the module root.
+const ReferenceCmd = "stacks/reference/cmd"
+
+// appBinaries are the main packages (under ReferenceCmd) baked into the Go image, under their
+// names at /.
 var appBinaries = []string{"saasd", "legacy-cleanup"}
 
 // appImage is drdrill/saasd:dev: FROM scratch with static binaries. Its inputs are the built
@@ -41,7 +46,7 @@ func (a *appImage) status(ctx context.Context, b *builder) (ImageStatus, error) 
 	}
 	st.UpToDate = label == a.want
 	if !st.UpToDate {
-		st.Problem = fmt.Sprintf("image %s is older than cmd/saasd, cmd/legacy-cleanup or its Dockerfile: run `make images`", a.tag)
+		st.Problem = fmt.Sprintf("image %s is older than the reference stack's saasd, legacy-cleanup or its Dockerfile: run `make images`", a.tag)
 	}
 	return st, nil
 }
@@ -69,7 +74,7 @@ func (a *appImage) compile(ctx context.Context, b *builder) error {
 	}
 	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", a.ctxDir + string(filepath.Separator)}
 	for _, bin := range appBinaries {
-		args = append(args, "./cmd/"+bin)
+		args = append(args, "./"+path.Join(ReferenceCmd, bin))
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.opts.SourceDir

@@ -40,7 +40,7 @@ const (
 // Options configure Ensure and Status. The zero value builds both images from the module
 // found above the working directory.
 type Options struct {
-	// SourceDir is the module root (holding go.mod, cmd/ and images/); empty: the nearest
+	// SourceDir is the module root (holding go.mod, images/ and the reference stack); empty: the nearest
 	// directory above the working directory with a go.mod and an images/ folder.
 	SourceDir string
 	// Progress receives one line per step; nil discards them.

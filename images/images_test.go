@@ -161,9 +161,9 @@ func fakeModule(t *testing.T, version string) string {
 
 func writeMain(t *testing.T, dir, bin, version string) {
 	t.Helper()
-	must(t, os.MkdirAll(filepath.Join(dir, "cmd", bin), 0o755))
+	must(t, os.MkdirAll(filepath.Join(dir, ReferenceCmd, bin), 0o755))
 	src := fmt.Sprintf("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(%q) }\n", bin+" "+version)
-	must(t, os.WriteFile(filepath.Join(dir, "cmd", bin, "main.go"), []byte(src), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, ReferenceCmd, bin, "main.go"), []byte(src), 0o644))
 }
 
 func must(t *testing.T, err error) {

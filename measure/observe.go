@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/drdrill/drdrill/fixtures"
-	"github.com/drdrill/drdrill/saas"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 // liveSQL reads the live records a customer can see: those of sites and tenants that are not

@@ -80,10 +80,10 @@ func (e *Env) assess(ctx context.Context) error {
 // the pre-incident manifest (undo-mark after a purge, for one: the rows are gone).
 var ErrNotRestored = errors.New("affected tenants still differ from the pre-incident manifest")
 
-// verify is the last step of every runbook: the affected tenants must equal their pre-incident
+// checkManifest is the last step of every runbook: the affected tenants must equal their pre-incident
 // manifest again. The drill's verifier judges far more (health, acknowledged writes); this
 // only keeps a runbook from reporting success for work it could not do.
-func (e *Env) verify(ctx context.Context) error {
+func (e *Env) checkManifest(ctx context.Context) error {
 	if len(e.Blast.Tenants) == 0 {
 		return nil
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/drdrill/drdrill/saas"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 type copyResult struct {

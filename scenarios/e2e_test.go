@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 func put(t *testing.T, ctx context.Context, url, value string) int {
@@ -65,7 +65,7 @@ func TestRealIncidentAndRunbookWithApp(t *testing.T) {
 			}
 
 			res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Image: img})
-			if err != nil || res.ExitCode != cleanup.ExitDone {
+			if err != nil || res.ExitCode != legacycleanup.ExitDone {
 				t.Fatalf("incident exit %d, %v:\n%s", res.ExitCode, err, res.Log)
 			}
 			if code := get(t, ctx, fmt.Sprintf("%s/v1/sites/%d/health", app, victim)); code == http.StatusOK {

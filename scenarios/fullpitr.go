@@ -82,7 +82,7 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 			return err
 		}
 	}
-	if err := env.verify(ctx); err != nil {
+	if err := env.checkManifest(ctx); err != nil {
 		return err
 	}
 	env.restored(env.Blast.Tenants, time.Now())

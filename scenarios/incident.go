@@ -7,13 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 // DefaultScriptImage holds the faulty maintenance script at ScriptPath. Its exit codes are
-// cleanup.Exit*.
+// legacycleanup.Exit*.
 const (
 	DefaultScriptImage = images.App
 	ScriptPath         = "/legacy-cleanup"
@@ -30,9 +30,9 @@ const (
 type IncidentSpec struct {
 	Mode string  // mark | purge (passed as is: the script itself judges bad input, exit 2)
 	IDs  []int64 // written one per line into the ID file the script reads
-	// Guardrails the scenario switched on (cleanup.ParseGuardrails reads them as a drill
+	// Guardrails the scenario switched on (legacycleanup.ParseGuardrails reads them as a drill
 	// writes them).
-	cleanup.Guardrails
+	legacycleanup.Guardrails
 	Batch int           // IDs per transaction; 0 = the script's default
 	Pause time.Duration // wait between batches (makes the incident last); 0 = none
 	// Image overrides DefaultScriptImage.
@@ -62,13 +62,13 @@ type IncidentResult struct {
 	T0       time.Time
 	Duration time.Duration // T0 to exit, as the harness saw it
 	ExitCode int
-	Refused  bool   // cleanup.ExitRefused: a guardrail stopped it
+	Refused  bool   // legacycleanup.ExitRefused: a guardrail stopped it
 	Log      string // the last lines of its output
 	IDs      int
 }
 
 // RunIncident runs the faulty script once against s as a one-shot container on the stack's
-// network and waits for it to exit. Exit codes are data (cleanup.Exit*), not errors;
+// network and waits for it to exit. Exit codes are data (legacycleanup.Exit*), not errors;
 // the error is for failures to run it at all, and for ctx being cancelled.
 func RunIncident(ctx context.Context, s *stack.Stack, spec IncidentSpec) (IncidentResult, error) {
 	res := IncidentResult{IDs: len(spec.IDs)}
@@ -99,7 +99,7 @@ func RunIncident(ctx context.Context, s *stack.Stack, spec IncidentSpec) (Incide
 	}
 	jr, err := j.run(ctx, pool)
 	res.T0, res.Duration, res.ExitCode = jr.Started, jr.Duration, jr.ExitCode
-	res.Refused = err == nil && jr.ExitCode == cleanup.ExitRefused
+	res.Refused = err == nil && jr.ExitCode == legacycleanup.ExitRefused
 	res.Log = tail(jr.Log, logTailLines)
 	if err != nil {
 		return res, fmt.Errorf("incident: %w", err)

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 // testAppImage is the saasd image (service + faulty script) built from this checkout under a
@@ -71,17 +71,17 @@ func TestIncident(t *testing.T) {
 	}
 
 	t.Run("check-kind refuses site IDs", func(t *testing.T) {
-		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Guardrails: cleanup.Guardrails{CheckKind: true}, Image: img})
+		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Guardrails: legacycleanup.Guardrails{CheckKind: true}, Image: img})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.ExitCode != cleanup.ExitRefused || !res.Refused {
+		if res.ExitCode != legacycleanup.ExitRefused || !res.Refused {
 			t.Errorf("exit %d refused %v, want 3 and refused; log:\n%s", res.ExitCode, res.Refused, res.Log)
 		}
 		unchanged(t)
 	})
 	t.Run("max-scope refuses", func(t *testing.T) {
-		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Guardrails: cleanup.Guardrails{MaxScope: len(d.targets.SiteIDs) - 1}, Image: img})
+		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Guardrails: legacycleanup.Guardrails{MaxScope: len(d.targets.SiteIDs) - 1}, Image: img})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,14 +95,14 @@ func TestIncident(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.ExitCode != cleanup.ExitBadInput || res.Refused || res.Log == "" {
+		if res.ExitCode != legacycleanup.ExitBadInput || res.Refused || res.Log == "" {
 			t.Errorf("exit %d refused %v log %q, want 2 with a message", res.ExitCode, res.Refused, res.Log)
 		}
 		unchanged(t)
 	})
 	t.Run("mark with site IDs", func(t *testing.T) {
 		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "mark", IDs: d.targets.SiteIDs, Image: img})
-		if err != nil || res.ExitCode != cleanup.ExitDone {
+		if err != nil || res.ExitCode != legacycleanup.ExitDone {
 			t.Fatalf("exit %d, %v; log:\n%s", res.ExitCode, err, res.Log)
 		}
 		conn := connect(t, ctx, dsn)
@@ -149,7 +149,7 @@ func TestIncident(t *testing.T) {
 	})
 	t.Run("purge with site IDs", func(t *testing.T) {
 		res, err := RunIncident(ctx, d.s, IncidentSpec{Mode: "purge", IDs: d.targets.SiteIDs, Batch: 1, Image: img})
-		if err != nil || res.ExitCode != cleanup.ExitDone || res.Refused {
+		if err != nil || res.ExitCode != legacycleanup.ExitDone || res.Refused {
 			t.Fatalf("exit %d refused %v, %v; log:\n%s", res.ExitCode, res.Refused, err, res.Log)
 		}
 		committed := lastCommit(t, ctx, dsn)

@@ -13,8 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/drdrill/drdrill/fixtures"
-	"github.com/drdrill/drdrill/saas"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 // startStack starts a stack for one test and removes it when the test ends.

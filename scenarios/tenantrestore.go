@@ -87,7 +87,7 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 	}); err != nil {
 		return err
 	}
-	return env.verify(ctx)
+	return env.checkManifest(ctx)
 }
 
 // prepareSide starts the side db from the latest good base backup before T0 and replays WAL

@@ -53,7 +53,7 @@ func (undoMark) Run(ctx context.Context, env *Env) error {
 	}); err != nil {
 		return err
 	}
-	if err := env.verify(ctx); err != nil {
+	if err := env.checkManifest(ctx); err != nil {
 		return err
 	}
 	env.restored(tenants, time.Now())

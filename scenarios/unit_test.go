@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drdrill/drdrill/cleanup"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 func TestLatestBefore(t *testing.T) {
@@ -141,7 +141,7 @@ func TestIncidentArgs(t *testing.T) {
 		want string
 	}{
 		{IncidentSpec{Mode: "purge"}, "/legacy-cleanup --run-id R --mode purge --ids /incident-ids.txt --dsn-file /run/drdrill/dsn"},
-		{IncidentSpec{Mode: "mark", Guardrails: cleanup.Guardrails{DryRun: true, CheckKind: true, MaxScope: 5}, Batch: 2, Pause: 150 * time.Millisecond},
+		{IncidentSpec{Mode: "mark", Guardrails: legacycleanup.Guardrails{DryRun: true, CheckKind: true, MaxScope: 5}, Batch: 2, Pause: 150 * time.Millisecond},
 			"/legacy-cleanup --run-id R --mode mark --ids /incident-ids.txt --dsn-file /run/drdrill/dsn --dry-run --check-kind --max-scope 5 --batch 2 --pause 150ms"},
 	}
 	for _, tt := range tests {

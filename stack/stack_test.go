@@ -70,7 +70,7 @@ func docker(t *testing.T) *dc.Client {
 }
 
 // appImage returns the app image to test with: $DRDRILL_TEST_APP_IMAGE, or drdrill/saasd:dev
-// (re)built from cmd/saasd.
+// (re)built from stacks/reference/cmd/saasd.
 func appImage(t *testing.T) string {
 	t.Helper()
 	if img := os.Getenv("DRDRILL_TEST_APP_IMAGE"); img != "" {
@@ -109,9 +109,6 @@ func TestStack(t *testing.T) {
 	c := docker(t)
 	ctx := context.Background()
 	app := appImage(t)
-	if app == "" {
-		t.Log("cmd/saasd does not exist yet: starting db only; the app checks are skipped")
-	}
 	var log bytes.Buffer
 	s, err := Start(ctx, Config{RunID: testRunID(t), AppImage: app, ArchiveTimeout: 5 * time.Second, Log: &log})
 	if err != nil {
@@ -589,9 +586,6 @@ func waitHealth(t *testing.T, base string, want int) {
 func BenchmarkStartClose(b *testing.B) {
 	if _, err := images.Connect(context.Background()); err != nil {
 		b.Skip(err)
-	}
-	if _, err := os.Stat("../cmd/saasd"); err != nil {
-		b.Skip("cmd/saasd does not exist yet")
 	}
 	if err := images.Ensure(context.Background(), images.Options{SourceDir: ".."}); err != nil {
 		b.Fatal(err)

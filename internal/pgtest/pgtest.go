@@ -28,8 +28,8 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/drdrill/drdrill/images"
-	"github.com/drdrill/drdrill/saas"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 // Image is the Postgres image the tests run; it must already exist locally.

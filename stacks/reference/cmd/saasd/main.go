@@ -23,7 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/drdrill/drdrill/saas"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 func main() {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/internal/pgtest"
-	"github.com/drdrill/drdrill/saas"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 const benchSites = 50

@@ -15,7 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/internal/pgtest"
-	"github.com/drdrill/drdrill/saas"
+	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
 // api is a small client over the handler under test.

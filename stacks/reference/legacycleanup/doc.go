@@ -1,4 +1,4 @@
-// Package cleanup is the faulty maintenance script of the reference incident: it removes a
+// Package legacycleanup is the faulty maintenance script of the reference incident: it removes a
 // deprecated app (default app_key "insight") from sites, given a file of IDs.
 //
 // Its flaw is the original's, kept on purpose: every ID is taken for whatever it is. An app
@@ -17,4 +17,4 @@
 // before reading anything else and again inside every batch's transaction, unless the mark names
 // Options.RunID. There is no default database: the DSN comes from --dsn-file (what the drill
 // uploads into the script's container, so the password is in no command line) or --dsn.
-package cleanup
+package legacycleanup

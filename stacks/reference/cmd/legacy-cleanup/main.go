@@ -1,8 +1,8 @@
 // Command legacy-cleanup is the faulty maintenance script of the reference incident: it removes
 // a deprecated app from sites, and, like the original, takes every ID in its file for whatever it
-// is, so a site ID removes the whole site. See package cleanup.
+// is, so a site ID removes the whole site. See package legacycleanup.
 //
-// Exit codes (cleanup.Exit*): 0 done (or dry run), 1 runtime error (database), 2 bad usage or
+// Exit codes (legacycleanup.Exit*): 0 done (or dry run), 1 runtime error (database), 2 bad usage or
 // bad input, 3 refused by a guardrail, 4 not the drill run's database (nothing changed).
 package main
 
@@ -20,7 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/drdrill/drdrill/cleanup"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 const usage = `usage: legacy-cleanup --run-id RUN --mode mark|purge --ids FILE --dsn-file FILE [flags]
@@ -83,25 +83,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	runID := fs.String("run-id", "", "the drill run whose database this must be (required; see drdrill_meta)")
 	dsnFile := fs.String("dsn-file", "", "file holding the PostgreSQL URL (one of --dsn-file, --dsn is required)")
 	dsn := fs.String("dsn", "", "PostgreSQL URL (visible in ps: prefer --dsn-file)")
-	appKey := fs.String("app-key", cleanup.DefaultAppKey, "app_key of the deprecated app")
-	var guards cleanup.Guardrails
+	appKey := fs.String("app-key", legacycleanup.DefaultAppKey, "app_key of the deprecated app")
+	var guards legacycleanup.Guardrails
 	guards.Flags(fs)
-	batch := fs.Int("batch", cleanup.DefaultBatch, "ids per transaction")
+	batch := fs.Int("batch", legacycleanup.DefaultBatch, "ids per transaction")
 	pause := fs.Duration("pause", 0, "wait between batches (paces the run)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return cleanup.ExitDone
+			return legacycleanup.ExitDone
 		}
-		return cleanup.ExitBadInput
+		return legacycleanup.ExitBadInput
 	}
 	bad := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "legacy-cleanup: "+format+"\n", a...)
-		return cleanup.ExitBadInput
+		return legacycleanup.ExitBadInput
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q (flags only; see --help)", fs.Arg(0))
 	}
-	if *mode != string(cleanup.ModeMark) && *mode != string(cleanup.ModePurge) {
+	if *mode != string(legacycleanup.ModeMark) && *mode != string(legacycleanup.ModePurge) {
 		return bad("--mode %q: want mark or purge", *mode)
 	}
 	if *idsFile == "" {
@@ -132,9 +132,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return bad("read ids file: %v", err)
 	}
-	ids, err := cleanup.ParseIDs(src)
+	ids, err := legacycleanup.ParseIDs(src)
 	if err != nil {
-		var pe *cleanup.ParseError
+		var pe *legacycleanup.ParseError
 		if errors.As(err, &pe) {
 			return bad("%s:%d: %q: %s", *idsFile, pe.Line, pe.Text, pe.Reason)
 		}
@@ -154,18 +154,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "legacy-cleanup: connect to %s:%d/%s: %v\n", cfg.Host, cfg.Port, cfg.Database, err)
-		return cleanup.ExitRuntime
+		return legacycleanup.ExitRuntime
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
-	_, err = cleanup.Run(ctx, conn, ids, cleanup.Options{
-		RunID: *runID, Mode: cleanup.Mode(*mode), AppKey: *appKey, Guardrails: guards,
+	_, err = legacycleanup.Run(ctx, conn, ids, legacycleanup.Options{
+		RunID: *runID, Mode: legacycleanup.Mode(*mode), AppKey: *appKey, Guardrails: guards,
 		Batch: *batch, Pause: *pause, Log: stdout,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)
 	}
-	return cleanup.ExitCode(err)
+	return legacycleanup.ExitCode(err)
 }
 
 // dsnSource names where the URL came from, for errors that must not print it.

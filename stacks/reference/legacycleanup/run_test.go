@@ -1,4 +1,4 @@
-package cleanup_test
+package legacycleanup_test
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/drdrill/drdrill/cleanup"
 	"github.com/drdrill/drdrill/internal/pgtest"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 // shape: 5 tenants × 2 sites; per site 3 products, 4 users, 2 apps (the first is "insight"),
@@ -38,19 +38,19 @@ func snapshot(t *testing.T, pool *pgxpool.Pool) totals {
 	return n
 }
 
-// testRun is the run ID the test databases are marked with (see cleanup.WriteMarker).
+// testRun is the run ID the test databases are marked with (see legacycleanup.WriteMarker).
 const testRun = "cleanup-test-run"
 
 // run marks pool as testRun's database and runs the script on it as that run.
-func run(t *testing.T, pool *pgxpool.Pool, ids []int64, opts cleanup.Options) (cleanup.Report, string, error) {
+func run(t *testing.T, pool *pgxpool.Pool, ids []int64, opts legacycleanup.Options) (legacycleanup.Report, string, error) {
 	t.Helper()
-	if err := cleanup.WriteMarker(context.Background(), pool, testRun); err != nil {
+	if err := legacycleanup.WriteMarker(context.Background(), pool, testRun); err != nil {
 		t.Fatal(err)
 	}
 	opts.RunID = testRun
 	var log bytes.Buffer
 	opts.Log = &log
-	rep, err := cleanup.Run(context.Background(), pool, ids, opts)
+	rep, err := legacycleanup.Run(context.Background(), pool, ids, opts)
 	return rep, log.String(), err
 }
 
@@ -63,7 +63,7 @@ func TestRun(t *testing.T) {
 		pool := db.NewDatabase(t)
 		sites := pgtest.Seed(t, pool, shape)
 		ids := []int64{sites[0].AppIDs[0], sites[1].AppIDs[0], sites[2].AppIDs[0], sites[3].AppIDs[0]}
-		rep, log, err := run(t, pool, ids, cleanup.Options{Mode: cleanup.ModePurge, Guardrails: cleanup.Guardrails{CheckKind: true, MaxScope: 4}})
+		rep, log, err := run(t, pool, ids, legacycleanup.Options{Mode: legacycleanup.ModePurge, Guardrails: legacycleanup.Guardrails{CheckKind: true, MaxScope: 4}})
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, log)
 		}
@@ -72,7 +72,7 @@ func TestRun(t *testing.T) {
 		if got := snapshot(t, pool); got != want {
 			t.Fatalf("after purge of 4 app ids: %+v, want %+v", got, want)
 		}
-		if d := (cleanup.Counts{Tenants: 2, Apps: 4}); rep.Done != d || rep.AffectedSites != 4 {
+		if d := (legacycleanup.Counts{Tenants: 2, Apps: 4}); rep.Done != d || rep.AffectedSites != 4 {
 			t.Fatalf("done = %+v affected %d, want %+v affected 4", rep.Done, rep.AffectedSites, d)
 		}
 		var left int64
@@ -85,7 +85,7 @@ func TestRun(t *testing.T) {
 		pool := db.NewDatabase(t)
 		sites := pgtest.Seed(t, pool, shape)
 		ids := []int64{sites[0].ID, sites[2].ID, sites[3].ID}
-		rep, log, err := run(t, pool, ids, cleanup.Options{Mode: cleanup.ModePurge, Batch: 2})
+		rep, log, err := run(t, pool, ids, legacycleanup.Options{Mode: legacycleanup.ModePurge, Batch: 2})
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, log)
 		}
@@ -94,7 +94,7 @@ func TestRun(t *testing.T) {
 		if got := snapshot(t, pool); got != want {
 			t.Fatalf("after purge of 3 site ids: %+v, want %+v", got, want)
 		}
-		if d := (cleanup.Counts{Sites: 3, Tenants: 2, Products: 9, Users: 12, Apps: 6, Records: 15}); rep.Done != d {
+		if d := (legacycleanup.Counts{Sites: 3, Tenants: 2, Products: 9, Users: 12, Apps: 6, Records: 15}); rep.Done != d {
 			t.Fatalf("done = %+v, want %+v", rep.Done, d)
 		}
 		if rep.Batches != 2 || !strings.Contains(log, "batch 2/2 committed") || !strings.Contains(log, "summary: mode=purge") {
@@ -106,7 +106,7 @@ func TestRun(t *testing.T) {
 		pool := db.NewDatabase(t)
 		sites := pgtest.Seed(t, pool, shape)
 		ids := []int64{sites[4].ID, sites[5].ID}
-		rep, log, err := run(t, pool, ids, cleanup.Options{Mode: cleanup.ModeMark})
+		rep, log, err := run(t, pool, ids, legacycleanup.Options{Mode: legacycleanup.ModeMark})
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, log)
 		}
@@ -115,12 +115,12 @@ func TestRun(t *testing.T) {
 		if got := snapshot(t, pool); got != want {
 			t.Fatalf("after mark of 2 site ids: %+v, want %+v", got, want)
 		}
-		if d := (cleanup.Counts{Sites: 2, Tenants: 1, Products: 6, Users: 8, Apps: 4, Records: 10}); rep.Done != d {
+		if d := (legacycleanup.Counts{Sites: 2, Tenants: 1, Products: 6, Users: 8, Apps: 4, Records: 10}); rep.Done != d {
 			t.Fatalf("done = %+v, want %+v", rep.Done, d)
 		}
 		// Marking again changes nothing: rows already marked are not counted twice.
-		rep, _, err = run(t, pool, ids, cleanup.Options{Mode: cleanup.ModeMark})
-		if err != nil || rep.Done != (cleanup.Counts{}) {
+		rep, _, err = run(t, pool, ids, legacycleanup.Options{Mode: legacycleanup.ModeMark})
+		if err != nil || rep.Done != (legacycleanup.Counts{}) {
 			t.Fatalf("second mark: done %+v, %v", rep.Done, err)
 		}
 		ctx := context.Background()
@@ -146,26 +146,26 @@ func TestRun(t *testing.T) {
 		cases := []struct {
 			name string
 			ids  []int64
-			opts cleanup.Options
+			opts legacycleanup.Options
 			msg  string
 		}{
-			{"check-kind with a site id", mixed, cleanup.Options{Mode: cleanup.ModePurge, Guardrails: cleanup.Guardrails{CheckKind: true}},
+			{"check-kind with a site id", mixed, legacycleanup.Options{Mode: legacycleanup.ModePurge, Guardrails: legacycleanup.Guardrails{CheckKind: true}},
 				`3 of 4 ids are not "insight" app ids: ` + itoa(sites[1].ID) + ` (site), ` + itoa(sites[2].AppIDs[1]) + ` (app "other-2"), 999 (not-found)`},
-			{"check-kind in mark mode", []int64{sites[3].ID}, cleanup.Options{Mode: cleanup.ModeMark, Guardrails: cleanup.Guardrails{CheckKind: true}},
+			{"check-kind in mark mode", []int64{sites[3].ID}, legacycleanup.Options{Mode: legacycleanup.ModeMark, Guardrails: legacycleanup.Guardrails{CheckKind: true}},
 				itoa(sites[3].ID) + " (site)"},
-			{"max-scope below the sites removed", []int64{sites[0].ID, sites[1].ID, sites[2].ID}, cleanup.Options{Mode: cleanup.ModePurge, Guardrails: cleanup.Guardrails{MaxScope: 2}},
+			{"max-scope below the sites removed", []int64{sites[0].ID, sites[1].ID, sites[2].ID}, legacycleanup.Options{Mode: legacycleanup.ModePurge, Guardrails: legacycleanup.Guardrails{MaxScope: 2}},
 				"--max-scope 2: 3 sites would be affected (3 removed, 0 losing an app)"},
-			{"max-scope counts sites losing an app", []int64{sites[0].AppIDs[0], sites[1].AppIDs[0]}, cleanup.Options{Mode: cleanup.ModePurge, Guardrails: cleanup.Guardrails{MaxScope: 1}},
+			{"max-scope counts sites losing an app", []int64{sites[0].AppIDs[0], sites[1].AppIDs[0]}, legacycleanup.Options{Mode: legacycleanup.ModePurge, Guardrails: legacycleanup.Guardrails{MaxScope: 1}},
 				"2 sites would be affected (0 removed, 2 losing an app)"},
-			{"max-scope 1", []int64{sites[0].ID, sites[2].AppIDs[0]}, cleanup.Options{Mode: cleanup.ModeMark, Guardrails: cleanup.Guardrails{MaxScope: 1}}, "--max-scope 1: 2 sites would be affected (1 removed, 1 losing an app)"},
+			{"max-scope 1", []int64{sites[0].ID, sites[2].AppIDs[0]}, legacycleanup.Options{Mode: legacycleanup.ModeMark, Guardrails: legacycleanup.Guardrails{MaxScope: 1}}, "--max-scope 1: 2 sites would be affected (1 removed, 1 losing an app)"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				rep, log, err := run(t, pool, c.ids, c.opts)
-				if !errors.Is(err, cleanup.ErrRefused) || !strings.Contains(err.Error(), c.msg) {
+				if !errors.Is(err, legacycleanup.ErrRefused) || !strings.Contains(err.Error(), c.msg) {
 					t.Fatalf("err = %v, want ErrRefused containing %q", err, c.msg)
 				}
-				if !strings.Contains(log, "refused: ") || rep.Done != (cleanup.Counts{}) {
+				if !strings.Contains(log, "refused: ") || rep.Done != (legacycleanup.Counts{}) {
 					t.Fatalf("done %+v, log:\n%s", rep.Done, log)
 				}
 				if got := snapshot(t, pool); got != seeded {
@@ -174,7 +174,7 @@ func TestRun(t *testing.T) {
 			})
 		}
 		// At the limit the run goes ahead.
-		if _, log, err := run(t, pool, []int64{sites[0].ID, sites[1].ID}, cleanup.Options{Mode: cleanup.ModeMark, Guardrails: cleanup.Guardrails{MaxScope: 2}}); err != nil {
+		if _, log, err := run(t, pool, []int64{sites[0].ID, sites[1].ID}, legacycleanup.Options{Mode: legacycleanup.ModeMark, Guardrails: legacycleanup.Guardrails{MaxScope: 2}}); err != nil {
 			t.Fatalf("max-scope equal to the scope: %v\n%s", err, log)
 		}
 	})
@@ -190,19 +190,19 @@ func TestRun(t *testing.T) {
 		// of a third tenant; a user id (skipped); the same site twice (parsed once upstream, and
 		// harmless here).
 		ids := []int64{sites[0].AppIDs[1], sites[0].ID, sites[2].ID, sites[6].AppIDs[0], userID}
-		for _, mode := range []cleanup.Mode{cleanup.ModePurge, cleanup.ModeMark} {
-			rep, log, err := run(t, pool, ids, cleanup.Options{Mode: mode, Guardrails: cleanup.Guardrails{DryRun: true}})
+		for _, mode := range []legacycleanup.Mode{legacycleanup.ModePurge, legacycleanup.ModeMark} {
+			rep, log, err := run(t, pool, ids, legacycleanup.Options{Mode: mode, Guardrails: legacycleanup.Guardrails{DryRun: true}})
 			if err != nil {
 				t.Fatalf("dry run: %v\n%s", err, log)
 			}
 			p := rep.Plan
-			wantBySite := cleanup.Counts{Sites: 2, Tenants: 2, Products: 6, Users: 8, Apps: 4, Records: 10}
-			wantByApp := cleanup.Counts{Sites: 1, Tenants: 1, Apps: 1}
-			wantTotal := cleanup.Counts{Sites: 2, Tenants: 3, Products: 6, Users: 8, Apps: 5, Records: 10}
+			wantBySite := legacycleanup.Counts{Sites: 2, Tenants: 2, Products: 6, Users: 8, Apps: 4, Records: 10}
+			wantByApp := legacycleanup.Counts{Sites: 1, Tenants: 1, Apps: 1}
+			wantTotal := legacycleanup.Counts{Sites: 2, Tenants: 3, Products: 6, Users: 8, Apps: 5, Records: 10}
 			if p.BySite != wantBySite || p.ByApp != wantByApp || p.Total != wantTotal || p.AffectedSites != 3 {
 				t.Fatalf("%s plan: by site %+v by app %+v total %+v affected %d", mode, p.BySite, p.ByApp, p.Total, p.AffectedSites)
 			}
-			if p.Kinds[cleanup.KindSite] != 2 || p.Kinds[cleanup.KindApp] != 2 || p.Kinds[cleanup.KindUser] != 1 {
+			if p.Kinds[legacycleanup.KindSite] != 2 || p.Kinds[legacycleanup.KindApp] != 2 || p.Kinds[legacycleanup.KindUser] != 1 {
 				t.Fatalf("kinds = %v", p.Kinds)
 			}
 			for _, line := range []string{"plan: ids=5 site=2 app=2 user=1", "plan: by site ids: sites=2 tenants=2 products=6 users=8 apps=4 records=10",
@@ -216,7 +216,7 @@ func TestRun(t *testing.T) {
 			}
 		}
 		// The real run does what the dry run said.
-		rep, log, err := run(t, pool, ids, cleanup.Options{Mode: cleanup.ModePurge, Batch: 2})
+		rep, log, err := run(t, pool, ids, legacycleanup.Options{Mode: legacycleanup.ModePurge, Batch: 2})
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, log)
 		}
@@ -234,16 +234,16 @@ func TestRun(t *testing.T) {
 		sites := pgtest.Seed(t, pool, shape)
 		ids := []int64{sites[0].ID, sites[1].ID}
 		var log bytes.Buffer
-		opts := cleanup.Options{RunID: testRun, Mode: cleanup.ModePurge, Log: &log}
-		_, err := cleanup.Run(context.Background(), pool, ids, opts)
-		if !errors.Is(err, cleanup.ErrNotADrill) || !strings.Contains(err.Error(), "no drdrill_meta table") || cleanup.ExitCode(err) != cleanup.ExitNotADrill {
-			t.Fatalf("unmarked: err = %v (exit %d), want ErrNotADrill naming the missing table, exit 4", err, cleanup.ExitCode(err))
+		opts := legacycleanup.Options{RunID: testRun, Mode: legacycleanup.ModePurge, Log: &log}
+		_, err := legacycleanup.Run(context.Background(), pool, ids, opts)
+		if !errors.Is(err, legacycleanup.ErrNotADrill) || !strings.Contains(err.Error(), "no drdrill_meta table") || legacycleanup.ExitCode(err) != legacycleanup.ExitNotADrill {
+			t.Fatalf("unmarked: err = %v (exit %d), want ErrNotADrill naming the missing table, exit 4", err, legacycleanup.ExitCode(err))
 		}
-		if err := cleanup.WriteMarker(context.Background(), pool, "another-run"); err != nil {
+		if err := legacycleanup.WriteMarker(context.Background(), pool, "another-run"); err != nil {
 			t.Fatal(err)
 		}
-		_, err = cleanup.Run(context.Background(), pool, ids, opts)
-		if !errors.Is(err, cleanup.ErrNotADrill) || !strings.Contains(err.Error(), `belongs to run "another-run"`) {
+		_, err = legacycleanup.Run(context.Background(), pool, ids, opts)
+		if !errors.Is(err, legacycleanup.ErrNotADrill) || !strings.Contains(err.Error(), `belongs to run "another-run"`) {
 			t.Fatalf("another run's: err = %v, want ErrNotADrill naming the run", err)
 		}
 		if got := snapshot(t, pool); got != seeded {
@@ -257,17 +257,17 @@ func TestRun(t *testing.T) {
 	t.Run("a marker changed mid-run stops the next batch", func(t *testing.T) {
 		pool := db.NewDatabase(t)
 		sites := pgtest.Seed(t, pool, shape)
-		if err := cleanup.WriteMarker(context.Background(), pool, testRun); err != nil {
+		if err := legacycleanup.WriteMarker(context.Background(), pool, testRun); err != nil {
 			t.Fatal(err)
 		}
 		// The log line of the first commit swaps the mark, before the second batch begins.
 		log := &hookWriter{on: "batch 1/2 committed", do: func() {
-			if err := cleanup.WriteMarker(context.Background(), pool, "swapped"); err != nil {
+			if err := legacycleanup.WriteMarker(context.Background(), pool, "swapped"); err != nil {
 				t.Error(err)
 			}
 		}}
-		rep, err := cleanup.Run(context.Background(), pool, []int64{sites[0].ID, sites[1].ID}, cleanup.Options{RunID: testRun, Mode: cleanup.ModePurge, Batch: 1, Log: log})
-		if !errors.Is(err, cleanup.ErrNotADrill) || rep.Batches != 1 {
+		rep, err := legacycleanup.Run(context.Background(), pool, []int64{sites[0].ID, sites[1].ID}, legacycleanup.Options{RunID: testRun, Mode: legacycleanup.ModePurge, Batch: 1, Log: log})
+		if !errors.Is(err, legacycleanup.ErrNotADrill) || rep.Batches != 1 {
 			t.Fatalf("err = %v after %d batches, want ErrNotADrill after 1\n%s", err, rep.Batches, log.b.String())
 		}
 		if got := snapshot(t, pool); got.Sites != seeded.Sites-1 {
@@ -280,17 +280,17 @@ func TestRun(t *testing.T) {
 		for _, c := range []struct {
 			name string
 			ids  []int64
-			opts cleanup.Options
+			opts legacycleanup.Options
 		}{
-			{"unknown mode", []int64{1}, cleanup.Options{Mode: "delete"}},
-			{"no ids", nil, cleanup.Options{Mode: cleanup.ModeMark}},
-			{"negative batch", []int64{1}, cleanup.Options{Mode: cleanup.ModeMark, Batch: -1}},
+			{"unknown mode", []int64{1}, legacycleanup.Options{Mode: "delete"}},
+			{"no ids", nil, legacycleanup.Options{Mode: legacycleanup.ModeMark}},
+			{"negative batch", []int64{1}, legacycleanup.Options{Mode: legacycleanup.ModeMark, Batch: -1}},
 		} {
-			if _, _, err := run(t, pool, c.ids, c.opts); !errors.Is(err, cleanup.ErrBadInput) {
+			if _, _, err := run(t, pool, c.ids, c.opts); !errors.Is(err, legacycleanup.ErrBadInput) {
 				t.Errorf("%s: err = %v, want ErrBadInput", c.name, err)
 			}
 		}
-		if _, err := cleanup.Run(context.Background(), pool, []int64{1}, cleanup.Options{Mode: cleanup.ModePurge}); !errors.Is(err, cleanup.ErrBadInput) || !strings.Contains(err.Error(), "no run id") {
+		if _, err := legacycleanup.Run(context.Background(), pool, []int64{1}, legacycleanup.Options{Mode: legacycleanup.ModePurge}); !errors.Is(err, legacycleanup.ErrBadInput) || !strings.Contains(err.Error(), "no run id") {
 			t.Errorf("no run id: err = %v, want ErrBadInput", err)
 		}
 	})

@@ -1,8 +1,8 @@
-package cleanup
+package legacycleanup
 
 import "errors"
 
-// Exit codes of the script (cmd/legacy-cleanup): the one definition, which the drill also reads
+// Exit codes of the script (stacks/reference/cmd/legacy-cleanup): the one definition, which the drill also reads
 // from the script's container to tell a refusal from a failure.
 const (
 	ExitDone      = 0 // done, or a dry run
