@@ -22,8 +22,8 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/drdrill/drdrill/dbmark"
 	"github.com/drdrill/drdrill/images"
-	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for wait.ForSQL
 )
@@ -159,7 +159,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	return s, nil
 }
 
-// mark writes the run's ID into the new database (legacycleanup.WriteMarker): the faulty script acts
+// mark writes the run's ID into the new database (dbmark.Write): the faulty script acts
 // only on a database so marked with the run it is told. Written at birth, it is in every base
 // backup, and so in every database a runbook restores.
 func (s *Stack) mark(ctx context.Context) error {
@@ -168,7 +168,7 @@ func (s *Stack) mark(ctx context.Context) error {
 		return fmt.Errorf("mark the drill database: connect: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if err := legacycleanup.WriteMarker(ctx, conn, s.cfg.RunID); err != nil {
+	if err := dbmark.Write(ctx, conn, s.cfg.RunID); err != nil {
 		return fmt.Errorf("mark the drill database: %w", err)
 	}
 	return nil

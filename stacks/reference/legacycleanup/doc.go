@@ -13,7 +13,7 @@
 // read-only Plan before anything is changed; a guardrail that refuses returns an error wrapping ErrRefused. Each batch of IDs runs in its own transaction.
 //
 // Unlike the original, it acts only on a drill's database: the drill marks the database it
-// makes (WriteMarker, table drdrill_meta) with its run ID, and Run refuses with ErrNotADrill,
+// makes (dbmark.Write, table drdrill_meta) with its run ID, and Run refuses with dbmark.ErrNotADrill,
 // before reading anything else and again inside every batch's transaction, unless the mark names
 // Options.RunID. There is no default database: the DSN comes from --dsn-file (what the drill
 // uploads into the script's container, so the password is in no command line) or --dsn.

@@ -48,7 +48,7 @@ type DB interface {
 
 // Options are the script's switches.
 type Options struct {
-	// RunID is the drill run whose database this must be (see MarkerTable): required, and
+	// RunID is the drill run whose database this must be (see dbmark.Table): required, and
 	// checked before the plan is read and again inside every batch's transaction.
 	RunID  string
 	Mode   Mode

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/drdrill/drdrill/dbmark"
 )
 
 // Report is what a run planned and did.
@@ -46,7 +48,7 @@ const (
 // Run removes what the IDs are, as the original script did, unless a guardrail refuses: it
 // resolves the IDs, prints the plan, applies the guardrails of opts, and then, unless it is a dry
 // run, processes the IDs in batches of opts.Batch, each in its own transaction. Errors wrap
-// ErrBadInput (options), ErrNotADrill (the database is not run opts.RunID's: checked first, and
+// ErrBadInput (options), dbmark.ErrNotADrill (the database is not run opts.RunID's: checked first, and
 // again in every batch), ErrRefused (a guardrail) or are runtime errors; a failed batch is rolled
 // back and the batches before it stay committed.
 func Run(ctx context.Context, db DB, ids []int64, opts Options) (Report, error) {
@@ -59,7 +61,7 @@ func Run(ctx context.Context, db DB, ids []int64, opts Options) (Report, error) 
 		return rep, ErrNoIDs
 	}
 	log := opts.Log
-	if err := checkMarker(ctx, db, opts.RunID); err != nil {
+	if err := dbmark.Check(ctx, db, opts.RunID); err != nil {
 		fmt.Fprintf(log, "refused: %v\n", err)
 		return rep, err
 	}
@@ -192,7 +194,7 @@ func runBatch(ctx context.Context, db DB, opts Options, chunk []Target, n, of in
 	}()
 	// The mark is read again under a share lock in the batch's own transaction: what was checked
 	// at the start cannot have been swapped for another database's by the time this commits.
-	if err := checkMarker(ctx, tx, opts.RunID); err != nil {
+	if err := dbmark.Check(ctx, tx, opts.RunID); err != nil {
 		return fmt.Errorf("batch %d/%d: %w", n, of, err)
 	}
 	skipped := 0

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/drdrill/drdrill/dbmark"
 	"github.com/drdrill/drdrill/internal/pgtest"
 	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
@@ -38,13 +39,13 @@ func snapshot(t *testing.T, pool *pgxpool.Pool) totals {
 	return n
 }
 
-// testRun is the run ID the test databases are marked with (see legacycleanup.WriteMarker).
+// testRun is the run ID the test databases are marked with (see dbmark.Write).
 const testRun = "cleanup-test-run"
 
 // run marks pool as testRun's database and runs the script on it as that run.
 func run(t *testing.T, pool *pgxpool.Pool, ids []int64, opts legacycleanup.Options) (legacycleanup.Report, string, error) {
 	t.Helper()
-	if err := legacycleanup.WriteMarker(context.Background(), pool, testRun); err != nil {
+	if err := dbmark.Write(context.Background(), pool, testRun); err != nil {
 		t.Fatal(err)
 	}
 	opts.RunID = testRun
@@ -236,14 +237,14 @@ func TestRun(t *testing.T) {
 		var log bytes.Buffer
 		opts := legacycleanup.Options{RunID: testRun, Mode: legacycleanup.ModePurge, Log: &log}
 		_, err := legacycleanup.Run(context.Background(), pool, ids, opts)
-		if !errors.Is(err, legacycleanup.ErrNotADrill) || !strings.Contains(err.Error(), "no drdrill_meta table") || legacycleanup.ExitCode(err) != legacycleanup.ExitNotADrill {
+		if !errors.Is(err, dbmark.ErrNotADrill) || !strings.Contains(err.Error(), "no drdrill_meta table") || legacycleanup.ExitCode(err) != legacycleanup.ExitNotADrill {
 			t.Fatalf("unmarked: err = %v (exit %d), want ErrNotADrill naming the missing table, exit 4", err, legacycleanup.ExitCode(err))
 		}
-		if err := legacycleanup.WriteMarker(context.Background(), pool, "another-run"); err != nil {
+		if err := dbmark.Write(context.Background(), pool, "another-run"); err != nil {
 			t.Fatal(err)
 		}
 		_, err = legacycleanup.Run(context.Background(), pool, ids, opts)
-		if !errors.Is(err, legacycleanup.ErrNotADrill) || !strings.Contains(err.Error(), `belongs to run "another-run"`) {
+		if !errors.Is(err, dbmark.ErrNotADrill) || !strings.Contains(err.Error(), `belongs to run "another-run"`) {
 			t.Fatalf("another run's: err = %v, want ErrNotADrill naming the run", err)
 		}
 		if got := snapshot(t, pool); got != seeded {
@@ -257,17 +258,17 @@ func TestRun(t *testing.T) {
 	t.Run("a marker changed mid-run stops the next batch", func(t *testing.T) {
 		pool := db.NewDatabase(t)
 		sites := pgtest.Seed(t, pool, shape)
-		if err := legacycleanup.WriteMarker(context.Background(), pool, testRun); err != nil {
+		if err := dbmark.Write(context.Background(), pool, testRun); err != nil {
 			t.Fatal(err)
 		}
 		// The log line of the first commit swaps the mark, before the second batch begins.
 		log := &hookWriter{on: "batch 1/2 committed", do: func() {
-			if err := legacycleanup.WriteMarker(context.Background(), pool, "swapped"); err != nil {
+			if err := dbmark.Write(context.Background(), pool, "swapped"); err != nil {
 				t.Error(err)
 			}
 		}}
 		rep, err := legacycleanup.Run(context.Background(), pool, []int64{sites[0].ID, sites[1].ID}, legacycleanup.Options{RunID: testRun, Mode: legacycleanup.ModePurge, Batch: 1, Log: log})
-		if !errors.Is(err, legacycleanup.ErrNotADrill) || rep.Batches != 1 {
+		if !errors.Is(err, dbmark.ErrNotADrill) || rep.Batches != 1 {
 			t.Fatalf("err = %v after %d batches, want ErrNotADrill after 1\n%s", err, rep.Batches, log.b.String())
 		}
 		if got := snapshot(t, pool); got.Sites != seeded.Sites-1 {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/drdrill/drdrill/dbmark"
 	"github.com/drdrill/drdrill/internal/pgtest"
-	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
 const runID = "legacy-test-1a2b"
@@ -57,7 +57,7 @@ func TestExitCodes(t *testing.T) {
 	db := pgtest.Start(t, pgtest.Options{})
 	drill := newSeededDB(t, db)
 	pool, sites, dsn := drill.pool, drill.sites, drill.dsn
-	if err := legacycleanup.WriteMarker(context.Background(), pool, runID); err != nil {
+	if err := dbmark.Write(context.Background(), pool, runID); err != nil {
 		t.Fatal(err)
 	}
 	dsnFile := writeIDs(t, dsn+"\n")
