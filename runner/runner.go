@@ -74,36 +74,15 @@ type Outcome struct {
 	Out      string
 	Failed   []string // slugs of failed scenarios
 	Breached []string // slugs of scenarios whose verdict is breached
+
+	mu sync.Mutex // guards Records while godog runs
 }
 
 // Run plans, checks and runs the drills. The error wraps ErrBadInput, ErrFailed or ErrBreached.
 func Run(ctx context.Context, opt Options) (*Outcome, error) {
-	if opt.Stdout == nil {
-		opt.Stdout = os.Stdout
-	}
-	if opt.Stderr == nil {
-		opt.Stderr = os.Stderr
-	}
-	if len(opt.Paths) == 0 {
-		opt.Paths = []string{"features"}
-		if opt.Tags == "" {
-			opt.Tags = DefaultTags
-		}
-	}
-	if opt.Out == "" {
-		opt.Out = "out"
-	}
-	if opt.Format == "" {
-		opt.Format = "pretty"
-	}
-	if err := checkFormat(opt.Format); err != nil {
+	opt, err := opt.withDefaults()
+	if err != nil {
 		return nil, err
-	}
-	// The group prefixes every run ID, which labels Docker resources: keep it label-safe.
-	if opt.Group == "" {
-		opt.Group = newGroup()
-	} else {
-		opt.Group = slugify(opt.Group)
 	}
 	base := opt.Base
 	if opt.Seed != 0 {
@@ -134,15 +113,12 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 			len(all.Scenarios), len(plan.Scenarios), opt.Tags, opt.Shard)
 		return out, nil
 	}
-	scenarios := plan.metas(opt.Group, runSuffix(), opt.Out, opt.Shard)
 	if err := os.MkdirAll(opt.Out, 0o755); err != nil {
 		return out, badOut(opt.Out, err)
 	}
 	if opt.Shard.Count > 1 {
-		// The merge tells an empty shard from a missing one by this manifest.
-		b, _ := json.Marshal(reports.ShardManifest{Group: opt.Group, Shard: opt.Shard.String(), Scenarios: len(plan.Scenarios)})
-		if err := os.WriteFile(filepath.Join(opt.Out, reports.ShardFile), append(b, '\n'), 0o644); err != nil {
-			return out, badOut(opt.Out, err)
+		if err := writeShardManifest(opt, plan); err != nil {
+			return out, err
 		}
 		if len(plan.Scenarios) == 0 {
 			fmt.Fprintf(opt.Stderr, "drdrill: shard %s selects none of the %d scenarios (fewer scenarios than shards): nothing to run; wrote %s\n",
@@ -150,45 +126,13 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 			return out, nil
 		}
 	}
-	var mu sync.Mutex
-	var logs []io.Closer
-	defer func() {
-		for _, c := range logs {
-			c.Close()
-		}
-	}()
-	prog := &progress{w: opt.Stderr, ci: opt.CI}
-	for _, m := range scenarios {
-		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
-			return out, badOut(opt.Out, err)
-		}
-		f, err := os.Create(filepath.Join(m.Dir, "drill.log"))
-		if err != nil {
-			return out, badOut(opt.Out, err)
-		}
-		logs = append(logs, f)
-		m.Log = prog.scenarioLog(f)
+	scenarios := plan.metas(opt.Group, runSuffix(), opt.Out, opt.Shard)
+	closeLogs, err := openLogs(scenarios, &progress{w: opt.Stderr, ci: opt.CI}, opt.Out)
+	defer closeLogs()
+	if err != nil {
+		return out, err
 	}
-
-	suite := steps.Suite{
-		Base:     base,
-		Scenario: lookupIn(scenarios),
-		Done: func(r steps.Record) {
-			mu.Lock()
-			out.Records = append(out.Records, r)
-			mu.Unlock()
-		},
-	}
-	status := 0
-	if len(plan.Scenarios) > 0 {
-		format := opt.Format +
-			",cucumber:" + filepath.Join(opt.Out, "cucumber.json") +
-			",junit:" + filepath.Join(opt.Out, "godog-junit.xml")
-		gopt := plan.godogOptions()
-		gopt.Format, gopt.Output, gopt.NoColors, gopt.Strict = format, opt.Stdout, opt.CI, true
-		gopt.DefaultContext, gopt.TestingT = ctx, opt.TestingT
-		status = godog.TestSuite{Name: "drdrill", ScenarioInitializer: suite.InitializeScenario, Options: &gopt}.Run()
-	}
+	status := runGodog(ctx, opt, plan, steps.Suite{Base: base, Scenario: lookupIn(scenarios), Done: out.record})
 
 	var rs []*results.Results
 	for _, r := range out.Records {
@@ -200,6 +144,93 @@ func Run(ctx context.Context, opt Options) (*Outcome, error) {
 	err = out.judge(status, rerr, opt.ReportOnly)
 	out.summarize(opt.Stderr)
 	return out, err
+}
+
+// withDefaults fills the options a run leaves empty and checks the console format.
+func (opt Options) withDefaults() (Options, error) {
+	if opt.Stdout == nil {
+		opt.Stdout = os.Stdout
+	}
+	if opt.Stderr == nil {
+		opt.Stderr = os.Stderr
+	}
+	if len(opt.Paths) == 0 {
+		opt.Paths = []string{"features"}
+		if opt.Tags == "" {
+			opt.Tags = DefaultTags
+		}
+	}
+	if opt.Out == "" {
+		opt.Out = "out"
+	}
+	if opt.Format == "" {
+		opt.Format = "pretty"
+	}
+	if err := checkFormat(opt.Format); err != nil {
+		return opt, err
+	}
+	// The group prefixes every run ID, which labels Docker resources: keep it label-safe.
+	if opt.Group == "" {
+		opt.Group = newGroup()
+	} else {
+		opt.Group = slugify(opt.Group)
+	}
+	return opt, nil
+}
+
+// writeShardManifest writes the shard's manifest, by which the merge tells an empty shard
+// from a missing one.
+func writeShardManifest(opt Options, plan *Plan) error {
+	b, _ := json.Marshal(reports.ShardManifest{Group: opt.Group, Shard: opt.Shard.String(), Scenarios: len(plan.Scenarios)})
+	if err := os.WriteFile(filepath.Join(opt.Out, reports.ShardFile), append(b, '\n'), 0o644); err != nil {
+		return badOut(opt.Out, err)
+	}
+	return nil
+}
+
+// openLogs creates every scenario's directory and drill.log; the returned func closes them
+// (call it whatever the error).
+func openLogs(scenarios map[string]*steps.Scenario, prog *progress, outDir string) (func(), error) {
+	var logs []io.Closer
+	closeAll := func() {
+		for _, c := range logs {
+			c.Close()
+		}
+	}
+	for _, m := range scenarios {
+		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
+			return closeAll, badOut(outDir, err)
+		}
+		f, err := os.Create(filepath.Join(m.Dir, "drill.log"))
+		if err != nil {
+			return closeAll, badOut(outDir, err)
+		}
+		logs = append(logs, f)
+		m.Log = prog.scenarioLog(f)
+	}
+	return closeAll, nil
+}
+
+// runGodog runs the plan's scenarios with godog (console format, cucumber.json and godog's
+// JUnit beside it) and returns godog's status; 0 when the plan selects nothing.
+func runGodog(ctx context.Context, opt Options, plan *Plan, suite steps.Suite) int {
+	if len(plan.Scenarios) == 0 {
+		return 0
+	}
+	format := opt.Format +
+		",cucumber:" + filepath.Join(opt.Out, "cucumber.json") +
+		",junit:" + filepath.Join(opt.Out, "godog-junit.xml")
+	gopt := plan.godogOptions()
+	gopt.Format, gopt.Output, gopt.NoColors, gopt.Strict = format, opt.Stdout, opt.CI, true
+	gopt.DefaultContext, gopt.TestingT = ctx, opt.TestingT
+	return godog.TestSuite{Name: "drdrill", ScenarioInitializer: suite.InitializeScenario, Options: &gopt}.Run()
+}
+
+// record keeps a scenario's record; godog may call it from several goroutines.
+func (o *Outcome) record(r steps.Record) {
+	o.mu.Lock()
+	o.Records = append(o.Records, r)
+	o.mu.Unlock()
 }
 
 // badOut is the error of an output directory drdrill cannot write: bad input (the user chose
