@@ -37,8 +37,20 @@ type Config struct {
 	ArchiveTimeout time.Duration // Postgres archive_timeout: bounds the RPO of WAL shipping
 	BackupEvery    time.Duration // base backup schedule; 0 = one base backup after seeding
 	Parallelism    int           // tenant-restore parallelism
-	NoWALSwitch    bool          // runbooks do not force the last WAL segment out: unarchived WAL is lost
-	Log            io.Writer     // progress lines; nil = quiet
+	// The faulty list's size: sites of how many tenants the script is given (overrides of the
+	// profile's, 0 keeps them), or a share of the tenants and of the sites (0 keeps them;
+	// applied before the counts).
+	VictimSites   int
+	VictimTenants int
+	VictimShare   float64
+	// ScriptBatch and ScriptPause pace the faulty script: IDs per transaction (0: its default)
+	// and the wait between them, so that a short drill replays a long run faithfully.
+	ScriptBatch int
+	ScriptPause time.Duration
+	// DetectionDelay is how long after T0 the incident is noticed: the runbook starts then.
+	DetectionDelay time.Duration
+	NoWALSwitch    bool      // runbooks do not force the last WAL segment out: unarchived WAL is lost
+	Log            io.Writer // progress lines; nil = quiet
 	// WorkDir holds the ledger while the drill runs (on the harness host, outside the stack);
 	// empty: a new temporary directory. WriteResults copies the ledger next to results.json.
 	WorkDir string

@@ -288,3 +288,54 @@ func TestGuardrailRefuses(t *testing.T) {
 		t.Errorf("ledger not kept beside results.json: %v", err)
 	}
 }
+
+// TestPacedIncidentGroundTruth: a faulty list sized by the scenario, a script paced in batches,
+// and a detection delay. The data must show exactly the sized blast radius, the script must
+// take at least its pauses, the runbook must start no earlier than the incident is noticed
+// (so every RTO includes the delay), and the probes must have seen the outage before that.
+func TestPacedIncidentGroundTruth(t *testing.T) {
+	const (
+		sites, tenants = 20, 15
+		batch          = 5
+		pause          = time.Second
+		noticed        = 6 * time.Second
+	)
+	d := testDrill(t, Config{Scenario: "ground truth: paced incident", VictimSites: sites, VictimTenants: tenants,
+		ScriptBatch: batch, ScriptPause: pause, DetectionDelay: noticed})
+	ctx := t.Context()
+	if err := d.RunIncident(ctx, IncidentSpec{Mode: "mark", IDKind: "site"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.CheckBlastRadius("marked", sites, tenants); err != nil {
+		t.Error(err)
+	}
+	if err := d.RunRunbook(ctx, "undo-mark"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := d.Results()
+	// 20 IDs in batches of 5: 4 transactions, 3 pauses between them.
+	if min := results.MS((sites/batch - 1) * pause); r.Incident.DurationMS < min {
+		t.Errorf("the script took %.0f ms, want at least its 3 pauses (%.0f ms)", r.Incident.DurationMS, min)
+	}
+	if len(r.Runbook.Steps) == 0 || r.Runbook.Steps[0].StartMS < results.MS(noticed) {
+		t.Errorf("runbook steps %+v: want the first to start at T0+%s or later", r.Runbook.Steps, noticed)
+	}
+	if r.Summary.AffectedTenants != tenants || r.Summary.RestoredTenants != tenants {
+		t.Fatalf("%d of %d affected tenants restored, want %d of %d", r.Summary.RestoredTenants, r.Summary.AffectedTenants, tenants, tenants)
+	}
+	for _, tn := range r.Tenants {
+		if tn.Affected && (tn.RTOMS == nil || *tn.RTOMS < results.MS(noticed)) {
+			t.Errorf("tenant %d: RTO %v ms, want at least the detection delay %s", tn.ID, tn.RTOMS, noticed)
+		}
+	}
+	if r.Summary.MTTDMS == nil || *r.Summary.MTTDMS >= results.MS(noticed) {
+		t.Errorf("MTTD %v ms: the probes must see the outage before it is noticed (%s)", r.Summary.MTTDMS, noticed)
+	}
+	if p := r.Params; p.VictimSites != sites || p.VictimTenants != tenants || p.ScriptBatch != batch ||
+		p.ScriptPauseMS != results.MS(pause) || p.DetectionDelayMS != results.MS(noticed) {
+		t.Errorf("params %+v: want the faulty list, the pacing and the delay recorded", p)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -56,6 +57,11 @@ func (d *Drill) StartStack(ctx context.Context) error {
 			ArchiveTimeoutMS:  results.MS(d.cfg.ArchiveTimeout),
 			BaseBackupEveryMS: results.MS(d.cfg.BackupEvery),
 			Parallelism:       d.cfg.Parallelism,
+			VictimTenants:     p.VictimTenants,
+			VictimSites:       p.VictimSites,
+			ScriptBatch:       d.cfg.ScriptBatch,
+			ScriptPauseMS:     results.MS(d.cfg.ScriptPause),
+			DetectionDelayMS:  results.MS(d.cfg.DetectionDelay),
 			Faults:            h.Params.Faults, // armed before the stack started
 		}
 	})
@@ -102,6 +108,23 @@ func (c Config) profile() (fixtures.Profile, error) {
 	if c.RecordsPerSite != 0 {
 		if p, err = p.Set("records_per_site", strconv.Itoa(c.RecordsPerSite)); err != nil {
 			return p, err
+		}
+	}
+	if c.VictimShare != 0 {
+		// The share counts tenants and sites alike (Atlassian's 775 of 10,000 tenants, 883 of
+		// 11,400 sites: 7.75 % of each); every victim tenant keeps at least one listed site.
+		p.VictimTenants = max(1, int(math.Round(c.VictimShare*float64(p.Tenants))))
+		p.VictimSites = max(p.VictimTenants, int(math.Round(c.VictimShare*float64(p.Sites()))))
+	}
+	if c.VictimTenants != 0 {
+		p.VictimTenants = c.VictimTenants
+	}
+	if c.VictimSites != 0 {
+		p.VictimSites = c.VictimSites
+	}
+	if c.VictimShare != 0 || c.VictimTenants != 0 || c.VictimSites != 0 {
+		if err := p.Validate(); err != nil {
+			return p, fmt.Errorf("the faulty list of %d sites of %d tenants: %w", p.VictimSites, p.VictimTenants, err)
 		}
 	}
 	return p, nil
@@ -264,7 +287,7 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 	if err != nil {
 		return err
 	}
-	is := scenarios.IncidentSpec{Mode: spec.Mode, Guardrails: guards}
+	is := scenarios.IncidentSpec{Mode: spec.Mode, Guardrails: guards, Batch: d.cfg.ScriptBatch, Pause: d.cfg.ScriptPause}
 	switch spec.IDKind {
 	case "site":
 		is.IDs = d.targets.SiteIDs
@@ -275,7 +298,7 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 	d.record(func(h *History) {
 		h.Params.Mode, h.Params.IDKind, h.Params.Guardrails = spec.Mode, spec.IDKind, spec.Guardrails
 	})
-	d.logf("incident: legacy-cleanup --mode %s with %d %s IDs %v", spec.Mode, len(is.IDs), spec.IDKind, spec.Guardrails)
+	d.logf("incident: legacy-cleanup --mode %s with %d %s IDs %v%s", spec.Mode, len(is.IDs), spec.IDKind, spec.Guardrails, pacing(is))
 	inc, err := scenarios.RunIncident(ctx, d.st, is)
 	if err != nil {
 		return fmt.Errorf("run the faulty script: %w", err)
@@ -310,6 +333,18 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 	}
 	if d.t0.IsZero() {
 		return errors.New("drill: no incident to recover from: run the faulty script first")
+	}
+	// The incident is noticed DetectionDelay after T0: the runbook starts then, and every
+	// tenant's RTO, measured from T0, includes the wait.
+	if wait := time.Until(d.t0.Add(d.cfg.DetectionDelay)); wait > 0 {
+		d.logf("restore: the incident is noticed at T0+%s: the runbook starts in %s", d.cfg.DetectionDelay, wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for the incident to be noticed: %w", ctx.Err())
+		case <-t.C:
+		}
 	}
 	defer d.phase("restore")()
 	if d.stopBackups != nil {
@@ -535,4 +570,17 @@ func (d *Drill) Sequence(spec IncidentSpec, runbook string) []PhaseRun {
 		{"restore", func(ctx context.Context) error { return d.RunRunbook(ctx, runbook) }},
 		{"verification", d.End},
 	}
+}
+
+// pacing describes the script's pacing for the log ("" when unpaced).
+func pacing(is scenarios.IncidentSpec) string {
+	switch {
+	case is.Pause > 0 && is.Batch > 0:
+		return fmt.Sprintf(", %d IDs a batch every %s", is.Batch, is.Pause)
+	case is.Pause > 0:
+		return fmt.Sprintf(", a batch every %s", is.Pause)
+	case is.Batch > 0:
+		return fmt.Sprintf(", %d IDs a batch", is.Batch)
+	}
+	return ""
 }

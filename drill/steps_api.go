@@ -8,6 +8,7 @@ package drill
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,9 @@ func (c Config) Validate() error {
 	if c.Profile == "" {
 		c.Profile = DefaultProfile
 	}
+	if c.VictimShare < 0 || c.VictimShare > 1 || math.IsNaN(c.VictimShare) {
+		return fmt.Errorf("faulty list share %g%%: must be more than 0%% and at most 100%%", c.VictimShare*100)
+	}
 	if _, err := c.profile(); err != nil {
 		return err
 	}
@@ -62,6 +66,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("WAL archive timeout %s: Postgres's archive_timeout takes whole seconds, at least 1s (e.g. 1s, 5s, 1m)", c.ArchiveTimeout)
 	case c.Parallelism < 0 || c.Parallelism > maxParallelism:
 		return fmt.Errorf("restore parallelism %d: must be between 1 and %d", c.Parallelism, maxParallelism)
+	case c.VictimSites < 0 || c.VictimTenants < 0 || c.ScriptBatch < 0:
+		return fmt.Errorf("the faulty list and the script's batches cannot be negative")
+	case c.ScriptPause < 0 || c.ScriptPause > maxWait:
+		return fmt.Errorf("the script's pause %s: must be between 0 and %s", c.ScriptPause, maxWait)
+	case c.DetectionDelay < 0 || c.DetectionDelay > maxWait:
+		return fmt.Errorf("detection delay %s: must be between 0 and %s (a drill replays a long incident shortened)", c.DetectionDelay, maxWait)
 	}
 	return nil
 }
@@ -70,6 +80,7 @@ func (c Config) Validate() error {
 const (
 	maxTrafficRate = 100_000
 	maxParallelism = 1_000
+	maxWait        = time.Hour
 )
 
 // Profiles lists the fixtures profiles a drill can use.

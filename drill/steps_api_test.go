@@ -84,6 +84,13 @@ func TestValidateStepArguments(t *testing.T) {
 		{"tenants below victims", Config{Profile: "quick", Tenants: 5}.Validate(), "needs at least 10 tenants, not 5"},
 		{"atlassian overrides", Config{Profile: "atlassian", Tenants: 20000, RecordsPerSite: 10}.Validate(), ""},
 		{"traffic typo", Config{TrafficRate: 2_000_000}.Validate(), "traffic rate"},
+		{"faulty list", Config{Profile: "quick", VictimSites: 40, VictimTenants: 30}.Validate(), ""},
+		{"faulty list above the tenants", Config{Profile: "quick", VictimSites: 300, VictimTenants: 200}.Validate(), "needs at least 200 tenants, not 100"},
+		{"faulty list of more sites than its tenants hold", Config{Profile: "quick", VictimSites: 90, VictimTenants: 30}.Validate(), "victim_sites = 90: must be at most"},
+		{"faulty share", Config{Profile: "atlassian", VictimShare: 0.0775}.Validate(), ""},
+		{"faulty share above all", Config{VictimShare: 1.5}.Validate(), "faulty list share 150%"},
+		{"negative pause", Config{ScriptPause: -time.Second}.Validate(), "the script's pause -1s"},
+		{"detection delay typo", Config{DetectionDelay: 30 * time.Hour}.Validate(), "detection delay 30h0m0s: must be between 0 and 1h0m0s"},
 		{"incident", IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{"dry-run", "check-kind", "max-scope=5"}}.Validate(), ""},
 		{"mode", IncidentSpec{Mode: "delete", IDKind: "site"}.Validate(), `unknown mode "delete"`},
 		{"kind", IncidentSpec{Mode: "mark", IDKind: "user"}.Validate(), `unknown ID kind "user"`},
@@ -102,6 +109,33 @@ func TestValidateStepArguments(t *testing.T) {
 				t.Fatalf("err = %v, want nil", tt.err)
 			case tt.want != "" && (tt.err == nil || !strings.Contains(tt.err.Error(), tt.want)):
 				t.Fatalf("err = %v, want it to contain %q", tt.err, tt.want)
+			}
+		})
+	}
+}
+
+// TestFaultyListSize: the faulty list's size the configuration asks for is the profile's the
+// drill seeds (and so the blast radius the data will show; drill_test holds that part).
+func TestFaultyListSize(t *testing.T) {
+	tests := []struct {
+		name                  string
+		cfg                   Config
+		wantSites, wantTenant int
+	}{
+		{"profile's", Config{Profile: "quick"}, 12, 10},
+		{"counts", Config{Profile: "quick", VictimSites: 40, VictimTenants: 30}, 40, 30},
+		{"share of atlassian", Config{Profile: "atlassian", VictimShare: 0.0775}, 884, 775},
+		{"share, at least a site a tenant", Config{Profile: "quick", VictimShare: 0.001}, 1, 1},
+		{"share, then a count", Config{Profile: "quick", VictimShare: 0.5, VictimSites: 60}, 60, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := tt.cfg.profile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.VictimSites != tt.wantSites || p.VictimTenants != tt.wantTenant {
+				t.Errorf("faulty list %d sites of %d tenants, want %d of %d", p.VictimSites, p.VictimTenants, tt.wantSites, tt.wantTenant)
 			}
 		})
 	}

@@ -66,7 +66,14 @@ type Params struct {
 	Guardrails        []string `json:"guardrails,omitempty"`
 	Runbook           string   `json:"runbook"`
 	Parallelism       int      `json:"parallelism,omitempty"`
-	Faults            []string `json:"faults,omitempty"`
+	// The faulty list's size (the profile's, or as the scenario set it), the script's pacing
+	// and the detection delay (absent in files written before they existed).
+	VictimTenants    int      `json:"victim_tenants,omitempty"`
+	VictimSites      int      `json:"victim_sites,omitempty"`
+	ScriptBatch      int      `json:"script_batch,omitempty"`
+	ScriptPauseMS    float64  `json:"script_pause_ms,omitempty"`
+	DetectionDelayMS float64  `json:"detection_delay_ms,omitempty"`
+	Faults           []string `json:"faults,omitempty"`
 }
 
 // Phase is a timed part of the drill.

@@ -63,6 +63,22 @@ func register(r registry) {
 		`And tenants restored 4 at a time`).
 		Step(`^tenants restored (-?\d+) at a time$`, useParallelism)
 
+	r.Doc("Sizes the faulty ID list: the sites of how many tenants the script is given (instead of the profile's).",
+		`And the faulty list names 40 sites of 30 tenants`).
+		Step(`^the faulty list names (-?\d+) sites? of (-?\d+) tenants?$`, useFaultyList)
+
+	r.Doc("Sizes the faulty ID list as a share of the tenants and of the sites alike (Atlassian's 7.75 %: 775 of 10,000 tenants, 883 of 11,400 sites).",
+		`And the faulty list names 7.75% of the tenants`).
+		Step(`^the faulty list names (-?\d+(?:\.\d+)?)% of the tenants$`, useFaultyShare)
+
+	r.Doc("Paces the faulty script: it deletes N IDs a transaction and waits between them, so a drill replays a long run shortened but faithful.",
+		`And the cleanup script works in batches of 50 IDs every 2s`).
+		Step(`^the cleanup script works in batches of (-?\d+) IDs? every (\S+)$`, usePacing)
+
+	r.Doc("Delays detection: the incident is noticed, and the runbook starts, this long after T0 (RTO counts from T0; MTTD stays measured by the probes).",
+		`And the incident is noticed 30s after it starts`).
+		Step(`^the incident is noticed (\S+) after it starts$`, useDetectionDelay)
+
 	r.Doc("Sets the objectives the verdict is judged against: a table | objective | target |.",
 		"Given the objectives:\n  | objective | target |\n  | RTO p95   | 10m    |\n  | RPO max   | 30s    |").
 		Step(`^the objectives:$`, useObjectives)
@@ -98,7 +114,7 @@ func register(r registry) {
 
 	r.Doc("Stops traffic and probes, takes the final observation, measures RTO and RPO per tenant and judges the objectives.",
 		`And the drill ends`).
-		Step(`^the drill ends$`, verify)
+		Step(`^the drill ends$`, endDrill)
 
 	// Assertions: read the drill's results.
 	r.Doc("Checks the blast radius found in the data: sites and tenants deleted (purge) or marked (mark).",

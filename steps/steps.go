@@ -146,6 +146,48 @@ func useParallelism(ctx context.Context, n int) (context.Context, error) {
 	return configure(ctx, func(c *drill.Config) { c.Parallelism = n })
 }
 
+func useFaultyList(ctx context.Context, sites, tenants int) (context.Context, error) {
+	if err := negative(ctx, sites, "sites"); err != nil {
+		return ctx, err
+	}
+	if err := negative(ctx, tenants, "tenants"); err != nil {
+		return ctx, err
+	}
+	if tenants < 1 || sites < tenants {
+		return ctx, badf(ctx, "%d sites of %d tenants: the list needs at least one tenant, and a site for each of its tenants", sites, tenants)
+	}
+	return configure(ctx, func(c *drill.Config) { c.VictimSites, c.VictimTenants = sites, tenants })
+}
+
+func useFaultyShare(ctx context.Context, percent float64) (context.Context, error) {
+	if percent <= 0 || percent > 100 {
+		return ctx, badf(ctx, "%g%% of the tenants: must be more than 0%% and at most 100%%", percent)
+	}
+	return configure(ctx, func(c *drill.Config) { c.VictimShare = percent / 100 })
+}
+
+func usePacing(ctx context.Context, batch int, every string) (context.Context, error) {
+	if err := negative(ctx, batch, "IDs a batch"); err != nil {
+		return ctx, err
+	}
+	if batch < 1 {
+		return ctx, badf(ctx, "batches of %d IDs: must be at least 1", batch)
+	}
+	pause, err := interval(ctx, "the script's pause between batches", every)
+	if err != nil {
+		return ctx, err
+	}
+	return configure(ctx, func(c *drill.Config) { c.ScriptBatch, c.ScriptPause = batch, pause })
+}
+
+func useDetectionDelay(ctx context.Context, after string) (context.Context, error) {
+	v, err := interval(ctx, "detection delay", after)
+	if err != nil {
+		return ctx, err
+	}
+	return configure(ctx, func(c *drill.Config) { c.DetectionDelay = v })
+}
+
 func useObjectives(ctx context.Context, t *godog.Table) (context.Context, error) {
 	src := sourceFrom(ctx)
 	rows := make([][]string, len(t.Rows))
@@ -209,7 +251,7 @@ func inject(ctx context.Context, fault string) (context.Context, error) {
 	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.Inject(ctx, fault) })
 }
 
-func verify(ctx context.Context) (context.Context, error) {
+func endDrill(ctx context.Context) (context.Context, error) {
 	return act(ctx, drill.PhaseEnd, func(d *drill.Drill) error { return d.End(ctx) })
 }
 

@@ -48,6 +48,10 @@ func TestBadInputClearErrors(t *testing.T) {
 			bad + "negative-tenants.feature:5: -5 tenants: a count cannot be negative"}, not: []string{"undefined"}},
 		{name: "fewer tenants than the profile's faulty list", args: []string{"--check", bad + "too-few-tenants.feature"}, code: 2, want: []string{
 			bad + `too-few-tenants.feature:5: profile quick: its faulty ID list names the sites of 10 tenants: a drill on it needs at least 10 tenants, not 5`}},
+		{name: "a faulty list longer than the tenants", args: []string{"--check", bad + "faulty-list-too-long.feature"}, code: 2, want: []string{
+			bad + "faulty-list-too-long.feature:5: the faulty list of 300 sites of 200 tenants: profile quick: its faulty ID list names the sites of 200 tenants: a drill on it needs at least 200 tenants, not 100"}},
+		{name: "a share of the tenants above 100%", args: []string{"--check", bad + "faulty-share.feature"}, code: 2, want: []string{
+			bad + "faulty-share.feature:5: 150% of the tenants: must be more than 0% and at most 100%"}},
 		{name: "sub-second archive timeout", args: []string{"--check", bad + "subsecond-archive.feature"}, code: 2, want: []string{
 			bad + "subsecond-archive.feature:5: WAL archive timeout 500ms: Postgres's archive_timeout takes whole seconds, at least 1s"}},
 		{name: "runbook before the stack", args: []string{"--check", bad + "runbook-first.feature"}, code: 2, want: []string{
