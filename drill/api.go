@@ -98,8 +98,11 @@ func (c Config) withDefaults() Config {
 // IncidentSpec is the faulty script's run: what it was meant to do and what it was given.
 type IncidentSpec struct {
 	Mode       string   // mark | purge
-	IDKind     string   // app | site: what the ID list holds
+	IDKind     string   // app | site | mixed: what the ID list holds
 	Guardrails []string // dry-run, check-kind, max-scope=N
+	// SiteShare is, for a mixed list, the share (0..1, exclusive) of the listed sites given by
+	// their site ID; the others are given by their app's ID (fixtures.Targets.Mixed).
+	SiteShare float64
 }
 
 // ErrNotStarted is returned by a phase that needs an earlier one.

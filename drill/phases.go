@@ -293,10 +293,13 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		is.IDs = d.targets.SiteIDs
 	case "app":
 		is.IDs = d.targets.AppIDs
+	case "mixed":
+		is.IDs = d.targets.Mixed(spec.SiteShare)
 	}
 	d.idList = is.IDs
 	d.record(func(h *History) {
 		h.Params.Mode, h.Params.IDKind, h.Params.Guardrails = spec.Mode, spec.IDKind, spec.Guardrails
+		h.Params.SiteIDShare = spec.SiteShare
 	})
 	d.logf("incident: legacy-cleanup --mode %s with %d %s IDs %v%s", spec.Mode, len(is.IDs), spec.IDKind, spec.Guardrails, pacing(is))
 	inc, err := scenarios.RunIncident(ctx, d.st, is)

@@ -109,7 +109,7 @@ func CheckFault(name string) error {
 // Modes and ID kinds of the faulty script.
 var (
 	incidentModes = []string{"mark", "purge"}
-	idKinds       = []string{"app", "site"}
+	idKinds       = []string{"app", "site", "mixed"}
 )
 
 // Validate checks an incident spec as a step writes it: the mode, the kind of IDs, and each
@@ -120,6 +120,9 @@ func (s IncidentSpec) Validate() error {
 	}
 	if !slices.Contains(idKinds, s.IDKind) {
 		return fmt.Errorf("unknown ID kind %q: the ID list holds %s IDs", s.IDKind, strings.Join(idKinds, " or "))
+	}
+	if (s.IDKind == "mixed") != (s.SiteShare > 0) || s.SiteShare >= 1 || s.SiteShare < 0 {
+		return fmt.Errorf("a mixed ID list needs a share of site IDs between 0%% and 100%% (not %g%%), and only a mixed list has one", s.SiteShare*100)
 	}
 	_, err := legacycleanup.ParseGuardrails(s.Guardrails)
 	return err

@@ -40,3 +40,25 @@ Feature: Guardrails that would have stopped the incident
     And the incident deleted 0 sites of 0 tenants
     When the drill ends
     Then every objective is met
+
+  @quick
+  Scenario: The ID-kind check refuses a list that mixes site IDs into app IDs
+    Given the objectives:
+      | objective             | target |
+      | bystander lost writes | 0      |
+    When the cleanup script runs in purge mode with 25% site IDs among app IDs and the guardrail "check-kind"
+    Then the cleanup script is refused by the "check-kind" guardrail
+    And the incident deleted 0 sites of 0 tenants
+    When the drill ends
+    Then every objective is met
+
+  Scenario: Without a guardrail, a mixed list deletes the sites it names by site ID
+    Given the objectives:
+      | objective             | target |
+      | RTO p95               | 10m    |
+      | bystander lost writes | 0      |
+    When the cleanup script runs in purge mode with 25% site IDs among app IDs
+    Then the incident deleted 3 sites of 10 tenants
+    When the "tenant-restore" runbook runs
+    And the drill ends
+    Then every objective is met

@@ -100,6 +100,10 @@ func register(r registry) {
 		`And a base backup is taken`).
 		Step(`^a base backup is taken$`, baseBackup)
 
+	r.Doc("Runs the faulty cleanup script on a mixed list: of the listed sites, the given share by site ID and the rest by app ID (the list really was a mix); guardrails as above.",
+		`When the cleanup script runs in purge mode with 50% site IDs among app IDs and the guardrail "check-kind"`).
+		Step(`^the cleanup script runs in (\S+) mode with (\d+(?:\.\d+)?)% site IDs among app IDs(?: and the guardrails? "([^"]*)")?$`, runMixedIncident)
+
 	r.Doc("Runs the faulty cleanup script (T0 is its start): mode mark or purge, given app or site IDs, optionally with guardrails (comma-separated: dry-run, check-kind, max-scope=N).",
 		`When the cleanup script runs in purge mode with site IDs and the guardrail "max-scope=5"`).
 		Step(`^the cleanup script runs in (\S+) mode with (\S+) IDs(?: and the guardrails? "([^"]*)")?$`, runIncident)

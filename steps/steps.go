@@ -225,12 +225,28 @@ func baseBackup(ctx context.Context) (context.Context, error) {
 }
 
 func runIncident(ctx context.Context, mode, kind, guards string) (context.Context, error) {
-	spec := drill.IncidentSpec{Mode: mode, IDKind: kind}
-	for _, g := range strings.Split(guards, ",") {
+	return incident(ctx, drill.IncidentSpec{Mode: mode, IDKind: kind, Guardrails: guardrails(guards)})
+}
+
+func runMixedIncident(ctx context.Context, mode string, percent float64, guards string) (context.Context, error) {
+	if percent <= 0 || percent >= 100 {
+		return ctx, badf(ctx, "%g%% site IDs among app IDs: a mixed list needs more than 0%% and less than 100%% (or write site IDs / app IDs)", percent)
+	}
+	return incident(ctx, drill.IncidentSpec{Mode: mode, IDKind: "mixed", SiteShare: percent / 100, Guardrails: guardrails(guards)})
+}
+
+// guardrails splits the comma-separated guardrails of an incident step.
+func guardrails(s string) []string {
+	var out []string
+	for _, g := range strings.Split(s, ",") {
 		if g = strings.TrimSpace(g); g != "" {
-			spec.Guardrails = append(spec.Guardrails, g)
+			out = append(out, g)
 		}
 	}
+	return out
+}
+
+func incident(ctx context.Context, spec drill.IncidentSpec) (context.Context, error) {
 	if err := spec.Validate(); err != nil {
 		return ctx, bad(ctx, err)
 	}
