@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -333,6 +334,33 @@ func TestPacedIncidentGroundTruth(t *testing.T) {
 	}
 	if r.Summary.MTTDMS == nil || *r.Summary.MTTDMS >= results.MS(noticed) {
 		t.Errorf("MTTD %v ms: the probes must see the outage before it is noticed (%s)", r.Summary.MTTDMS, noticed)
+	}
+	// The deletion timeline the probes saw follows the script's schedule: the list is sorted, so
+	// batch k holds its k-th five sites; its sites go down together, a pause after batch k−1's.
+	probe := time.Duration(r.Summary.ProbeIntervalMS * float64(time.Millisecond))
+	gone := map[int64]float64{}
+	for _, del := range r.Incident.Deletions {
+		gone[del.Site] = del.AtMS
+	}
+	list := d.targets.SiteIDs
+	if len(gone) != sites {
+		t.Fatalf("deletion timeline shows %d of the %d sites: %+v", len(gone), sites, r.Incident.Deletions)
+	}
+	var prevFirst float64
+	for k := 0; k < sites/batch; k++ {
+		first, last := math.Inf(1), math.Inf(-1)
+		for _, s := range list[k*batch : (k+1)*batch] {
+			first, last = math.Min(first, gone[s]), math.Max(last, gone[s])
+		}
+		if spread := last - first; spread > results.MS(probe)+100 {
+			t.Errorf("batch %d went down over %.0f ms, want together (within a probe interval, %s)", k+1, spread, probe)
+		}
+		if k > 0 {
+			if gap := first - prevFirst; gap < results.MS(pause-probe) || gap > results.MS(pause+probe+time.Second) {
+				t.Errorf("batch %d went down %.0f ms after batch %d, want the script's pause %s (± a probe interval, + its transaction)", k+1, gap, k, pause)
+			}
+		}
+		prevFirst = first
 	}
 	if p := r.Params; p.VictimSites != sites || p.VictimTenants != tenants || p.ScriptBatch != batch ||
 		p.ScriptPauseMS != results.MS(pause) || p.DetectionDelayMS != results.MS(noticed) {

@@ -52,6 +52,7 @@ func Judge(h History) results.Results {
 		}
 		a := measure.Assemble(*in)
 		r.Tenants, r.Summary, r.Curve = a.Tenants, a.Summary, a.Curve
+		r.Incident.Deletions = a.Deletions
 		r.Findings = append(r.Findings, a.Findings...)
 		r.Traffic = h.Traffic
 		r.Objectives = measure.Evaluate(h.Objectives, a)

@@ -428,6 +428,7 @@ func (d *Drill) End(ctx context.Context) error {
 		h.Observed = &measure.Input{
 			T0: t0, Tenants: d.tenants, Affected: d.affected, Writes: d.ledger.Writes(),
 			Final: snap.Records, Timeline: timeline, Samples: samples, SeededDiff: snap.SeededDiff,
+			Deleted: d.deletedSites(),
 		}
 		h.Traffic = results.Traffic{Acked: stats.Acked, Failed: stats.FailedTotal()}
 		h.EndedAt = time.Now()
@@ -437,6 +438,14 @@ func (d *Drill) End(ctx context.Context) error {
 	d.logf("verdict: %s (%d affected, %d restored, %d lost writes, %d bystanders hit)", res.Verdict,
 		res.Summary.AffectedTenants, res.Summary.RestoredTenants, res.Summary.LostWrites, res.Summary.BystandersHit)
 	return nil
+}
+
+// deletedSites are the sites the blast radius found gone or marked (none before the incident).
+func (d *Drill) deletedSites() []int64 {
+	if d.h.Incident == nil {
+		return nil
+	}
+	return d.h.Incident.Blast.Sites
 }
 
 // Fail records why the drill did not run to its verdict (a failed step, a cancelled run);

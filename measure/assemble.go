@@ -29,6 +29,9 @@ type Input struct {
 	// SeededDiff lists tenants whose seeded rows differ from the pre-incident manifest after
 	// recovery (the final manifest diff).
 	SeededDiff []int64
+	// Deleted are the sites the blast radius names (found from the data): the deletion
+	// timeline's sites.
+	Deleted []int64
 }
 
 // Assessment is a drill's judged figures, ready for results.json.
@@ -43,6 +46,8 @@ type Assessment struct {
 	// Precision and the longest gap from a not-OK verifier sample of an affected tenant to its
 	// next sample (an RTO ends at a probe or at a sample, whichever came last).
 	RTOPrecision time.Duration
+	// Deletions is the deletion timeline (see Deletions).
+	Deletions []results.Deletion
 }
 
 // Assemble judges a drill's histories: CheckWrites and CheckAvailability per tenant, then the
@@ -76,6 +81,7 @@ func Assemble(in Input) Assessment {
 	}
 	a.RTOPrecision = max(in.Timeline.Precision(), sampleGap(in.Samples, affected))
 	a.Findings = findings(rows, a.Summary, in.Timeline.Precision())
+	a.Deletions = Deletions(in.Timeline, in.T0, in.Deleted)
 	return a
 }
 

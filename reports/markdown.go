@@ -44,6 +44,9 @@ func WriteSummary(w io.Writer, rep *Report) error {
 		}
 		b.WriteString("\n")
 		fmt.Fprintf(&b, "**Down:** %s. **Lost:** %s.\n\n", figures(d.Down), figures(d.Lost))
+		if d.Deletions != "" {
+			fmt.Fprintf(&b, "%s\n\n", md(d.Deletions))
+		}
 		if d.RunbookErr != "" {
 			fmt.Fprintf(&b, "**Runbook error:** %s\n\n", md(d.RunbookErr))
 		}

@@ -44,6 +44,7 @@ type drillView struct {
 	Down       []figure       `json:"down"`
 	Lost       []figure       `json:"lost"`
 	Precision  string         `json:"precision"`
+	Deletions  string         `json:"deletions,omitempty"` // the deletion timeline, in a line
 	Worst      []tenantRow    `json:"worst_tenants"`
 	Bystanders []string       `json:"bystanders"`
 	Findings   []string       `json:"findings,omitempty"`
@@ -277,6 +278,7 @@ func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
 	if r.Incident.Refused {
 		d.Incident = "refused by a guardrail: nothing deleted"
 	}
+	d.Deletions = deletionLine(r.Incident)
 	met, breached, unknown := 0, 0, 0
 	for _, o := range r.Objectives {
 		d.Objectives = append(d.Objectives, objectiveRow{
@@ -457,4 +459,15 @@ func stepRows(steps []results.Step) []stepRow {
 		})
 	}
 	return rows
+}
+
+// deletionLine says how the blast radius went down over time, as the probes saw it: how many of
+// its sites, the first, the median and the last.
+func deletionLine(in results.Incident) string {
+	ds := in.Deletions
+	if len(ds) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Deletion timeline, from the probes: %d of the %d sites seen gone, the first at T0+%s, half by T0+%s, the last at T0+%s.",
+		len(ds), in.AffectedSites, fmtMS(ds[0].AtMS), fmtMS(ds[(len(ds)-1)/2].AtMS), fmtMS(ds[len(ds)-1].AtMS))
 }

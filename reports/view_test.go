@@ -88,3 +88,21 @@ func TestHeadlineAndCompare(t *testing.T) {
 		t.Errorf("never-restored figures %+v worst %+v", d.Down, d.Worst)
 	}
 }
+
+// TestDeletionLine: the deletion timeline's line names how many of the blast radius the probes
+// saw gone, and the first, median and last of them; nothing when there is no timeline.
+func TestDeletionLine(t *testing.T) {
+	tests := []struct {
+		in   results.Incident
+		want string
+	}{
+		{results.Incident{AffectedSites: 12}, ""},
+		{results.Incident{AffectedSites: 5, Deletions: []results.Deletion{{Site: 1, AtMS: 1100}, {Site: 2, AtMS: 2100}, {Site: 3, AtMS: 3100}, {Site: 4, AtMS: 4100}}},
+			"Deletion timeline, from the probes: 4 of the 5 sites seen gone, the first at T0+1.1s, half by T0+2.1s, the last at T0+4.1s."},
+	}
+	for _, tt := range tests {
+		if got := deletionLine(tt.in); got != tt.want {
+			t.Errorf("deletionLine(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -95,6 +95,16 @@ type Incident struct {
 	AffectedSites   int       `json:"affected_sites"`
 	AffectedUsers   int       `json:"affected_users"`
 	Log             string    `json:"log,omitempty"` // tail of the script's output
+	// Deletions is the deletion timeline the probes saw: each site of the blast radius at its
+	// first down answer after T0 and before the runbook started (absent in older files).
+	Deletions []Deletion `json:"deletions,omitempty"`
+}
+
+// Deletion is one site of the blast radius as the probes first saw it gone.
+type Deletion struct {
+	Site   int64   `json:"site"`
+	Tenant int64   `json:"tenant"`
+	AtMS   float64 `json:"at_ms"` // since T0
 }
 
 // Runbook is the recovery procedure and its step timings.
