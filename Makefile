@@ -65,8 +65,9 @@ test: deps-test images ## the whole suite: unit, golden, browser and real-contai
 	$(GO) vet ./...
 	DRDRILL_REQUIRE=$(DRDRILL_REQUIRE) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-bench: images ## drdrill bench: the drill against the physical limit (minutes; prints a table)
-	$(BIN) bench
+BENCH_RUNS ?= 3
+bench: images ## drdrill bench: the drill against the physical limit, BENCH_RUNS times (minutes; prints each run's table, then medians and spread)
+	$(BIN) bench -runs $(BENCH_RUNS)
 
 # Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.
 FUZZTIME ?= 10s

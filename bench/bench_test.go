@@ -81,7 +81,7 @@ func TestRatios(t *testing.T) {
 	}
 	for name, c := range map[string]struct{ got, want float64 }{
 		"overhead": {r.Overhead(), 3}, "runbooks": {r.RunbookRatio(), 1.5}, "cpu": {r.CPUShare(), 0.1}, "exponent": {r.Exponent(), 1},
-		"seed": {r.SeedRatio(), 0.5},
+		"seed": {r.SeedRatio(), 0.5}, "restore": {r.RestoreRatio(), 5},
 	} {
 		if d := c.got - c.want; d > 1e-9 || d < -1e-9 {
 			t.Errorf("%s = %v, want %v", name, c.got, c.want)
@@ -110,5 +110,43 @@ func TestDefaultsAsTheFeature(t *testing.T) {
 		if !strings.Contains(string(b), step+"\n") {
 			t.Errorf("atlassian-2022.feature has no step %q: the bench would not run the feature's drill", step)
 		}
+	}
+}
+
+// TestWriteSummary: each ratio's median over the runs, with its spread, judged against its
+// target by the median; a figure no run measured is left out.
+func TestWriteSummary(t *testing.T) {
+	run := func(wall, restore, side time.Duration) *Report {
+		return &Report{
+			Drill:    DrillRun{Wall: wall, Phases: map[string]time.Duration{"restore": restore}},
+			Baseline: Baseline{RawCopy: 40 * time.Second, SideStart: side, CopyBack: 2 * time.Second},
+		}
+	}
+	runs := []*Report{run(60*time.Second, 20*time.Second, 8*time.Second), run(48*time.Second, 12*time.Second, 8*time.Second), run(50*time.Second, 15*time.Second, 8*time.Second)}
+	// A floor: seeding at 0.9× a raw COPY's throughput in the one run that measured it.
+	runs[0].Seed = fixtures.Stats{TotalRows: 900, Duration: time.Second, RowsPerSecond: 900}
+	runs[0].Raw = fixtures.Stats{TotalRows: 900, Duration: 900 * time.Millisecond, RowsPerSecond: 1000}
+	var out bytes.Buffer
+	if err := WriteSummary(&out, runs); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"median of 3 runs",
+		// walls 48, 50, 60 s over 50 s of necessary work (40 + 8 + 2): 0.96, 1.00, 1.20
+		"overhead: drill wall / necessary work  1.00× [0.96 – 1.20]  <= 1.30×  ok",
+		// restores 12, 15, 20 s over 10 s of necessary restore work: 1.2, 1.5, 2.0
+		"restore phase / necessary restore work  1.50× [1.20 – 2.00]  <= 1.50×  ok",
+		"seeding / raw COPY throughput  0.90× [0.90 – 0.90]  >= 1.20×  MISSED",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(got), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "full-pitr") || strings.Contains(got, "exponent") {
+		t.Errorf("summary shows figures no run measured:\n%s", got)
+	}
+	if m := median([]float64{1, 2, 3, 4}); m != 2.5 {
+		t.Errorf("median of 1..4 = %v, want 2.5", m)
 	}
 }

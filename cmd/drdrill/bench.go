@@ -22,12 +22,16 @@ func cmdBench(ctx context.Context, args []string) error {
 	ledger := fs.String("ledger", "10000,100000,1000000", "ledger sizes for the checker's cost, comma-separated")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	cpuprof := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
+	runs := fs.Int("runs", 1, "run the whole bench this many times and print each figure's median and spread")
 	memprof := fs.String("memprofile", "", "write a pprof heap profile (allocations of the whole run: -sample_index=alloc_space) to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if *runs < 1 || *runs > 20 {
+		return usagef("-runs %d: want 1 to 20", *runs)
 	}
 	var sizes []int
 	for _, f := range strings.Split(*ledger, ",") {
@@ -55,9 +59,25 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	r, err := bench.Run(ctx, bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, LedgerSizes: sizes, Log: log})
-	if r != nil && r.Drill.Wall > 0 {
-		r.WriteTable(os.Stdout)
+	var done []*bench.Report
+	var err error
+	for i := range *runs {
+		if *runs > 1 {
+			fmt.Printf("drdrill bench: run %d of %d\n", i+1, *runs)
+		}
+		var r *bench.Report
+		r, err = bench.Run(ctx, bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, LedgerSizes: sizes, Log: log})
+		if r != nil && r.Drill.Wall > 0 {
+			r.WriteTable(os.Stdout)
+		}
+		if err != nil {
+			break
+		}
+		done = append(done, r)
+	}
+	if len(done) > 1 {
+		fmt.Println()
+		bench.WriteSummary(os.Stdout, done)
 	}
 	if *memprof != "" {
 		if herr := writeHeapProfile(*memprof); herr != nil && err == nil {

@@ -122,6 +122,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"bench", "-ledger", "10,zero"}, `"zero" is not a positive number`},
 		{[]string{"bench", "-ledger", "0"}, `"0" is not a positive number`},
 		{[]string{"bench", "quick"}, `unexpected arguments ["quick"]`},
+		{[]string{"bench", "-runs", "0"}, `-runs 0: want 1 to 20`},
 	} {
 		var stderr strings.Builder
 		if code := run(tt.args, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
