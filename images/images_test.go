@@ -47,6 +47,7 @@ func TestGoArch(t *testing.T) {
 // TestEnsureAppIdempotent builds the Go image from a throwaway module under a throwaway tag:
 // the first Ensure builds, the second changes nothing, a source change rebuilds.
 func TestEnsureAppIdempotent(t *testing.T) {
+	prereq.RealContainers(t)
 	ctx := context.Background()
 	c, err := Connect(ctx)
 	if err != nil {
@@ -101,6 +102,7 @@ func TestEnsureAppIdempotent(t *testing.T) {
 
 // TestStatusPostgres checks that the real Postgres image is seen; it does not rebuild it.
 func TestStatusPostgres(t *testing.T) {
+	prereq.RealContainers(t)
 	ctx := context.Background()
 	if _, err := Connect(ctx); err != nil {
 		prereq.Missing(t, prereq.Docker, "no Docker engine: %v", err)
@@ -177,6 +179,7 @@ func must(t *testing.T, err error) {
 // promise: the server and backup tools on PATH (pgBackRest among them), run as postgres, with
 // the repository directory its own.
 func TestPostgresImageTools(t *testing.T) {
+	prereq.RealContainers(t)
 	ctx := t.Context()
 	c, err := Connect(ctx)
 	if err != nil {

@@ -107,6 +107,9 @@ func LoadPlan(paths []string, tags string, shard Shard) (*Plan, error) {
 	pickles := map[string]int{}
 	for _, f := range every {
 		pickles[f.Uri] = len(f.Pickles)
+		if err := checkLines(f, lines[f.Uri]); err != nil {
+			return nil, err
+		}
 	}
 
 	plan := &Plan{tags: tags, partial: overlay{}}
@@ -509,4 +512,33 @@ func slugify(s string) string {
 		s = "scenario"
 	}
 	return s
+}
+
+// checkLines refuses a FILE:LINE whose line starts no Scenario, Scenario Outline or Examples
+// row of f (a tag line, a step, a blank): godog would select nothing there, and among other
+// paths it would go unnoticed. It names the next scenario's line.
+func checkLines(f feature, want []int) error {
+	if len(want) == 0 {
+		return nil
+	}
+	loc := locations(f.GherkinDocument)
+	valid := map[int]bool{}
+	var starts []int
+	for _, pk := range f.Pickles {
+		first, last := loc[pk.AstNodeIds[0]].Line, loc[pk.AstNodeIds[len(pk.AstNodeIds)-1]].Line
+		valid[first], valid[last] = true, true
+		starts = append(starts, first)
+	}
+	slices.Sort(starts)
+	for _, l := range want {
+		if valid[l] {
+			continue
+		}
+		hint := "it has no scenario after it"
+		if i, _ := slices.BinarySearch(starts, l); i < len(starts) {
+			hint = fmt.Sprintf("the next scenario starts at line %d", starts[i])
+		}
+		return fmt.Errorf("%w: %s:%d: no Scenario or Examples row starts at line %d (%s)", ErrBadInput, f.Uri, l, l, hint)
+	}
+	return nil
 }

@@ -170,7 +170,7 @@ func TestPartialSelectionKeepsLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, paths := range [][]string{{"testdata/select.feature:21"}, {"testdata/select.feature:8", "testdata/select.feature:36"}} {
+	for _, paths := range [][]string{{"testdata/select.feature:21"}, {"testdata/select.feature:8", "testdata/select.feature:37"}} {
 		p, err := LoadPlan(paths, "", Shard{})
 		if err != nil {
 			t.Fatal(err)

@@ -59,6 +59,7 @@ func child(id string) int {
 // docker skips the test when no engine answers or the Postgres image is missing.
 func docker(t *testing.T) *dc.Client {
 	t.Helper()
+	prereq.RealContainers(t)
 	c, err := images.Connect(context.Background())
 	if err != nil {
 		prereq.Missing(t, prereq.Docker, "no Docker engine: %v", err)

@@ -64,6 +64,8 @@ func TestBadInputClearErrors(t *testing.T) {
 			smallDrill + ":0: line 0: lines count from 1"}, not: []string{"no such file"}},
 		{name: "bad value in an Examples row", args: []string{"--check", bad + "outline-bad-row.feature"}, code: 2, want: []string{
 			bad + "outline-bad-row.feature:10 (Examples row of the step at line 5): 0 tenants: a drill needs at least 1"}},
+		{name: "a line that starts no scenario, beside one that does", args: []string{"--check", smallDrill + ":1", smallDrill}, code: 2, want: []string{
+			smallDrill + ":1: no Scenario or Examples row starts at line 1 (the next scenario starts at line"}},
 		{name: "binary file as a feature", args: []string{"--check", binary}, code: 2, want: []string{
 			binary + ": not a text file (byte 9 is not UTF-8 text)"}, not: []string{"\x1b[31m", "\x00"}},
 		{name: "a shard that selects nothing", args: []string{"--shard", "2/2", smallDrill}, code: 0, want: []string{

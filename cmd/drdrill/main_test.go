@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/internal/prereq"
 	"github.com/drdrill/drdrill/stack"
 )
@@ -103,8 +104,12 @@ func TestCommandsListed(t *testing.T) {
 }
 
 func TestCleanDryRun(t *testing.T) {
+	prereq.RealContainers(t) // it asks the engine
 	if _, err := exec.LookPath("docker"); err != nil {
 		prereq.Missing(t, prereq.Docker, "no docker CLI: %v", err)
+	}
+	if _, err := images.Connect(t.Context()); err != nil {
+		prereq.Missing(t, prereq.Docker, "no Docker engine: %v", err)
 	}
 	code, out, errOut := drdrill(t, nil, "clean", "-dry-run", "-run", "no-such-run-xyz")
 	if code != 0 || !strings.Contains(out, "nothing to remove") {

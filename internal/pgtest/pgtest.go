@@ -28,6 +28,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/drdrill/drdrill/images"
+	"github.com/drdrill/drdrill/internal/prereq"
 	"github.com/drdrill/drdrill/stack"
 	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
@@ -75,6 +76,7 @@ type Options struct {
 // which lets tests restart the server under a live connection pool. Start fails the test on error.
 func Start(t testing.TB, opts Options) *DB {
 	t.Helper()
+	prereq.RealContainers(t)
 	stack.Configure() // no Ryuk (no registry), ports reached on 127.0.0.1
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

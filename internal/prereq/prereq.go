@@ -59,3 +59,12 @@ func Command(t testing.TB, what, pkg string, names ...string) string {
 	Missing(t, what, "%s not found: install Debian's %s (apt-get install -y %s; make deps-test does it)", strings.Join(names, " / "), pkg, pkg)
 	return ""
 }
+
+// RealContainers skips a test that starts real containers when go test runs with -short:
+// -short means the pure tests only, on any machine, Docker engine or not.
+func RealContainers(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real containers: not in -short mode")
+	}
+}
