@@ -66,8 +66,11 @@ test: deps-test images ## the whole suite: unit, golden, browser and real-contai
 	DRDRILL_REQUIRE=$(DRDRILL_REQUIRE) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 BENCH_RUNS ?= 3
-bench: images ## drdrill bench: the drill against the physical limit, BENCH_RUNS times (minutes; prints each run's table, then medians and spread)
-	$(BIN) bench -runs $(BENCH_RUNS)
+# The projection's drill sizes (quick profile): tenants:faulty sites:faulty tenants; the database
+# and the blast radius vary apart, so the model can tell what each step grows with.
+BENCH_PROJECT ?= 1000:40:30,4000:40:30,1000:160:120,4000:160:120
+bench: images ## drdrill bench: the drill against the physical limit, BENCH_RUNS times, and the RTO projection (minutes; prints each run's table, then medians and spread)
+	$(BIN) bench -runs $(BENCH_RUNS) -project $(BENCH_PROJECT)
 
 # Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.
 FUZZTIME ?= 10s

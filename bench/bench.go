@@ -17,6 +17,7 @@ import (
 	"github.com/drdrill/drdrill/drill"
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
+	"github.com/drdrill/drdrill/projection"
 	"github.com/drdrill/drdrill/reports"
 	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/stack"
@@ -32,7 +33,16 @@ type Config struct {
 	Probe       time.Duration // availability probe period (default 1 s, as atlassian-2022.feature)
 	FullPITR    bool          // also run the full-pitr drill for the runbook ratio
 	LedgerSizes []int         // checker cost at these ledger sizes (default 1e4, 1e5, 1e6)
-	Log         io.Writer     // progress; nil = quiet
+	// Project, when it lists three sizes or more, also runs tenant-restore on the quick profile
+	// at each, fits the projection's cost model to their runbook steps, and checks it against
+	// the main drill (a size it was not fitted on, and larger than all of them).
+	Project []Point
+	Log     io.Writer // progress; nil = quiet
+}
+
+// Point is one drill size of the projection: tenants, and the faulty list's sites and tenants.
+type Point struct {
+	Tenants, VictimSites, VictimTenants int
 }
 
 // Report holds every figure of one bench run. Durations are wall-clock on this machine.
@@ -49,6 +59,11 @@ type Report struct {
 	CPU        time.Duration // user+system CPU of this process during the tenant-restore drill
 	PeakRSS    int64         // bytes, whole process, high-water mark at the tenant-restore drill's end
 	LedgerCost []LedgerPoint
+
+	// The projection (Config.Project): the drills it was fitted on, the models, and the main
+	// drill's runbook as measured and as the models predict it.
+	ProjectionRuns []DrillRun
+	Projection     []projection.Model
 }
 
 // DrillRun is one drill end to end.
@@ -62,8 +77,25 @@ type DrillRun struct {
 	AffectedTenants int
 	Verdict         results.Status
 	Steps           []results.Step
-	affected        []int64
+	// Size is the drill's size as the projection sees it: rows in the database, and rows the
+	// incident took (from the blast radius's manifest diff).
+	Size     projection.Size
+	affected []int64
 }
+
+// Sample is the drill's runbook as the projection fits it: seconds per kind of step, and the
+// whole runbook as RunbookStep.
+func (run DrillRun) Sample() projection.Sample {
+	steps := map[string]float64{RunbookStep: run.RunbookTime.Seconds()}
+	for _, s := range run.Steps {
+		steps[projection.StepKind(s.Name)] += s.DurationMS / 1000
+	}
+	return projection.Sample{Size: run.Size, Steps: steps}
+}
+
+// RunbookStep is the projection's name for the whole runbook (its steps overlap: the copy
+// batches run in parallel).
+const RunbookStep = "the whole runbook"
 
 // Baseline is the physically necessary work of the drill, done with plain Postgres tools on
 // the drill's own database after it ended.
@@ -138,6 +170,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, n := range cfg.LedgerSizes {
 		r.LedgerCost = append(r.LedgerCost, ledgerCost(n))
 	}
+	if len(cfg.Project) > 0 {
+		if err := project(ctx, cfg, r); err != nil {
+			return r, err
+		}
+	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil && len(b) > 14 {
 		r.Load = string(b[:14])
 	}
@@ -148,9 +185,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // writes its results and reports into a temporary directory, then calls after (if any) before
 // closing the stack.
 func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill.Drill, DrillRun) error) (run DrillRun, err error) {
+	return runDrillAt(ctx, cfg, Point{Tenants: cfg.Tenants}, runbook, after)
+}
+
+// runDrillAt is runDrill at the size p gives (zero fields keep the profile's).
+func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after func(*drill.Drill, DrillRun) error) (run DrillRun, err error) {
 	run.Runbook = runbook
 	d := drill.New(drill.Config{
-		Profile: cfg.Profile, Tenants: cfg.Tenants, Seed: cfg.Seed, TrafficRate: cfg.TrafficRate,
+		Profile: cfg.Profile, Tenants: p.Tenants, VictimSites: p.VictimSites, VictimTenants: p.VictimTenants,
+		Seed: cfg.Seed, TrafficRate: cfg.TrafficRate,
 		ArchiveTimeout: cfg.Archive, ProbeInterval: cfg.Probe, Scenario: "bench " + runbook, Log: cfg.Log,
 	})
 	defer func() {
@@ -193,6 +236,7 @@ func runDrill(ctx context.Context, cfg Config, runbook string, after func(*drill
 	}
 	run.RunbookTime = results.Duration(res.Runbook.DurationMS)
 	run.Steps = res.Runbook.Steps
+	run.Size = projection.Size{Rows: float64(res.Params.Rows), BlastRows: float64(blastRows(d.History()))}
 	run.AffectedSites, run.AffectedTenants = res.Incident.AffectedSites, res.Incident.AffectedTenants
 	run.Verdict = res.Verdict
 	for _, t := range res.Tenants {
@@ -295,4 +339,43 @@ func logf(w io.Writer, format string, args ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format+"\n", args...)
 	}
+}
+
+// blastRows counts the rows the incident took, from the blast radius's manifest diff.
+func blastRows(h drill.History) int64 {
+	if h.Incident == nil {
+		return 0
+	}
+	var n int64
+	for _, d := range h.Incident.Blast.Diffs {
+		for _, t := range d.Tables {
+			n += max(0, t.RowsBefore-t.RowsAfter)
+		}
+	}
+	return n
+}
+
+// project runs tenant-restore at each of cfg.Project's sizes on the quick profile (traffic
+// and probes as the main drill) and fits the cost model to their runbooks.
+func project(ctx context.Context, cfg Config, r *Report) error {
+	pc := cfg
+	pc.Profile = "quick"
+	for i, p := range cfg.Project {
+		logf(cfg.Log, "bench: projection drill %d of %d: %d tenants, faulty list of %d sites of %d tenants", i+1, len(cfg.Project), p.Tenants, p.VictimSites, p.VictimTenants)
+		run, err := runDrillAt(ctx, pc, p, "tenant-restore", nil)
+		if err != nil {
+			return fmt.Errorf("projection drill at %d tenants: %w", p.Tenants, err)
+		}
+		r.ProjectionRuns = append(r.ProjectionRuns, run)
+	}
+	var samples []projection.Sample
+	for _, run := range r.ProjectionRuns {
+		samples = append(samples, run.Sample())
+	}
+	models, err := projection.Fit(samples)
+	if err != nil {
+		return err
+	}
+	r.Projection = models
+	return nil
 }

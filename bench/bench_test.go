@@ -3,12 +3,15 @@ package bench
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/projection"
+	"github.com/drdrill/drdrill/results"
 )
 
 // TestRunQuick runs the whole bench at quick size on real containers and checks that every
@@ -148,5 +151,59 @@ func TestWriteSummary(t *testing.T) {
 	}
 	if m := median([]float64{1, 2, 3, 4}); m != 2.5 {
 		t.Errorf("median of 1..4 = %v, want 2.5", m)
+	}
+}
+
+// TestWriteProjection: the projection's table names the models and their left-out errors,
+// flags one above 20 %, and checks the whole runbook's model against the main drill.
+func TestWriteProjection(t *testing.T) {
+	copied := []results.Step{{Name: "copy tenants batch 1/1 (3 tenants)", DurationMS: 1000}}
+	runs := []DrillRun{{Size: projection.Size{Rows: 1e5, BlastRows: 1e4}, Steps: copied}, {Size: projection.Size{Rows: 3e5, BlastRows: 3e4}, Steps: copied}, {Size: projection.Size{Rows: 1e5, BlastRows: 3e4}}}
+	r := &Report{
+		Drill:          DrillRun{Size: projection.Size{Rows: 1e6, BlastRows: 5e4}, RunbookTime: 12 * time.Second},
+		ProjectionRuns: runs,
+		Projection: []projection.Model{
+			{Step: RunbookStep, Terms: []projection.Term{projection.Fixed, projection.Rows}, Coef: []float64{2, 1e-5}, LOOError: 0.08},
+			{Step: "copy tenants batch", Terms: []projection.Term{projection.Fixed}, Coef: []float64{1}, LOOError: 0.31},
+			{Step: "stop side db", Terms: []projection.Term{projection.Fixed}, Coef: []float64{0.1}, LOOError: 0.4},
+		},
+	}
+	var out bytes.Buffer
+	if err := r.writeProjection(&out); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(strings.Fields(out.String()), " ")
+	for _, want := range []string{
+		"fitted on 3 quick drills (100 k–300 k rows, 10 k–30 k blast-radius rows)",
+		"the whole runbook 2.00 s + 10 µs per database row 8 %",
+		"copy tenants batch 1.00 s 31 % (above 20 %)",
+		"stop side db 0.10 s 40 % (a step under 0.2 s: noise)",
+		// 2 s + 1e-5 × 1e6 = 12 s: exactly the measured 12 s
+		"check, the main drill (1.0 M rows, 50 k blast-radius rows) projected 12.0 s, measured 12.0 s +0 %",
+		"projected, 20× the database, same blast radius (20.0 M rows) 202.0 s",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("projection table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestDrillRunSample: a drill's steps of one kind add up, and the whole runbook is its own
+// entry (its steps overlap).
+func TestDrillRunSample(t *testing.T) {
+	run := DrillRun{RunbookTime: 3 * time.Second, Size: projection.Size{Rows: 10, BlastRows: 2}, Steps: []results.Step{
+		{Name: "copy tenants batch 1/2 (5 tenants)", DurationMS: 1500},
+		{Name: "copy tenants batch 2/2 (4 tenants)", DurationMS: 2500},
+		{Name: "start side db from base-1", DurationMS: 700},
+	}}
+	s := run.Sample()
+	want := map[string]float64{"copy tenants batch": 4, "start side db from": 0.7, RunbookStep: 3}
+	if len(s.Steps) != len(want) || s.Size != run.Size {
+		t.Fatalf("sample %+v, want %v", s, want)
+	}
+	for k, v := range want {
+		if math.Abs(s.Steps[k]-v) > 1e-9 {
+			t.Errorf("%s: %v s, want %v", k, s.Steps[k], v)
+		}
 	}
 }

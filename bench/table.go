@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/projection"
 	"github.com/drdrill/drdrill/results"
 )
 
@@ -108,7 +109,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 			fmt.Fprintf(tw, "  %s\t%.1f s\t\t\n", s.Name, s.DurationMS/1000)
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return r.writeProjection(w)
 }
 
 func slowest(steps []results.Step, n int) []results.Step {
@@ -174,4 +178,59 @@ func median(sorted []float64) float64 {
 		return sorted[n/2]
 	}
 	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// writeProjection prints the projection's models, their left-out errors, the check against
+// the main drill (larger than every size the models were fitted on), and the projection to
+// 20× the main drill's database with the same blast radius (10,000 → 200,000 tenants).
+func (r *Report) writeProjection(w io.Writer) error {
+	if len(r.Projection) == 0 {
+		return nil
+	}
+	lo, hi := r.ProjectionRuns[0].Size, r.ProjectionRuns[0].Size
+	for _, run := range r.ProjectionRuns {
+		lo.Rows, hi.Rows = min(lo.Rows, run.Size.Rows), max(hi.Rows, run.Size.Rows)
+		lo.BlastRows, hi.BlastRows = min(lo.BlastRows, run.Size.BlastRows), max(hi.BlastRows, run.Size.BlastRows)
+	}
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "projection of tenant-restore, fitted on %d quick drills (%s–%s rows, %s–%s blast-radius rows)\t\t\n",
+		len(r.ProjectionRuns), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows))
+	fmt.Fprintf(tw, "  step kind\tmodel\tleft-out error\n")
+	var whole projection.Model
+	for _, m := range r.Projection {
+		mark := ""
+		var mean float64
+		for _, run := range r.ProjectionRuns {
+			mean += run.Sample().Steps[m.Step] / float64(len(r.ProjectionRuns))
+		}
+		switch {
+		case m.LOOError > 0.2 && mean < 0.2:
+			mark = " (a step under 0.2 s: noise)"
+		case m.LOOError > 0.2:
+			mark = " (above 20 %)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%.0f %%%s\n", m.Step, m, 100*m.LOOError, mark)
+		if m.Step == RunbookStep {
+			whole = m
+		}
+	}
+	if whole.Terms != nil && r.Drill.Size.Rows > 0 {
+		got, want := whole.Predict(r.Drill.Size), r.Drill.RunbookTime.Seconds()
+		fmt.Fprintf(tw, "  check, the main drill (%s rows, %s blast-radius rows)\tprojected %.1f s, measured %.1f s\t%+.0f %%\n",
+			count(r.Drill.Size.Rows), count(r.Drill.Size.BlastRows), got, want, 100*(got-want)/want)
+		prod := projection.Size{Rows: 20 * r.Drill.Size.Rows, BlastRows: r.Drill.Size.BlastRows}
+		fmt.Fprintf(tw, "  projected, 20× the database, same blast radius (%s rows)\t%.1f s\t\n", count(prod.Rows), whole.Predict(prod))
+	}
+	return tw.Flush()
+}
+
+// count writes a row count short: 11.7 M, 906 k, 512.
+func count(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.1f M", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.0f k", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
 }

@@ -22,6 +22,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	ledger := fs.String("ledger", "10000,100000,1000000", "ledger sizes for the checker's cost, comma-separated")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	cpuprof := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
+	proj := fs.String("project", "", "also fit the projection on tenant-restore drills of the quick profile at these sizes, TENANTS:SITES:VICTIM_TENANTS comma-separated (three or more; in the first run only), e.g. 1000:40:30,3000:40:30,1000:120:90,3000:120:90")
 	runs := fs.Int("runs", 1, "run the whole bench this many times and print each figure's median and spread")
 	memprof := fs.String("memprofile", "", "write a pprof heap profile (allocations of the whole run: -sample_index=alloc_space) to this file")
 	if err := parse(fs, args); err != nil {
@@ -44,6 +45,10 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 		sizes = append(sizes, n)
 	}
+	points, err := parsePoints(*proj)
+	if err != nil {
+		return err
+	}
 	var log io.Writer = os.Stderr
 	if *quiet {
 		log = nil
@@ -60,13 +65,16 @@ func cmdBench(ctx context.Context, args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	var done []*bench.Report
-	var err error
 	for i := range *runs {
 		if *runs > 1 {
 			fmt.Printf("drdrill bench: run %d of %d\n", i+1, *runs)
 		}
 		var r *bench.Report
-		r, err = bench.Run(ctx, bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, LedgerSizes: sizes, Log: log})
+		cfg := bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, LedgerSizes: sizes, Log: log}
+		if i == 0 {
+			cfg.Project = points
+		}
+		r, err = bench.Run(ctx, cfg)
 		if r != nil && r.Drill.Wall > 0 {
 			r.WriteTable(os.Stdout)
 		}
@@ -97,4 +105,31 @@ func writeHeapProfile(path string) error {
 		return fmt.Errorf("heap profile: %w", err)
 	}
 	return f.Close()
+}
+
+// parsePoints reads -project: TENANTS:SITES:VICTIM_TENANTS, comma-separated, three or more.
+func parsePoints(s string) ([]bench.Point, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []bench.Point
+	for _, f := range strings.Split(s, ",") {
+		var p bench.Point
+		parts := strings.Split(strings.TrimSpace(f), ":")
+		if len(parts) != 3 {
+			return nil, usagef("-project: %q: want TENANTS:SITES:VICTIM_TENANTS, e.g. 1000:40:30", f)
+		}
+		for i, dst := range []*int{&p.Tenants, &p.VictimSites, &p.VictimTenants} {
+			n, err := strconv.Atoi(parts[i])
+			if err != nil || n < 1 {
+				return nil, usagef("-project: %q: %q is not a positive number", f, parts[i])
+			}
+			*dst = n
+		}
+		out = append(out, p)
+	}
+	if len(out) < 3 {
+		return nil, usagef("-project: %d sizes: the projection needs three or more (one is left out to check it)", len(out))
+	}
+	return out, nil
 }

@@ -128,6 +128,8 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"bench", "-ledger", "0"}, `"0" is not a positive number`},
 		{[]string{"bench", "quick"}, `unexpected arguments ["quick"]`},
 		{[]string{"bench", "-runs", "0"}, `-runs 0: want 1 to 20`},
+		{[]string{"bench", "-project", "1000:40:30,3000:40:30"}, `-project: 2 sizes: the projection needs three or more`},
+		{[]string{"bench", "-project", "1000:40,3000:40:30,1:1:1"}, `want TENANTS:SITES:VICTIM_TENANTS`},
 	} {
 		var stderr strings.Builder
 		if code := run(tt.args, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
