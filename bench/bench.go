@@ -33,9 +33,10 @@ type Config struct {
 	Probe       time.Duration // availability probe period (default 1 s, as atlassian-2022.feature)
 	FullPITR    bool          // also run the full-pitr drill for the runbook ratio
 	LedgerSizes []int         // checker cost at these ledger sizes (default 1e4, 1e5, 1e6)
-	// Project, when it lists three sizes or more, also runs tenant-restore on the quick profile
-	// at each, fits the projection's cost model to their runbook steps, and checks it against
-	// the main drill (a size it was not fitted on, and larger than all of them).
+	// Project, when it lists three sizes or more, also runs tenant-restore on the same profile
+	// at each (its tenants and faulty list resized), fits the projection's cost model to their
+	// runbook steps, and checks it against the main drill (a size it was not fitted on, and
+	// larger than all of them).
 	Project []Point
 	Log     io.Writer // progress; nil = quiet
 }
@@ -355,14 +356,12 @@ func blastRows(h drill.History) int64 {
 	return n
 }
 
-// project runs tenant-restore at each of cfg.Project's sizes on the quick profile (traffic
+// project runs tenant-restore at each of cfg.Project's sizes on the bench's profile (traffic
 // and probes as the main drill) and fits the cost model to their runbooks.
 func project(ctx context.Context, cfg Config, r *Report) error {
-	pc := cfg
-	pc.Profile = "quick"
 	for i, p := range cfg.Project {
 		logf(cfg.Log, "bench: projection drill %d of %d: %d tenants, faulty list of %d sites of %d tenants", i+1, len(cfg.Project), p.Tenants, p.VictimSites, p.VictimTenants)
-		run, err := runDrillAt(ctx, pc, p, "tenant-restore", nil)
+		run, err := runDrillAt(ctx, cfg, p, "tenant-restore", nil)
 		if err != nil {
 			return fmt.Errorf("projection drill at %d tenants: %w", p.Tenants, err)
 		}

@@ -174,7 +174,7 @@ func TestWriteProjection(t *testing.T) {
 	}
 	got := strings.Join(strings.Fields(out.String()), " ")
 	for _, want := range []string{
-		"fitted on 3 quick drills (100 k–300 k rows, 10 k–30 k blast-radius rows)",
+		"fitted on 3 smaller drills (100 k–300 k rows, 10 k–30 k blast-radius rows)",
 		"the whole runbook 2.00 s + 10 µs per database row 8 %",
 		"copy tenants batch 1.00 s 31 % (above 20 %)",
 		"stop side db 0.10 s 40 % (a step under 0.2 s: noise)",

@@ -193,7 +193,7 @@ func (r *Report) writeProjection(w io.Writer) error {
 		lo.BlastRows, hi.BlastRows = min(lo.BlastRows, run.Size.BlastRows), max(hi.BlastRows, run.Size.BlastRows)
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "projection of tenant-restore, fitted on %d quick drills (%s–%s rows, %s–%s blast-radius rows)\t\t\n",
+	fmt.Fprintf(tw, "projection of tenant-restore, fitted on %d smaller drills (%s–%s rows, %s–%s blast-radius rows)\t\t\n",
 		len(r.ProjectionRuns), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows))
 	fmt.Fprintf(tw, "  step kind\tmodel\tleft-out error\n")
 	var whole projection.Model

@@ -22,7 +22,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	ledger := fs.String("ledger", "10000,100000,1000000", "ledger sizes for the checker's cost, comma-separated")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	cpuprof := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
-	proj := fs.String("project", "", "also fit the projection on tenant-restore drills of the quick profile at these sizes, TENANTS:SITES:VICTIM_TENANTS comma-separated (three or more; in the first run only), e.g. 1000:40:30,3000:40:30,1000:120:90,3000:120:90")
+	proj := fs.String("project", "", "also fit the projection on tenant-restore drills of the same profile at these sizes, TENANTS:SITES:VICTIM_TENANTS comma-separated (three or more; in the first run only), e.g. 1000:40:30,3000:40:30,1000:120:90,3000:120:90")
 	runs := fs.Int("runs", 1, "run the whole bench this many times and print each figure's median and spread")
 	memprof := fs.String("memprofile", "", "write a pprof heap profile (allocations of the whole run: -sample_index=alloc_space) to this file")
 	if err := parse(fs, args); err != nil {
