@@ -38,6 +38,9 @@ type Config struct {
 	BackupEvery    time.Duration // base backup schedule; 0 = one base backup after seeding
 	Parallelism    int           // tenant-restore parallelism
 	NoWALSwitch    bool          // runbooks do not force the last WAL segment out: unarchived WAL is lost
+	// BackupTool is how the stack backs up and archives: stack.Plain (the zero value) or
+	// stack.PgBackRest; runbooks restore with the same tool.
+	BackupTool stack.BackupTool
 	Log            io.Writer     // progress lines; nil = quiet
 	// WorkDir holds the ledger while the drill runs (on the harness host, outside the stack);
 	// empty: a new temporary directory. WriteResults copies the ledger next to results.json.

@@ -58,10 +58,13 @@ func (d *Drill) StartStack(ctx context.Context) error {
 			Parallelism:       d.cfg.Parallelism,
 			Faults:            h.Params.Faults, // armed before the stack started
 		}
+		if d.cfg.BackupTool == stack.PgBackRest {
+			h.Params.BackupTool = string(d.cfg.BackupTool)
+		}
 	})
 	defer d.phase("stack")()
 	stack.Configure()
-	st, err := stack.Start(ctx, stack.Config{RunID: d.cfg.RunID, Group: d.cfg.Group, Keep: d.cfg.Keep, ArchiveTimeout: d.cfg.ArchiveTimeout, Log: d.cfg.Log})
+	st, err := stack.Start(ctx, stack.Config{RunID: d.cfg.RunID, Group: d.cfg.Group, Keep: d.cfg.Keep, ArchiveTimeout: d.cfg.ArchiveTimeout, BackupTool: d.cfg.BackupTool, Log: d.cfg.Log})
 	if err != nil {
 		return fmt.Errorf("start stack: %w", err)
 	}

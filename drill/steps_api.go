@@ -14,6 +14,7 @@ import (
 
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/scenarios"
+	"github.com/drdrill/drdrill/stack"
 	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
@@ -63,6 +64,11 @@ func (c Config) Validate() error {
 	case c.Parallelism < 0 || c.Parallelism > maxParallelism:
 		return fmt.Errorf("restore parallelism %d: must be between 1 and %d", c.Parallelism, maxParallelism)
 	}
+	if c.BackupTool != "" {
+		if _, err := stack.ParseBackupTool(string(c.BackupTool)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -71,6 +77,10 @@ const (
 	maxTrafficRate = 100_000
 	maxParallelism = 1_000
 )
+
+// ParseBackupTool returns the backup tool a step names (plain, pgbackrest); an unknown name
+// is an error naming it and the known ones.
+func ParseBackupTool(name string) (stack.BackupTool, error) { return stack.ParseBackupTool(name) }
 
 // Profiles lists the fixtures profiles a drill can use.
 func Profiles() []string { return fixtures.ProfileNames() }

@@ -67,6 +67,9 @@ type Params struct {
 	Runbook           string   `json:"runbook"`
 	Parallelism       int      `json:"parallelism,omitempty"`
 	Faults            []string `json:"faults,omitempty"`
+	// BackupTool is the stack's backup tool when it is not the plain route (pg_basebackup
+	// and a cp archive): "pgbackrest"; empty is plain (and every results.json before it).
+	BackupTool string `json:"backup_tool,omitempty"`
 }
 
 // Phase is a timed part of the drill.

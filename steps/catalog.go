@@ -47,6 +47,10 @@ func register(r registry) {
 		`And WAL archived at least every 10s`).
 		Step(`^WAL archived at least every (\S+)$`, useArchiveTimeout)
 
+	r.Doc("Chooses the backup tool: plain (pg_basebackup and a cp archive_command, the default) or pgbackrest (a repository on its own volume, archive-push, restores with pgbackrest restore).",
+		`And backups are taken with pgbackrest`).
+		Step(`^backups are taken with (\S+)$`, useBackupTool)
+
 	r.Doc("Takes base backups on a schedule while the drill runs (default: one, after seeding).",
 		`And a base backup every 5m`).
 		Step(`^a base backup every (\S+)$`, useBackupEvery)

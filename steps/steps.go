@@ -120,6 +120,14 @@ func useBackupEvery(ctx context.Context, s string) (context.Context, error) {
 	return configure(ctx, func(c *drill.Config) { c.BackupEvery = v })
 }
 
+func useBackupTool(ctx context.Context, name string) (context.Context, error) {
+	tool, err := drill.ParseBackupTool(name)
+	if err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return configure(ctx, func(c *drill.Config) { c.BackupTool = tool })
+}
+
 func useProbeInterval(ctx context.Context, s string) (context.Context, error) {
 	v, err := interval(ctx, "probe interval", s)
 	if err != nil {

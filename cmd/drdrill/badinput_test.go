@@ -50,6 +50,8 @@ func TestBadInputClearErrors(t *testing.T) {
 			bad + `too-few-tenants.feature:5: profile quick: its faulty ID list names the sites of 10 tenants: a drill on it needs at least 10 tenants, not 5`}},
 		{name: "sub-second archive timeout", args: []string{"--check", bad + "subsecond-archive.feature"}, code: 2, want: []string{
 			bad + "subsecond-archive.feature:5: WAL archive timeout 500ms: Postgres's archive_timeout takes whole seconds, at least 1s"}},
+		{name: "unknown backup tool", args: []string{"--check", bad + "unknown-backup-tool.feature"}, code: 2, want: []string{
+			bad + `unknown-backup-tool.feature:5: bad stack config: unknown backup tool "barman": use plain or pgbackrest`}},
 		{name: "runbook before the stack", args: []string{"--check", bad + "runbook-first.feature"}, code: 2, want: []string{
 			bad + "runbook-first.feature:5: a fault or runbook before the incident"}},
 		{name: "configuration after the stack started", args: []string{"--check", bad + "config-after-start.feature"}, code: 2, want: []string{
