@@ -144,7 +144,9 @@ type Env struct {
 	// walEnd is the segment the WAL switch closed: a recovery to T0 needs every segment from
 	// its base backup's up to it ("" without the switch).
 	walEnd string
-	hookM  sync.Mutex
+	// verified is pgbackrest verify's report, once it ran (pgBackRest only).
+	verified *verifyReport
+	hookM    sync.Mutex
 	findM  sync.Mutex
 }
 

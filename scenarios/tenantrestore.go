@@ -104,7 +104,14 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		return nil, err
 	}
 	var vol string
-	err = env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
+	start, init := "start side db from "+bk.Name, sideInitScript(bk.Dir, target)
+	if s.BackupTool() == stack.PgBackRest {
+		// The restore runs in the side container's init, into its fresh volume: the step
+		// times restore and start together.
+		opts := restoreOptions(bk, target, env.Params.parallelism(), false)
+		start, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(opts)
+	}
+	err = env.Step(ctx, start, func(ctx context.Context) error {
 		var err error
 		// A fresh volume per restore: Docker hands back an existing volume of the same name,
 		// and the init script keeps a data directory it finds.
@@ -112,7 +119,7 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		if vol, err = s.NewVolume(ctx, name); err != nil {
 			return err
 		}
-		side, err = startSide(ctx, s, SideAlias, vol, sideInitScript(bk.Dir, target))
+		side, err = startSide(ctx, s, SideAlias, vol, init)
 		return err
 	})
 	if err == nil {
@@ -148,13 +155,17 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 // with archiving off: the side db's promotion opens a new timeline that must never reach the
 // live archive.
 func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string) (*stack.Postgres, error) {
+	vols := map[string]string{
+		vol:       DataDir,
+		"backups": BackupRoot,
+		"archive": ArchiveDir,
+	}
+	if s.BackupTool() == stack.PgBackRest {
+		vols["repo"] = stack.RepoDir // restore and archive-get read it
+	}
 	p, err := s.StartPostgres(ctx, stack.PostgresSpec{
-		Alias: alias,
-		Volumes: map[string]string{
-			vol:       DataDir,
-			"backups": BackupRoot,
-			"archive": ArchiveDir,
-		},
+		Alias:   alias,
+		Volumes: vols,
 		Init:    init,
 		Standby: true,
 	})

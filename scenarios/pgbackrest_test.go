@@ -1,0 +1,145 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drdrill/drdrill/stack"
+)
+
+// verifyOK is pgbackrest 2.45's verify --output=text --verbose of a healthy repository.
+const verifyOK = `stanza: drdrill
+status: ok
+  archiveId: 15-1, total WAL checked: 9, total valid WAL: 9
+    missing: 0, checksum invalid: 0, size invalid: 0, other: 0
+  backup: 20261202-190113F, status: valid, total files checked: 1302, total valid files: 1302
+    missing: 0, checksum invalid: 0, size invalid: 0, other: 0
+  backup: 20261202-190113F_20261202-190119D, status: valid, total files checked: 1302, total valid files: 1302
+    missing: 0, checksum invalid: 0, size invalid: 0, other: 0
+`
+
+// verifyBad has a full backup with a bad checksum and a WAL segment missing.
+const verifyBad = `stanza: drdrill
+status: error
+  archiveId: 15-1, total WAL checked: 9, total valid WAL: 8
+    missing: 1, checksum invalid: 0, size invalid: 0, other: 0
+  backup: 20261202-190113F, status: invalid, total files checked: 1302, total valid files: 1301
+    missing: 0, checksum invalid: 1, size invalid: 0, other: 0
+  backup: 20261202-190113F_20261202-190119D, status: valid, total files checked: 1302, total valid files: 1302
+    missing: 0, checksum invalid: 0, size invalid: 0, other: 0
+  backup: 20261202-191000F, status: valid, total files checked: 1302, total valid files: 1302
+    missing: 0, checksum invalid: 0, size invalid: 0, other: 0
+`
+
+func TestParseVerify(t *testing.T) {
+	full := Backup{Label: "20261202-190113F"}
+	diff := Backup{Label: "20261202-190113F_20261202-190119D", References: []string{"20261202-190113F"}}
+	later := Backup{Label: "20261202-191000F"}
+	gone := Backup{Label: "20261202-200000F"}
+	tests := []struct {
+		name     string
+		out      string
+		bk       Backup
+		err      string // "" = passes
+		problems int
+	}{
+		{"healthy full", verifyOK, full, "", 0},
+		{"healthy diff and its full", verifyOK, diff, "", 0},
+		{"invalid full", verifyBad, full, "backup 20261202-190113F: invalid (missing: 0, checksum invalid: 1", 2},
+		{"valid diff of an invalid full", verifyBad, diff, "backup 20261202-190113F: invalid", 2},
+		{"valid full beside problems", verifyBad, later, "", 2},
+		{"backup not in the repository", verifyOK, gone, "not in the repository", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := parseVerify(tt.out)
+			err := r.check(tt.bk)
+			if (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+				t.Errorf("check(%s) = %v, want %q", tt.bk.Label, err, tt.err)
+			}
+			if len(r.problems) != tt.problems {
+				t.Errorf("problems %q, want %d", r.problems, tt.problems)
+			}
+		})
+	}
+	if p := parseVerify(verifyBad).problems; !strings.HasPrefix(p[0], "WAL archive 15-1: valid (missing: 1,") {
+		t.Errorf("WAL problem reads %q", p[0])
+	}
+}
+
+func TestRestoreOptions(t *testing.T) {
+	bk := Backup{Label: "20261202-190113F"}
+	t0 := time.Date(2026, 12, 2, 19, 1, 22, 123456789, time.UTC)
+	tests := []struct {
+		target time.Time
+		procs  int
+		delta  bool
+		want   string
+	}{
+		{t0, 4, true, "--set=20261202-190113F --delta --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=4"},
+		{t0, 0, false, "--set=20261202-190113F --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=1"},
+		{time.Time{}, 2, false, "--set=20261202-190113F --process-max=2"}, // to the archive's end
+	}
+	for _, tt := range tests {
+		if got := strings.Join(restoreOptions(bk, tt.target, tt.procs, tt.delta), " "); got != tt.want {
+			t.Errorf("restoreOptions(%v, %d, %v) =\n %s\nwant\n %s", tt.target, tt.procs, tt.delta, got, tt.want)
+		}
+	}
+	if got := shellQuote([]string{"a b", "it's"}); got != `'a b' 'it'\''s'` {
+		t.Errorf("shellQuote = %s", got)
+	}
+}
+
+// TestPgBackRestBackups takes a full, a differential and an incremental backup with
+// pgBackRest: each is recorded with the label, type, chain, LSNs and stop time the repository
+// gives, and the plain route refuses what pg_basebackup cannot take.
+func TestPgBackRestBackups(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second, BackupTool: stack.PgBackRest})
+	for _, typ := range []BackupType{Diff, Incr} {
+		if _, err := d.backups.TakeType(ctx, typ); err != nil {
+			t.Fatalf("%s backup: %v", typ, err)
+		}
+	}
+	list := d.backups.List()
+	if len(list) != 3 {
+		t.Fatalf("%d backups recorded, want 3", len(list))
+	}
+	full, diff, incr := list[0], list[1], list[2]
+	for i, want := range []struct {
+		typ    BackupType
+		suffix string
+		refs   []string
+	}{
+		{Full, "F", nil},
+		{Diff, "D", []string{full.Label}},
+		{Incr, "I", []string{full.Label, diff.Label}},
+	} {
+		bk := list[i]
+		if bk.Type != want.typ || !strings.HasSuffix(bk.Label, want.suffix) || bk.Name != bk.Label || !slices.Equal(bk.References, want.refs) {
+			t.Errorf("backup %d: %+v, want type %s, label ending %s, references %v", i, bk, want.typ, want.suffix, want.refs)
+		}
+		// The repository's clock has one-second precision, and it is this host's.
+		if bk.StopTime.Before(bk.Started.Truncate(time.Second)) || bk.StopTime.After(bk.Finished) || bk.StartTime.After(bk.StopTime) {
+			t.Errorf("backup %s: started %s, stopped %s: not within the harness's %s..%s", bk.Label, bk.StartTime, bk.StopTime, bk.Started, bk.Finished)
+		}
+		if bk.StartLSN == "" || bk.StopLSN == "" {
+			t.Errorf("backup %s: LSNs %q..%q", bk.Label, bk.StartLSN, bk.StopLSN)
+		}
+	}
+	if !(diff.Started.After(full.Finished) && incr.Started.After(diff.Finished)) {
+		t.Errorf("backups out of order: %+v", list)
+	}
+	plain := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second})
+	if _, err := plain.backups.TakeType(ctx, Incr); !errors.Is(err, ErrBackupType) {
+		t.Errorf("plain incr backup: err = %v, want ErrBackupType", err)
+	}
+	if _, err := d.backups.TakeType(ctx, "snapshot"); !errors.Is(err, ErrBackupType) {
+		t.Errorf("snapshot backup: err = %v, want ErrBackupType", err)
+	}
+}
