@@ -41,6 +41,9 @@ type Config struct {
 	// BackupTool is how the stack backs up and archives: stack.Plain (the zero value) or
 	// stack.PgBackRest; runbooks restore with the same tool.
 	BackupTool stack.BackupTool
+	// ScheduledBackup is the type of the backups BackupEvery takes (zero: full); diff and
+	// incr need BackupTool pgbackrest. The first backup, after seeding, is always full.
+	ScheduledBackup scenarios.BackupType
 	Log            io.Writer     // progress lines; nil = quiet
 	// WorkDir holds the ledger while the drill runs (on the harness host, outside the stack);
 	// empty: a new temporary directory. WriteResults copies the ledger next to results.json.

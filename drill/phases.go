@@ -148,6 +148,7 @@ func (d *Drill) Seed(ctx context.Context) error {
 		return err
 	}
 	d.backups = scenarios.NewBackups(d.st, d.cfg.Log)
+	d.backups.Scheduled = d.cfg.ScheduledBackup
 	if _, err := d.backups.Take(ctx); err != nil {
 		return fmt.Errorf("first base backup: %w", err)
 	}
@@ -240,12 +241,18 @@ func (d *Drill) StartTraffic(ctx context.Context) error {
 	return nil
 }
 
-// BaseBackup takes a base backup now.
-func (d *Drill) BaseBackup(ctx context.Context) error {
+// BaseBackup takes a full base backup now.
+func (d *Drill) BaseBackup(ctx context.Context) error { return d.Backup(ctx, scenarios.Full) }
+
+// Backup takes a backup of type t now (full, or with pgBackRest diff or incr).
+func (d *Drill) Backup(ctx context.Context, t scenarios.BackupType) error {
 	if d.backups == nil {
 		return fmt.Errorf("%w: seed the stack before a base backup", ErrNotStarted)
 	}
-	_, err := d.backups.Take(ctx)
+	if err := d.cfg.CheckBackupType(t); err != nil {
+		return err
+	}
+	_, err := d.backups.TakeType(ctx, t)
 	return err
 }
 

@@ -69,7 +69,29 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return c.CheckBackupType(c.ScheduledBackup)
+}
+
+// backupTypes are the backup types a step names, and what pgbackrest backup --type calls them.
+var backupTypes = map[string]scenarios.BackupType{
+	"full": scenarios.Full, "differential": scenarios.Diff, "incremental": scenarios.Incr,
+}
+
+// ParseBackupType returns the backup type a step names: full, differential or incremental.
+func ParseBackupType(name string) (scenarios.BackupType, error) {
+	if t, ok := backupTypes[name]; ok {
+		return t, nil
+	}
+	return "", fmt.Errorf("unknown backup type %q: a backup is full, differential or incremental", name)
+}
+
+// CheckBackupType says whether the configured backup tool can take backups of type t: the
+// plain route (pg_basebackup) takes full ones only.
+func (c Config) CheckBackupType(t scenarios.BackupType) error {
+	if t == "" || t == scenarios.Full || c.BackupTool == stack.PgBackRest {
+		return nil
+	}
+	return fmt.Errorf("a %s backup needs pgBackRest: pg_basebackup (the plain backup tool) takes full base backups only; add \"And backups are taken with pgbackrest\" before it", t)
 }
 
 // Limits that catch typos (an extra zero or three) before anything starts.

@@ -55,6 +55,10 @@ func register(r registry) {
 		`And a base backup every 5m`).
 		Step(`^a base backup every (\S+)$`, useBackupEvery)
 
+	r.Doc("Chooses the type of the scheduled backups (default full; differential and incremental need pgbackrest). The first backup is full.",
+		`And scheduled backups are incremental`).
+		Step(`^scheduled backups are (\S+)$`, useScheduledBackup)
+
 	r.Doc("Sets the availability probe period: the precision of every RTO and MTTD figure.",
 		`And availability probed every 500ms`).
 		Step(`^availability probed every (\S+)$`, useProbeInterval)
@@ -87,6 +91,10 @@ func register(r registry) {
 	r.Doc("Takes a base backup now.",
 		`And a base backup is taken`).
 		Step(`^a base backup is taken$`, baseBackup)
+
+	r.Doc("Takes a backup of the type now: full, or with pgbackrest differential (changes since the last full) or incremental (since the last backup).",
+		`And a differential backup is taken`).
+		Step(`^an? (full|differential|incremental) backup is taken$`, typedBackup)
 
 	r.Doc("Runs the faulty cleanup script (T0 is its start): mode mark or purge, given app or site IDs, optionally with guardrails (comma-separated: dry-run, check-kind, max-scope=N).",
 		`When the cleanup script runs in purge mode with site IDs and the guardrail "max-scope=5"`).

@@ -128,6 +128,14 @@ func useBackupTool(ctx context.Context, name string) (context.Context, error) {
 	return configure(ctx, func(c *drill.Config) { c.BackupTool = tool })
 }
 
+func useScheduledBackup(ctx context.Context, name string) (context.Context, error) {
+	t, err := drill.ParseBackupType(name)
+	if err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return configure(ctx, func(c *drill.Config) { c.ScheduledBackup = t })
+}
+
 func useProbeInterval(ctx context.Context, s string) (context.Context, error) {
 	v, err := interval(ctx, "probe interval", s)
 	if err != nil {
@@ -188,6 +196,21 @@ func startTraffic(ctx context.Context) (context.Context, error) {
 
 func baseBackup(ctx context.Context) (context.Context, error) {
 	return act(ctx, drill.PhaseTraffic, func(d *drill.Drill) error { return d.BaseBackup(ctx) })
+}
+
+func typedBackup(ctx context.Context, name string) (context.Context, error) {
+	t, err := drill.ParseBackupType(name)
+	if err != nil {
+		return ctx, bad(ctx, err)
+	}
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	if err := d.Config().CheckBackupType(t); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return act(ctx, drill.PhaseTraffic, func(d *drill.Drill) error { return d.Backup(ctx, t) })
 }
 
 func runIncident(ctx context.Context, mode, kind, guards string) (context.Context, error) {
