@@ -44,7 +44,7 @@ type Config struct {
 	// ScheduledBackup is the type of the backups BackupEvery takes (zero: full); diff and
 	// incr need BackupTool pgbackrest. The first backup, after seeding, is always full.
 	ScheduledBackup scenarios.BackupType
-	Log            io.Writer     // progress lines; nil = quiet
+	Log             io.Writer // progress lines; nil = quiet
 	// WorkDir holds the ledger while the drill runs (on the harness host, outside the stack);
 	// empty: a new temporary directory. WriteResults copies the ledger next to results.json.
 	WorkDir string

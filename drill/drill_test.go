@@ -103,7 +103,9 @@ func TestRunbooks(t *testing.T) {
 			if r.Params.BackupTool != "pgbackrest" {
 				t.Errorf("params.backup_tool %q, want pgbackrest", r.Params.BackupTool)
 			}
-			if !slices.ContainsFunc(r.Runbook.Steps, func(s results.Step) bool { return strings.HasPrefix(s.Name, "pgbackrest restore --set=") && s.Error == "" }) {
+			if !slices.ContainsFunc(r.Runbook.Steps, func(s results.Step) bool {
+				return strings.HasPrefix(s.Name, "pgbackrest restore --set=") && s.Error == ""
+			}) {
 				t.Errorf("no pgbackrest restore step in %+v", r.Runbook.Steps)
 			}
 		}},

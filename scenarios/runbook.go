@@ -147,7 +147,7 @@ type Env struct {
 	// verified is pgbackrest verify's report, once it ran (pgBackRest only).
 	verified *verifyReport
 	hookM    sync.Mutex
-	findM  sync.Mutex
+	findM    sync.Mutex
 }
 
 // Step runs fn as the runbook step called name and records its start (relative to T0) and

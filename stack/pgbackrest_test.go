@@ -107,8 +107,8 @@ func TestPgBackRestStack(t *testing.T) {
 		t.Fatalf("info: exit %d %v %s", code, err, out)
 	}
 	var info []struct {
-		Name   string
-		Status struct{ Code int }
+		Name    string
+		Status  struct{ Code int }
 		Archive []struct{ Max string }
 	}
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
