@@ -286,6 +286,14 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		h.Params.Mode, h.Params.IDKind, h.Params.Guardrails = spec.Mode, spec.IDKind, spec.Guardrails
 	})
 	d.logf("incident: legacy-cleanup --mode %s with %d %s IDs %v", spec.Mode, len(is.IDs), spec.IDKind, spec.Guardrails)
+	// Read as close to T0 as the script's start allows: the backup age and archive lag an
+	// auditor asks about are those of the moment the incident began.
+	var ready *measure.Readiness
+	if r, err := scenarios.ReadReadiness(ctx, d.st, d.backups); err != nil {
+		d.logf("incident: backup age and WAL archive lag at T0 not measured: %v", err)
+	} else {
+		ready = &r
+	}
 	inc, err := scenarios.RunIncident(ctx, d.st, is)
 	if err != nil {
 		return fmt.Errorf("run the faulty script: %w", err)
@@ -296,7 +304,13 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		return fmt.Errorf("measure the blast radius: %w", err)
 	}
 	d.affected = blast.Tenants
-	d.record(func(h *History) { h.Incident = &IncidentRecord{Run: inc, Blast: blast} })
+	d.record(func(h *History) { h.Incident = &IncidentRecord{Run: inc, Blast: blast, Readiness: ready} })
+	if ready != nil {
+		age, _ := measure.BackupAge(inc.T0, *ready)
+		lag, _ := measure.WALArchiveLag(inc.T0, *ready)
+		d.logf("incident: at T0 the last backup (%s) was %s old; the WAL archive was %s behind (%d bytes unarchived)",
+			ready.LastBackup, age.Round(time.Millisecond), lag.Round(time.Millisecond), ready.UnarchivedBytes)
+	}
 	d.logf("incident: exit %d after %s; from the data: %d sites of %d tenants (%d users) affected",
 		inc.ExitCode, inc.Duration.Round(time.Millisecond), len(blast.Sites), len(blast.Tenants), blast.Users)
 	if len(d.affected) > 0 && d.traffic != nil {

@@ -5,7 +5,8 @@ Feature: The same incident restored with pgBackRest
   seeding and a differential one under traffic, and the runbooks restore with pgbackrest restore
   (point in time, --process-max from the restore parallelism) after pgbackrest verify has checked
   every backup file and WAL segment. The objectives are those of the plain route's drills: the
-  tool must not cost a customer anything the plain route would not.
+  tool must not cost a customer anything the plain route would not. Backup age and WAL archive
+  lag at T0 are read from the repository and the database when the incident starts.
   (The default set runs the per-tenant restore; full PITR and undo-mark are behind @pgbackrest.)
 
   Background:
@@ -25,6 +26,8 @@ Feature: The same incident restored with pgBackRest
       | RTO p95               | 10m    |
       | RPO max               | 30s    |
       | bystander lost writes | 0      |
+      | backup age at T0      | 5m     |
+      | WAL archive lag at T0 | 30s    |
     When the cleanup script runs in purge mode with site IDs
     Then the incident deleted 12 sites of 10 tenants
     When the "tenant-restore" runbook runs

@@ -29,6 +29,9 @@ type Input struct {
 	// SeededDiff lists tenants whose seeded rows differ from the pre-incident manifest after
 	// recovery (the final manifest diff).
 	SeededDiff []int64
+	// Readiness is what was read of the backups and the WAL archive just before T0; nil
+	// when it was not read (no incident).
+	Readiness *Readiness
 }
 
 // Assessment is a drill's judged figures, ready for results.json.
@@ -43,6 +46,9 @@ type Assessment struct {
 	// Precision and the longest gap from a not-OK verifier sample of an affected tenant to its
 	// next sample (an RTO ends at a probe or at a sample, whichever came last).
 	RTOPrecision time.Duration
+	// BackupAgeMS and WALArchiveLagMS are BackupAge and WALArchiveLag at T0, in ms; nil when
+	// not measured.
+	BackupAgeMS, WALArchiveLagMS *float64
 }
 
 // Assemble judges a drill's histories: CheckWrites and CheckAvailability per tenant, then the
@@ -76,6 +82,16 @@ func Assemble(in Input) Assessment {
 	}
 	a.RTOPrecision = max(in.Timeline.Precision(), sampleGap(in.Samples, affected))
 	a.Findings = findings(rows, a.Summary, in.Timeline.Precision())
+	if r := in.Readiness; r != nil {
+		if age, ok := BackupAge(in.T0, *r); ok {
+			v := results.MS(age)
+			a.BackupAgeMS = &v
+		}
+		if lag, ok := WALArchiveLag(in.T0, *r); ok {
+			v := results.MS(lag)
+			a.WALArchiveLagMS = &v
+		}
+	}
 	return a
 }
 

@@ -90,6 +90,12 @@ type Incident struct {
 	AffectedSites   int       `json:"affected_sites"`
 	AffectedUsers   int       `json:"affected_users"`
 	Log             string    `json:"log,omitempty"` // tail of the script's output
+	// Readiness just before T0, measured from the repository (or the plain route's backup
+	// list) and the live database; absent from results written before it was measured.
+	LastBackup         string   `json:"last_backup,omitempty"`          // the newest completed backup
+	BackupAgeMS        *float64 `json:"backup_age_ms,omitempty"`        // T0 − its stop time
+	WALArchiveLagMS    *float64 `json:"wal_archive_lag_ms,omitempty"`   // how far the WAL archive was behind
+	UnarchivedWALBytes *int64   `json:"unarchived_wal_bytes,omitempty"` // WAL written and not yet archived
 }
 
 // Runbook is the recovery procedure and its step timings.

@@ -10,15 +10,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/stack"
 )
 
 // backupSet is one backup of `pgbackrest info --output=json`: what a runbook needs from the
 // repository.
 type backupSet struct {
-	Label     string `json:"label"`
-	Type      string `json:"type"`
-	Prior     string `json:"prior"`
+	Label     string   `json:"label"`
+	Type      string   `json:"type"`
+	Prior     string   `json:"prior"`
 	Error     bool     `json:"error"`
 	Reference []string `json:"reference"`
 	Timestamp struct {
@@ -72,8 +75,8 @@ func repoBackups(ctx context.Context, s *stack.Stack) ([]backupSet, error) {
 func (set backupSet) asBackup() Backup {
 	return Backup{
 		Name: set.Label, Label: set.Label, Type: BackupType(set.Type), References: set.Reference,
-		Dir:       path.Join(stack.RepoDir, "backup", stack.Stanza, set.Label),
-		StartLSN:  set.LSN.Start, StopLSN: set.LSN.Stop,
+		Dir:      path.Join(stack.RepoDir, "backup", stack.Stanza, set.Label),
+		StartLSN: set.LSN.Start, StopLSN: set.LSN.Stop,
 		StartTime: time.Unix(set.Timestamp.Start, 0).UTC(), StopTime: time.Unix(set.Timestamp.Stop, 0).UTC(),
 	}
 }
@@ -244,5 +247,64 @@ func (e *Env) pgBackRestVerify(ctx context.Context) (verifyReport, error) {
 		e.findingf("pgbackrest verify: %s", p)
 	}
 	e.verified = &r
+	return r, nil
+}
+
+// ReadReadiness reads what a restore to now could start from: the newest completed backup
+// (from the repository with pgBackRest, from b's list on the plain route) and, last and so
+// closest to the moment it is called for (just before T0), the live database's WAL insert
+// location and pg_stat_archiver.
+func ReadReadiness(ctx context.Context, s *stack.Stack, b *Backups) (measure.Readiness, error) {
+	var r measure.Readiness
+	if s.BackupTool() == stack.PgBackRest {
+		sets, err := repoBackups(ctx, s)
+		if err != nil {
+			return r, fmt.Errorf("readiness: %w", err)
+		}
+		for _, set := range sets {
+			if stop := time.Unix(set.Timestamp.Stop, 0); !set.Error && stop.After(r.LastBackupStop) {
+				r.LastBackup, r.LastBackupStop = set.Label, stop
+			}
+		}
+	} else {
+		for _, bk := range b.List() {
+			if bk.Finished.After(r.LastBackupStop) {
+				r.LastBackup, r.LastBackupStop = bk.Name, bk.Finished
+			}
+		}
+	}
+	conn, err := pgx.Connect(ctx, s.DSN())
+	if err != nil {
+		return r, fmt.Errorf("readiness: connect to live db: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var insert string
+	var last, ready *string
+	var lastAt *time.Time
+	// The oldest .ready file of pg_wal/archive_status is the oldest segment the archiver has
+	// not stored yet: exact, where last_archived_wal may name a backup history file.
+	if err := conn.QueryRow(ctx, `SELECT pg_current_wal_insert_lsn()::text, last_archived_wal, last_archived_time,
+	       (SELECT min(left(name, 24)) FROM pg_ls_archive_statusdir() WHERE name ~ '^[0-9A-F]{24}\.ready$')
+	  FROM pg_stat_archiver`).Scan(&insert, &last, &lastAt, &ready); err != nil {
+		return r, fmt.Errorf("readiness: read pg_stat_archiver: %w", err)
+	}
+	r.ReadAt = time.Now()
+	pos, err := measure.ParseLSN(insert)
+	if err != nil {
+		return r, fmt.Errorf("readiness: %w", err)
+	}
+	if last != nil {
+		r.LastArchivedWAL = *last
+	}
+	if lastAt != nil {
+		r.LastArchivedAt = *lastAt
+	}
+	first := ""
+	if ready != nil {
+		first = *ready
+	}
+	if r.UnarchivedBytes, err = measure.Unarchived(pos, first); err != nil {
+		return r, fmt.Errorf("readiness: %w", err)
+	}
 	return r, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/stack"
 )
 
@@ -141,5 +142,68 @@ func TestPgBackRestBackups(t *testing.T) {
 	}
 	if _, err := d.backups.TakeType(ctx, "snapshot"); !errors.Is(err, ErrBackupType) {
 		t.Errorf("snapshot backup: err = %v, want ErrBackupType", err)
+	}
+}
+
+// TestReadReadiness reads the backups and the archive with known ground truth, on both
+// backup tools: right after a forced WAL switch the archive holds everything (no lag); after
+// one more write it is behind by that write's bytes, since the switch's segment was archived;
+// and the last backup is the one taken, stopped when the repository (or pg_basebackup) says.
+func TestReadReadiness(t *testing.T) {
+	for _, tool := range []stack.BackupTool{stack.Plain, stack.PgBackRest} {
+		t.Run(string(tool), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+			defer cancel()
+			// No archive_timeout switch during the test: only the test moves the archive.
+			d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Hour, BackupTool: tool})
+			bk := d.backups.List()[0]
+			wantStop := bk.Finished
+			if tool == stack.PgBackRest {
+				wantStop = bk.StopTime
+			}
+			// A write first: a switch with nothing written since the last one switches nothing.
+			victim, tenant := d.victimSite()
+			liveWrite(t, ctx, d.s.DSN(), tenant, victim, "archived")
+			before := time.Now()
+			seg, err := switchWAL(ctx, d.s.DSN(), time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			archived := time.Now()
+			r, err := ReadReadiness(ctx, d.s, d.backups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.LastBackup != bk.Name || !r.LastBackupStop.Equal(wantStop) {
+				t.Errorf("last backup %s stopped %s, want %s stopped %s", r.LastBackup, r.LastBackupStop, bk.Name, wantStop)
+			}
+			if r.LastArchivedWAL != seg || r.UnarchivedBytes != 0 {
+				t.Errorf("after the switch: last archived %s, %d bytes unarchived; want %s and 0", r.LastArchivedWAL, r.UnarchivedBytes, seg)
+			}
+			if lag, ok := measure.WALArchiveLag(r.ReadAt, r); !ok || lag != 0 {
+				t.Errorf("lag right after the switch = %v, %v; want 0", lag, ok)
+			}
+			// The segment was archived between the switch and the end of the wait.
+			if r.LastArchivedAt.Before(before.Add(-time.Millisecond)) || r.LastArchivedAt.After(archived) {
+				t.Errorf("segment archived at %s, not within the switch's %s..%s", r.LastArchivedAt, before, archived)
+			}
+
+			liveWrite(t, ctx, d.s.DSN(), tenant, victim, "unarchived")
+			r, err = ReadReadiness(ctx, d.s, d.backups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lag, ok := measure.WALArchiveLag(r.ReadAt, r)
+			if r.UnarchivedBytes <= 0 || r.UnarchivedBytes > 1<<20 {
+				t.Errorf("after one write: %d bytes unarchived, want a few kB", r.UnarchivedBytes)
+			}
+			if !ok || lag < r.ReadAt.Sub(archived) || lag > r.ReadAt.Sub(before) {
+				t.Errorf("after one write: lag %v (%v), want between %v and %v", lag, ok, r.ReadAt.Sub(archived), r.ReadAt.Sub(before))
+			}
+			age, ok := measure.BackupAge(r.ReadAt, r)
+			if !ok || age != r.ReadAt.Sub(wantStop) {
+				t.Errorf("backup age %v (%v), want %v", age, ok, r.ReadAt.Sub(wantStop))
+			}
+		})
 	}
 }
