@@ -158,17 +158,10 @@ rm -f %[1]s/postmaster.pid
 // a plain base backup: same idempotence (a side container killed part-way restores from
 // scratch), archiving off.
 func sidePgBackRestInitScript(opts []string) string {
-	return fmt.Sprintf(`set -eu
-D=%[1]s
-state=$(pg_controldata "$D" 2>/dev/null | sed -n 's/^Database cluster state: *//p' || true)
-if [ ! -f "$D/.drdrill-restore-ready" ] || { [ "$state" != "in production" ] && [ ! -f "$D/recovery.signal" ]; }; then
-  find "$D" -mindepth 1 -delete
-  %[2]s
+	return sideInit(fmt.Sprintf(`  %s
   chmod 700 "$D"
   echo "archive_mode = off" >> "$D/postgresql.auto.conf"
-  touch "$D/.drdrill-restore-ready"
-fi
-`, DataDir, shellQuote(stack.PgBackRestCommand("restore", opts...)))
+`, shellQuote(stack.PgBackRestCommand("restore", opts...))))
 }
 
 // verifyReport is what pgbackrest verify --output=text --verbose says of the repository.

@@ -185,20 +185,27 @@ func sideInitScript(backupDir string, target time.Time) string {
 	// "in production"). A kill during promotion is the dangerous one: recovery.signal is gone
 	// but the end-of-recovery checkpoint is not written, so a plain restart replays every WAL
 	// segment in pg_wal, the incident's included. Such a directory is restored from scratch.
+	return sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
+  chmod 700 "$D"
+  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
+%[2]sarchive_mode = off
+DRDRILL_EOF
+  touch "$D/recovery.signal"
+`, backupDir, recoverySettings(target)))
+}
+
+// sideInit is the idempotent frame of a side db's init script: fill (shell lines) fills the
+// emptied data directory from a backup and sets its recovery; the marker written after it
+// tells a restarted container the directory is complete.
+func sideInit(fill string) string {
 	return fmt.Sprintf(`set -eu
 D=%[1]s
 state=$(pg_controldata "$D" 2>/dev/null | sed -n 's/^Database cluster state: *//p' || true)
 if [ ! -f "$D/.drdrill-restore-ready" ] || { [ "$state" != "in production" ] && [ ! -f "$D/recovery.signal" ]; }; then
   find "$D" -mindepth 1 -delete
-  cp -a %[2]s/. "$D"/
-  chmod 700 "$D"
-  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
-%[3]sarchive_mode = off
-DRDRILL_EOF
-  touch "$D/recovery.signal"
-  touch "$D/.drdrill-restore-ready"
+%[2]s  touch "$D/.drdrill-restore-ready"
 fi
-`, DataDir, backupDir, recoverySettings(target))
+`, DataDir, fill)
 }
 
 // copyBack copies the affected tenants from the side db into the live db, in batches of
