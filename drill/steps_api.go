@@ -91,7 +91,13 @@ func (c Config) CheckBackupType(t scenarios.BackupType) error {
 	if t == "" || t == scenarios.Full || c.BackupTool == stack.PgBackRest {
 		return nil
 	}
-	return fmt.Errorf("a %s backup needs pgBackRest: pg_basebackup (the plain backup tool) takes full base backups only; add \"And backups are taken with pgbackrest\" before it", t)
+	name := string(t)
+	for n, bt := range backupTypes {
+		if bt == t {
+			name = n
+		}
+	}
+	return fmt.Errorf("%s backups need pgBackRest: pg_basebackup (the plain backup tool) takes full base backups only; add \"And backups are taken with pgbackrest\" before it", name)
 }
 
 // Limits that catch typos (an extra zero or three) before anything starts.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/scenarios"
+	"github.com/drdrill/drdrill/stack"
 )
 
 func TestCheckStepsOverResults(t *testing.T) {
@@ -84,6 +86,13 @@ func TestValidateStepArguments(t *testing.T) {
 		{"tenants below victims", Config{Profile: "quick", Tenants: 5}.Validate(), "needs at least 10 tenants, not 5"},
 		{"atlassian overrides", Config{Profile: "atlassian", Tenants: 20000, RecordsPerSite: 10}.Validate(), ""},
 		{"traffic typo", Config{TrafficRate: 2_000_000}.Validate(), "traffic rate"},
+		{"pgbackrest", Config{BackupTool: stack.PgBackRest}.Validate(), ""},
+		{"unknown backup tool", Config{BackupTool: "barman"}.Validate(), `unknown backup tool "barman": use plain or pgbackrest`},
+		{"scheduled incremental with pgbackrest", Config{BackupTool: stack.PgBackRest, ScheduledBackup: scenarios.Incr}.Validate(), ""},
+		{"scheduled incremental on the plain route", Config{ScheduledBackup: scenarios.Incr}.Validate(), "incremental backups need pgBackRest"},
+		{"full on the plain route", Config{}.CheckBackupType(scenarios.Full), ""},
+		{"differential step", func() error { _, err := ParseBackupType("differential"); return err }(), ""},
+		{"unknown backup type", func() error { _, err := ParseBackupType("snapshot"); return err }(), `unknown backup type "snapshot"`},
 		{"incident", IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{"dry-run", "check-kind", "max-scope=5"}}.Validate(), ""},
 		{"mode", IncidentSpec{Mode: "delete", IDKind: "site"}.Validate(), `unknown mode "delete"`},
 		{"kind", IncidentSpec{Mode: "mark", IDKind: "user"}.Validate(), `unknown ID kind "user"`},
