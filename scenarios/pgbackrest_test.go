@@ -3,12 +3,14 @@ package scenarios
 import (
 	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/drdrill/drdrill/measure"
+	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/stack"
 )
 
@@ -205,5 +207,54 @@ func TestReadReadiness(t *testing.T) {
 				t.Errorf("backup age %v (%v), want %v", age, ok, r.ReadAt.Sub(wantStop))
 			}
 		})
+	}
+}
+
+// TestPgBackRestVerifyFallsBack corrupts a file of the newest pgBackRest backup in the
+// repository: pgbackrest verify's checksums must catch it, the finding must name the backup,
+// tenant-restore must fall back to the older backup, and the ground truth still hold.
+func TestPgBackRestVerifyFallsBack(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second, BackupTool: stack.PgBackRest})
+	older := d.backups.List()[0]
+	newest, err := d.backups.Take(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Flip bytes in the middle of the largest file of the newest backup (its size is kept).
+	code, out, err := d.s.Exec(ctx, stack.DB, []string{"sh", "-ec", `f=$(find ` + newest.Dir + `/pg_data -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
+size=$(stat -c %s "$f")
+printf 'drdrill corrupts this' | dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+echo "$f"`})
+	if err != nil || code != 0 {
+		t.Fatalf("corrupt %s (exit %d): %v %s", newest.Label, code, err, out)
+	}
+	t.Logf("corrupted %s", out)
+	dsn := d.s.DSN()
+	before := manifest(t, ctx, dsn, d.scope)
+	t0 := time.Now()
+	sqlIncident(t, ctx, dsn, "purge", d.targets.SiteIDs)
+
+	env := &Env{Stack: d.s, Backups: d.backups, T0: t0, Before: before, Progress: os.Stderr}
+	rb, err := RunRunbook(ctx, "tenant-restore", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := strings.Join(env.Findings, "\n")
+	for _, want := range []string{
+		"pgbackrest verify: backup " + newest.Label + ": invalid",
+		"base backup " + newest.Label + " (pgbackrest verify: backup " + newest.Label + ": invalid",
+		"fell back to the older base backup " + older.Label,
+	} {
+		if !strings.Contains(findings, want) {
+			t.Errorf("no finding containing %q in:\n%s", want, findings)
+		}
+	}
+	if !slices.ContainsFunc(rb.Steps, func(s results.Step) bool { return strings.HasPrefix(s.Name, "pgbackrest restore --set="+older.Label) && s.Error == "" }) {
+		t.Errorf("no restore of %s in %+v", older.Label, rb.Steps)
+	}
+	if diff := before.Diff(manifest(t, ctx, dsn, d.scope)); len(diff) != 0 {
+		t.Errorf("%d tenants differ from the manifest after the fallback: %+v", len(diff), diff)
 	}
 }
