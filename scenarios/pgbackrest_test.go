@@ -251,7 +251,9 @@ echo "$f"`})
 			t.Errorf("no finding containing %q in:\n%s", want, findings)
 		}
 	}
-	if !slices.ContainsFunc(rb.Steps, func(s results.Step) bool { return strings.HasPrefix(s.Name, "pgbackrest restore --set="+older.Label) && s.Error == "" }) {
+	if !slices.ContainsFunc(rb.Steps, func(s results.Step) bool {
+		return strings.HasPrefix(s.Name, "pgbackrest restore --set="+older.Label) && s.Error == ""
+	}) {
 		t.Errorf("no restore of %s in %+v", older.Label, rb.Steps)
 	}
 	if diff := before.Diff(manifest(t, ctx, dsn, d.scope)); len(diff) != 0 {
