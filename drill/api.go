@@ -49,8 +49,14 @@ type Config struct {
 	ScriptPause time.Duration
 	// DetectionDelay is how long after T0 the incident is noticed: the runbook starts then.
 	DetectionDelay time.Duration
-	NoWALSwitch    bool      // runbooks do not force the last WAL segment out: unarchived WAL is lost
-	Log            io.Writer // progress lines; nil = quiet
+	NoWALSwitch    bool // runbooks do not force the last WAL segment out: unarchived WAL is lost
+	// BackupTool is how the stack backs up and archives: stack.Plain (the zero value) or
+	// stack.PgBackRest; runbooks restore with the same tool.
+	BackupTool stack.BackupTool
+	// ScheduledBackup is the type of the backups BackupEvery takes (zero: full); diff and
+	// incr need BackupTool pgbackrest. The first backup, after seeding, is always full.
+	ScheduledBackup scenarios.BackupType
+	Log             io.Writer // progress lines; nil = quiet
 	// WorkDir holds the ledger while the drill runs (on the harness host, outside the stack);
 	// empty: a new temporary directory. WriteResults copies the ledger next to results.json.
 	WorkDir string

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,13 +67,25 @@ func ms(v *float64) time.Duration {
 
 // TestRunbooks is the issue's 100-tenant drill, once per runbook: the incident "purge mode
 // with site IDs" recovered by tenant-restore and by full-pitr, and the incident in mark mode
-// recovered by undo-mark.
+// recovered by undo-mark; and full-pitr once more with pgBackRest as the backup tool, judged
+// the same way.
 func TestRunbooks(t *testing.T) {
+	fullPITR := func(t *testing.T, r *results.Results) {
+		s := r.Summary
+		if s.CollateralLost == 0 || s.BystanderLost == 0 || s.BystandersHit == 0 {
+			t.Errorf("full-pitr: collateral %d, bystander loss %d over %d bystanders; want all > 0",
+				s.CollateralLost, s.BystanderLost, s.BystandersHit)
+		}
+		if s.RestoredTenants != s.AffectedTenants {
+			t.Errorf("restored %d of %d affected tenants", s.RestoredTenants, s.AffectedTenants)
+		}
+	}
 	cases := []struct {
 		mode, runbook string
+		tool          stack.BackupTool
 		check         func(t *testing.T, r *results.Results)
 	}{
-		{"purge", "tenant-restore", func(t *testing.T, r *results.Results) {
+		{"purge", "tenant-restore", "", func(t *testing.T, r *results.Results) {
 			s := r.Summary
 			if s.RestoredTenants != s.AffectedTenants {
 				t.Errorf("restored %d of %d affected tenants", s.RestoredTenants, s.AffectedTenants)
@@ -84,17 +98,19 @@ func TestRunbooks(t *testing.T) {
 				t.Errorf("RPO max %.0f ms > archive interval + probe interval = %.0f ms", s.RPOMaxMS, bound)
 			}
 		}},
-		{"purge", "full-pitr", func(t *testing.T, r *results.Results) {
-			s := r.Summary
-			if s.CollateralLost == 0 || s.BystanderLost == 0 || s.BystandersHit == 0 {
-				t.Errorf("full-pitr: collateral %d, bystander loss %d over %d bystanders; want all > 0",
-					s.CollateralLost, s.BystanderLost, s.BystandersHit)
+		{"purge", "full-pitr", "", fullPITR},
+		{"purge", "full-pitr", stack.PgBackRest, func(t *testing.T, r *results.Results) {
+			fullPITR(t, r)
+			if r.Params.BackupTool != "pgbackrest" {
+				t.Errorf("params.backup_tool %q, want pgbackrest", r.Params.BackupTool)
 			}
-			if s.RestoredTenants != s.AffectedTenants {
-				t.Errorf("restored %d of %d affected tenants", s.RestoredTenants, s.AffectedTenants)
+			if !slices.ContainsFunc(r.Runbook.Steps, func(s results.Step) bool {
+				return strings.HasPrefix(s.Name, "pgbackrest restore --set=") && s.Error == ""
+			}) {
+				t.Errorf("no pgbackrest restore step in %+v", r.Runbook.Steps)
 			}
 		}},
-		{"mark", "undo-mark", func(t *testing.T, r *results.Results) {
+		{"mark", "undo-mark", "", func(t *testing.T, r *results.Results) {
 			s := r.Summary
 			if s.LostWrites != 0 || s.ChangedWrites != 0 || s.CollateralLost != 0 {
 				t.Errorf("undo-mark: lost %d, changed %d, collateral %d; want 0", s.LostWrites, s.ChangedWrites, s.CollateralLost)
@@ -106,9 +122,13 @@ func TestRunbooks(t *testing.T) {
 	}
 	rtoMax := map[string]time.Duration{}
 	for _, c := range cases {
-		t.Run(c.runbook, func(t *testing.T) {
+		name := c.runbook
+		if c.tool != "" {
+			name += "/" + string(c.tool)
+		}
+		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			d := testDrill(t, Config{Scenario: "runbooks " + c.runbook})
+			d := testDrill(t, Config{Scenario: "runbooks " + name, BackupTool: c.tool})
 			ctx := t.Context()
 			objs, err := measure.ParseObjectives([][]string{{"RTO max", "5m"}, {"bystander lost writes", "0"}}, "drill_test.go:1")
 			if err != nil {
@@ -137,9 +157,11 @@ func TestRunbooks(t *testing.T) {
 			if _, err := results.ReadFile(path); err != nil {
 				t.Fatal(err)
 			}
-			rtoMax[c.runbook] = ms(r.Summary.RTOMaxMS)
+			if c.tool == "" {
+				rtoMax[c.runbook] = ms(r.Summary.RTOMaxMS)
+			}
 			t.Logf("NOTE %s: RTO p50 %v p95 %v max %v, RPO max %.0f ms, lost %d, collateral %d, bystanders hit %d, verdict %s, wall %s",
-				c.runbook, ms(r.Summary.RTOP50MS), ms(r.Summary.RTOP95MS), ms(r.Summary.RTOMaxMS), r.Summary.RPOMaxMS,
+				name, ms(r.Summary.RTOP50MS), ms(r.Summary.RTOP95MS), ms(r.Summary.RTOMaxMS), r.Summary.RPOMaxMS,
 				r.Summary.LostWrites, r.Summary.CollateralLost, r.Summary.BystandersHit, r.Verdict, time.Since(start).Round(time.Second))
 		})
 	}

@@ -49,6 +49,9 @@ type Identity struct {
 type IncidentRecord struct {
 	Run   scenarios.IncidentResult
 	Blast scenarios.BlastRadius
+	// Readiness is what was read of the backups and the WAL archive just before T0; nil when
+	// it could not be read (the drill's log says why, and objectives on it are unknown).
+	Readiness *measure.Readiness
 }
 
 // RunbookRecord is a runbook's step record and what it found on the way (faults, fallbacks).

@@ -3,6 +3,7 @@ package drill
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
@@ -35,6 +36,17 @@ func Judge(h History) results.Results {
 			AffectedTenants: len(inc.Blast.Tenants), AffectedSites: len(inc.Blast.Sites),
 			AffectedUsers: int(inc.Blast.Users),
 		}
+		if rd := inc.Readiness; rd != nil {
+			r.Incident.LastBackup = rd.LastBackup
+			if age, ok := measure.BackupAge(inc.Run.T0, *rd); ok {
+				r.Incident.BackupAgeMS = ptrMS(age)
+			}
+			if lag, ok := measure.WALArchiveLag(inc.Run.T0, *rd); ok {
+				r.Incident.WALArchiveLagMS = ptrMS(lag)
+			}
+			b := rd.UnarchivedBytes
+			r.Incident.UnarchivedWALBytes = &b
+		}
 		switch {
 		case inc.Run.Refused:
 			r.Findings = append(r.Findings, fmt.Sprintf("A guardrail refused the faulty script (exit %d): %s", inc.Run.ExitCode, lastLine(inc.Run.Log)))
@@ -50,7 +62,11 @@ func Judge(h History) results.Results {
 		if h.Incident == nil {
 			r.Incident.T0 = in.T0 // no incident: the end is T0, every loss a loss before it
 		}
-		a := measure.Assemble(*in)
+		obs := *in
+		if h.Incident != nil {
+			obs.Readiness = h.Incident.Readiness
+		}
+		a := measure.Assemble(obs)
 		r.Tenants, r.Summary, r.Curve = a.Tenants, a.Summary, a.Curve
 		r.Incident.Deletions = a.Deletions
 		r.Findings = append(r.Findings, a.Findings...)
@@ -69,4 +85,9 @@ func Judge(h History) results.Results {
 // run; runners use it for a report-only mode.
 func OnlyBreached(err error) bool {
 	return err != nil && errors.Is(err, ErrBreached) && !errors.Is(err, ErrUnmeasured)
+}
+
+func ptrMS(d time.Duration) *float64 {
+	v := results.MS(d)
+	return &v
 }

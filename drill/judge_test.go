@@ -46,6 +46,16 @@ func TestJudge(t *testing.T) {
 		t.Fatal(err)
 	}
 	breach := fmt.Errorf("step 7: %w", ErrBreached)
+	readyObjs, err := measure.ParseObjectives([][]string{{"backup age at T0", "10m"}, {"WAL archive lag at T0", "30s"}}, "judge_test.go:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deref := func(p *float64) float64 {
+		if p == nil {
+			return -1
+		}
+		return *p
+	}
 
 	tests := []struct {
 		name  string
@@ -103,6 +113,31 @@ func TestJudge(t *testing.T) {
 				}
 				if !r.FinishedAt.Equal(t0.Add(time.Minute)) {
 					t.Errorf("finished at %v", r.FinishedAt)
+				}
+			}},
+		{"readiness at T0: backup age and archive lag carried to the incident and judged as objectives",
+			History{Identity: id, Observed: observed(), Objectives: readyObjs, Incident: &IncidentRecord{
+				Run: purged.Run, Blast: purged.Blast,
+				Readiness: &measure.Readiness{LastBackup: "20220405-070000F", LastBackupStop: t0.Add(-38 * time.Minute),
+					LastArchivedAt: t0.Add(-4 * time.Second), UnarchivedBytes: 123}}},
+			func(t *testing.T, r results.Results) {
+				inc := r.Incident
+				if inc.LastBackup != "20220405-070000F" || deref(inc.BackupAgeMS) != 38*60_000 || deref(inc.WALArchiveLagMS) != 4000 ||
+					inc.UnarchivedWALBytes == nil || *inc.UnarchivedWALBytes != 123 {
+					t.Errorf("incident %+v, want last backup 38m old, archive 4s behind, 123 bytes unarchived", inc)
+				}
+				if len(r.Objectives) != 2 || r.Objectives[0].Status != results.StatusBreached || r.Objectives[1].Status != results.StatusOK {
+					t.Errorf("objectives %+v, want backup age at T0 (10m) breached, WAL archive lag at T0 (30s) ok", r.Objectives)
+				}
+			}},
+		{"no readiness read: no figure, objectives on it unknown",
+			History{Identity: id, Observed: observed(), Objectives: readyObjs, Incident: purged},
+			func(t *testing.T, r results.Results) {
+				if r.Incident.BackupAgeMS != nil || r.Incident.WALArchiveLagMS != nil || r.Incident.UnarchivedWALBytes != nil {
+					t.Errorf("incident %+v: figures without a reading", r.Incident)
+				}
+				if r.Objectives[0].Status != results.StatusUnknown || r.Objectives[1].Status != results.StatusUnknown {
+					t.Errorf("objectives %+v, want unknown", r.Objectives)
 				}
 			}},
 		{"no incident: the end is T0",

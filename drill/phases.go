@@ -64,10 +64,13 @@ func (d *Drill) StartStack(ctx context.Context) error {
 			DetectionDelayMS:  results.MS(d.cfg.DetectionDelay),
 			Faults:            h.Params.Faults, // armed before the stack started
 		}
+		if d.cfg.BackupTool == stack.PgBackRest {
+			h.Params.BackupTool = string(d.cfg.BackupTool)
+		}
 	})
 	defer d.phase("stack")()
 	stack.Configure()
-	st, err := stack.Start(ctx, stack.Config{RunID: d.cfg.RunID, Group: d.cfg.Group, Keep: d.cfg.Keep, ArchiveTimeout: d.cfg.ArchiveTimeout, Log: d.cfg.Log})
+	st, err := stack.Start(ctx, stack.Config{RunID: d.cfg.RunID, Group: d.cfg.Group, Keep: d.cfg.Keep, ArchiveTimeout: d.cfg.ArchiveTimeout, BackupTool: d.cfg.BackupTool, Log: d.cfg.Log})
 	if err != nil {
 		return fmt.Errorf("start stack: %w", err)
 	}
@@ -168,6 +171,7 @@ func (d *Drill) Seed(ctx context.Context) error {
 		return err
 	}
 	d.backups = scenarios.NewBackups(d.st, d.cfg.Log)
+	d.backups.Scheduled = d.cfg.ScheduledBackup
 	if _, err := d.backups.Take(ctx); err != nil {
 		return fmt.Errorf("first base backup: %w", err)
 	}
@@ -260,12 +264,18 @@ func (d *Drill) StartTraffic(ctx context.Context) error {
 	return nil
 }
 
-// BaseBackup takes a base backup now.
-func (d *Drill) BaseBackup(ctx context.Context) error {
+// BaseBackup takes a full base backup now.
+func (d *Drill) BaseBackup(ctx context.Context) error { return d.Backup(ctx, scenarios.Full) }
+
+// Backup takes a backup of type t now (full, or with pgBackRest diff or incr).
+func (d *Drill) Backup(ctx context.Context, t scenarios.BackupType) error {
 	if d.backups == nil {
 		return fmt.Errorf("%w: seed the stack before a base backup", ErrNotStarted)
 	}
-	_, err := d.backups.Take(ctx)
+	if err := d.cfg.CheckBackupType(t); err != nil {
+		return err
+	}
+	_, err := d.backups.TakeType(ctx, t)
 	return err
 }
 
@@ -302,6 +312,14 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		h.Params.SiteIDShare = spec.SiteShare
 	})
 	d.logf("incident: legacy-cleanup --mode %s with %d %s IDs %v%s", spec.Mode, len(is.IDs), spec.IDKind, spec.Guardrails, pacing(is))
+	// Read as close to T0 as the script's start allows: the backup age and archive lag an
+	// auditor asks about are those of the moment the incident began.
+	var ready *measure.Readiness
+	if r, err := scenarios.ReadReadiness(ctx, d.st, d.backups); err != nil {
+		d.logf("incident: backup age and WAL archive lag at T0 not measured: %v", err)
+	} else {
+		ready = &r
+	}
 	inc, err := scenarios.RunIncident(ctx, d.st, is)
 	if err != nil {
 		return fmt.Errorf("run the faulty script: %w", err)
@@ -312,7 +330,13 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		return fmt.Errorf("measure the blast radius: %w", err)
 	}
 	d.affected = blast.Tenants
-	d.record(func(h *History) { h.Incident = &IncidentRecord{Run: inc, Blast: blast} })
+	d.record(func(h *History) { h.Incident = &IncidentRecord{Run: inc, Blast: blast, Readiness: ready} })
+	if ready != nil {
+		age, _ := measure.BackupAge(inc.T0, *ready)
+		lag, _ := measure.WALArchiveLag(inc.T0, *ready)
+		d.logf("incident: at T0 the last backup (%s) was %s old; the WAL archive was %s behind (%d bytes unarchived)",
+			ready.LastBackup, age.Round(time.Millisecond), lag.Round(time.Millisecond), ready.UnarchivedBytes)
+	}
 	d.logf("incident: exit %d after %s; from the data: %d sites of %d tenants (%d users) affected",
 		inc.ExitCode, inc.Duration.Round(time.Millisecond), len(blast.Sites), len(blast.Tenants), blast.Users)
 	if len(d.affected) > 0 && d.traffic != nil {

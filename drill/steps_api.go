@@ -15,6 +15,7 @@ import (
 
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/scenarios"
+	"github.com/drdrill/drdrill/stack"
 	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
@@ -73,7 +74,40 @@ func (c Config) Validate() error {
 	case c.DetectionDelay < 0 || c.DetectionDelay > maxWait:
 		return fmt.Errorf("detection delay %s: must be between 0 and %s (a drill replays a long incident shortened)", c.DetectionDelay, maxWait)
 	}
-	return nil
+	if c.BackupTool != "" {
+		if _, err := stack.ParseBackupTool(string(c.BackupTool)); err != nil {
+			return err
+		}
+	}
+	return c.CheckBackupType(c.ScheduledBackup)
+}
+
+// backupTypes are the backup types a step names, and what pgbackrest backup --type calls them.
+var backupTypes = map[string]scenarios.BackupType{
+	"full": scenarios.Full, "differential": scenarios.Diff, "incremental": scenarios.Incr,
+}
+
+// ParseBackupType returns the backup type a step names: full, differential or incremental.
+func ParseBackupType(name string) (scenarios.BackupType, error) {
+	if t, ok := backupTypes[name]; ok {
+		return t, nil
+	}
+	return "", fmt.Errorf("unknown backup type %q: a backup is full, differential or incremental", name)
+}
+
+// CheckBackupType says whether the configured backup tool can take backups of type t: the
+// plain route (pg_basebackup) takes full ones only.
+func (c Config) CheckBackupType(t scenarios.BackupType) error {
+	if t == "" || t == scenarios.Full || c.BackupTool == stack.PgBackRest {
+		return nil
+	}
+	name := string(t)
+	for n, bt := range backupTypes {
+		if bt == t {
+			name = n
+		}
+	}
+	return fmt.Errorf("%s backups need pgBackRest: pg_basebackup (the plain backup tool) takes full base backups only; add \"And backups are taken with pgbackrest\" before it", name)
 }
 
 // Limits that catch typos (an extra zero or three) before anything starts.
@@ -82,6 +116,10 @@ const (
 	maxParallelism = 1_000
 	maxWait        = time.Hour
 )
+
+// ParseBackupTool returns the backup tool a step names (plain, pgbackrest); an unknown name
+// is an error naming it and the known ones.
+func ParseBackupTool(name string) (stack.BackupTool, error) { return stack.ParseBackupTool(name) }
 
 // Profiles lists the fixtures profiles a drill can use.
 func Profiles() []string { return fixtures.ProfileNames() }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/scenarios"
+	"github.com/drdrill/drdrill/stack"
 )
 
 func TestCheckStepsOverResults(t *testing.T) {
@@ -91,6 +93,16 @@ func TestValidateStepArguments(t *testing.T) {
 		{"faulty share above all", Config{VictimShare: 1.5}.Validate(), "faulty list share 150%"},
 		{"negative pause", Config{ScriptPause: -time.Second}.Validate(), "the script's pause -1s"},
 		{"detection delay typo", Config{DetectionDelay: 30 * time.Hour}.Validate(), "detection delay 30h0m0s: must be between 0 and 1h0m0s"},
+		{"pgbackrest", Config{BackupTool: stack.PgBackRest}.Validate(), ""},
+		{"unknown backup tool", Config{BackupTool: "barman"}.Validate(), `unknown backup tool "barman": use plain or pgbackrest`},
+		{"scheduled incremental with pgbackrest", Config{BackupTool: stack.PgBackRest, ScheduledBackup: scenarios.Incr}.Validate(), ""},
+		{"scheduled incremental on the plain route", Config{ScheduledBackup: scenarios.Incr}.Validate(), "incremental backups need pgBackRest"},
+		{"plain-route fault with pgbackrest", Config{BackupTool: stack.PgBackRest}.CheckFaultTool("wal-segment-missing"), `fault "wal-segment-missing" acts on the plain route's archive`},
+		{"db-killed with pgbackrest", Config{BackupTool: stack.PgBackRest}.CheckFaultTool("db-killed"), ""},
+		{"corrupt-base-backup on the plain route", Config{}.CheckFaultTool("corrupt-base-backup"), ""},
+		{"full on the plain route", Config{}.CheckBackupType(scenarios.Full), ""},
+		{"differential step", func() error { _, err := ParseBackupType("differential"); return err }(), ""},
+		{"unknown backup type", func() error { _, err := ParseBackupType("snapshot"); return err }(), `unknown backup type "snapshot"`},
 		{"incident", IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{"dry-run", "check-kind", "max-scope=5"}}.Validate(), ""},
 		{"mode", IncidentSpec{Mode: "delete", IDKind: "site"}.Validate(), `unknown mode "delete"`},
 		{"kind", IncidentSpec{Mode: "mark", IDKind: "user"}.Validate(), `unknown ID kind "user"`},

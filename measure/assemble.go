@@ -32,6 +32,9 @@ type Input struct {
 	// Deleted are the sites the blast radius names (found from the data): the deletion
 	// timeline's sites.
 	Deleted []int64
+	// Readiness is what was read of the backups and the WAL archive just before T0; nil
+	// when it was not read (no incident).
+	Readiness *Readiness
 }
 
 // Assessment is a drill's judged figures, ready for results.json.
@@ -48,6 +51,9 @@ type Assessment struct {
 	RTOPrecision time.Duration
 	// Deletions is the deletion timeline (see Deletions).
 	Deletions []results.Deletion
+	// BackupAgeMS and WALArchiveLagMS are BackupAge and WALArchiveLag at T0, in ms; nil when
+	// not measured.
+	BackupAgeMS, WALArchiveLagMS *float64
 }
 
 // Assemble judges a drill's histories: CheckWrites and CheckAvailability per tenant, then the
@@ -82,6 +88,16 @@ func Assemble(in Input) Assessment {
 	a.RTOPrecision = max(in.Timeline.Precision(), sampleGap(in.Samples, affected))
 	a.Findings = findings(rows, a.Summary, in.Timeline.Precision())
 	a.Deletions = Deletions(in.Timeline, in.T0, in.Deleted)
+	if r := in.Readiness; r != nil {
+		if age, ok := BackupAge(in.T0, *r); ok {
+			v := results.MS(age)
+			a.BackupAgeMS = &v
+		}
+		if lag, ok := WALArchiveLag(in.T0, *r); ok {
+			v := results.MS(lag)
+			a.WALArchiveLagMS = &v
+		}
+	}
 	return a
 }
 

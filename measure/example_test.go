@@ -52,6 +52,6 @@ func ExampleParseObjectives_errors() {
 	_, err := measure.ParseObjectives([][]string{{"RTO p99", "10m"}, {"RPO max", "30"}}, "drill.feature:9")
 	fmt.Println(err)
 	// Output:
-	// drill.feature:9 row 1: unknown objective "RTO p99"; valid: RTO p50, RTO p95, RTO max, RPO max, MTTD, lost writes, changed writes, collateral lost writes, bystander lost writes, bystanders affected, restored tenants
+	// drill.feature:9 row 1: unknown objective "RTO p99"; valid: RTO p50, RTO p95, RTO max, RPO max, MTTD, lost writes, changed writes, collateral lost writes, bystander lost writes, bystanders affected, restored tenants, backup age at T0, WAL archive lag at T0
 	// drill.feature:9 row 2: RPO max: duration "30": 30 has no unit; write e.g. 30s or 30m (units: ns, us, ms, s, m, h, d)
 }

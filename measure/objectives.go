@@ -51,6 +51,8 @@ var objectiveDefs = []objectiveDef{
 	{name: "bystander lost writes", kind: countTarget, unit: "writes", aliases: []string{"bystander lost writes max", "bystander loss"}},
 	{name: "bystanders affected", kind: countTarget, unit: "tenants", aliases: []string{"bystanders hit"}},
 	{name: "restored tenants", kind: shareTarget, unit: "tenants"},
+	{name: "backup age at T0", kind: durationTarget, aliases: []string{"backup age"}},
+	{name: "WAL archive lag at T0", kind: durationTarget, aliases: []string{"WAL archive lag", "archive lag at T0"}},
 }
 
 // ObjectiveNames lists the valid objective names, for help and error messages.
@@ -236,6 +238,16 @@ func measureObjective(o Objective, a Assessment) (*float64, string) {
 		return v(float64(s.BystanderLost)), ""
 	case "bystanders affected":
 		return v(float64(s.BystandersHit)), ""
+	case "backup age at T0":
+		if a.BackupAgeMS == nil {
+			return nil, "no completed backup before T0 (or no reading at T0)"
+		}
+		return v(*a.BackupAgeMS), "T0 − stop time of the last completed backup"
+	case "WAL archive lag at T0":
+		if a.WALArchiveLagMS == nil {
+			return nil, "no reading of the WAL archive at T0, or nothing ever archived"
+		}
+		return v(*a.WALArchiveLagMS), "T0 − last archive time, while WAL was unarchived"
 	case "restored tenants":
 		detail := fmt.Sprintf("%d of %d affected tenants", s.RestoredTenants, s.AffectedTenants)
 		if o.Unit != "%" {

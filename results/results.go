@@ -75,6 +75,9 @@ type Params struct {
 	ScriptPauseMS    float64  `json:"script_pause_ms,omitempty"`
 	DetectionDelayMS float64  `json:"detection_delay_ms,omitempty"`
 	Faults           []string `json:"faults,omitempty"`
+	// BackupTool is the stack's backup tool when it is not the plain route (pg_basebackup
+	// and a cp archive): "pgbackrest"; empty is plain (and every results.json before it).
+	BackupTool string `json:"backup_tool,omitempty"`
 }
 
 // Phase is a timed part of the drill.
@@ -95,8 +98,14 @@ type Incident struct {
 	AffectedSites   int       `json:"affected_sites"`
 	AffectedUsers   int       `json:"affected_users"`
 	Log             string    `json:"log,omitempty"` // tail of the script's output
+	// Readiness just before T0, measured from the repository (or the plain route's backup
+	// list) and the live database; absent from results written before it was measured.
+	LastBackup         string   `json:"last_backup,omitempty"`          // the newest completed backup
+	BackupAgeMS        *float64 `json:"backup_age_ms,omitempty"`        // T0 − its stop time
+	WALArchiveLagMS    *float64 `json:"wal_archive_lag_ms,omitempty"`   // how far the WAL archive was behind
+	UnarchivedWALBytes *int64   `json:"unarchived_wal_bytes,omitempty"` // WAL written and not yet archived
 	// Deletions is the deletion timeline the probes saw: each site of the blast radius at its
-	// first down answer after T0 and before the runbook started (absent in older files).
+	// first down answer after T0 (absent in older files).
 	Deletions []Deletion `json:"deletions,omitempty"`
 }
 

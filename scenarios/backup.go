@@ -21,17 +21,42 @@ const BackupRoot = stack.BackupsDir
 // restored to that moment, whatever the WAL archive holds.
 var ErrNoBackup = errors.New("no base backup before the restore target")
 
-// Backup is one base backup taken with pg_basebackup into the backups volume.
+// Backup is one base backup: taken with pg_basebackup into the backups volume (plain), or
+// with pgbackrest backup into the repository.
 type Backup struct {
-	Name     string    // base-<n>
-	Dir      string    // its directory in the db container, /backups/base-<n>
+	Name     string    // base-<n>; with pgBackRest its label (20261202-184606F, ...F_...D)
+	Dir      string    // its directory in the db container, /backups/base-<n> (or in the repository)
 	Started  time.Time // harness clock, before pg_basebackup started
 	Finished time.Time // harness clock, after it returned: the backup is usable for targets after this
 	// StartLSN and StartTime come from the backup's backup_label (the server's view; StartTime
 	// has one-second precision).
 	StartLSN  string
 	StartTime time.Time
+	// Type is full, diff or incr (plain backups are full).
+	Type BackupType
+	// Label, StopLSN and StopTime come from pgbackrest info (pgBackRest only): the label a
+	// restore names with --set, where the backup's WAL ends, and when it stopped (the
+	// repository's clock, one-second precision).
+	Label    string
+	StopLSN  string
+	StopTime time.Time
+	// References are the backups a diff or incr needs restored with it (pgBackRest only).
+	References []string
 }
+
+// BackupType is the kind of a pgBackRest backup: full, or only what changed since the last
+// full (diff) or since the last backup of any type (incr).
+type BackupType string
+
+// The backup types, as pgbackrest backup --type takes them.
+const (
+	Full BackupType = "full"
+	Diff BackupType = "diff"
+	Incr BackupType = "incr"
+)
+
+// ErrBackupType is a backup type the stack's backup tool cannot take.
+var ErrBackupType = errors.New("backup type not available")
 
 // Backups takes and lists the base backups of one stack's database. The WAL archive itself is
 // continuous (archive_command of the stack); base backups bound how much WAL a restore replays.
@@ -39,7 +64,10 @@ type Backups struct {
 	s   *stack.Stack
 	log io.Writer
 
-	run  sync.Mutex // one pg_basebackup at a time
+	// Scheduled is the type the schedule takes (zero: full); the first backup is always full.
+	Scheduled BackupType
+
+	run  sync.Mutex // one backup at a time
 	mu   sync.Mutex
 	n    int
 	list []Backup
@@ -48,16 +76,34 @@ type Backups struct {
 // NewBackups prepares base backups of s's database; log (nil = quiet) gets a line per backup.
 func NewBackups(s *stack.Stack, log io.Writer) *Backups { return &Backups{s: s, log: log} }
 
-// Take runs one base backup now (pg_basebackup -Fp -Xstream -c fast, inside the db container,
-// over the local socket) and records it.
-func (b *Backups) Take(ctx context.Context) (Backup, error) {
+// Take runs one full base backup now and records it: pg_basebackup -Fp -Xstream -c fast,
+// inside the db container, over the local socket; or pgbackrest backup --type=full.
+func (b *Backups) Take(ctx context.Context) (Backup, error) { return b.TakeType(ctx, Full) }
+
+// TakeType runs one backup of type typ now. The plain route takes only full backups
+// (ErrBackupType otherwise); pgBackRest takes a full one instead of a diff or incr when the
+// repository has none yet (and says so in Type).
+func (b *Backups) TakeType(ctx context.Context, typ BackupType) (Backup, error) {
+	switch typ {
+	case "":
+		typ = Full
+	case Full, Diff, Incr:
+	default:
+		return Backup{}, fmt.Errorf("%w: %q: use full, diff or incr", ErrBackupType, typ)
+	}
+	if b.s.BackupTool() == stack.PgBackRest {
+		return b.takePgBackRest(ctx, typ)
+	}
+	if typ != Full {
+		return Backup{}, fmt.Errorf("%w: %s backup with the plain backup tool: pg_basebackup takes full base backups only (choose pgbackrest)", ErrBackupType, typ)
+	}
 	b.run.Lock()
 	defer b.run.Unlock()
 	b.mu.Lock()
 	b.n++
 	name := fmt.Sprintf("base-%d", b.n)
 	b.mu.Unlock()
-	bk := Backup{Name: name, Dir: path.Join(BackupRoot, name), Started: time.Now()}
+	bk := Backup{Name: name, Dir: path.Join(BackupRoot, name), Started: time.Now(), Type: Full}
 
 	args := []string{"pg_basebackup", "-D", bk.Dir, "-Fp", "-Xstream", "-c", "fast"}
 	code, out, err := b.s.Exec(ctx, stack.DB, args)
@@ -128,7 +174,7 @@ func (b *Backups) Schedule(ctx context.Context, every time.Duration) (stop func(
 				done <- first
 				return
 			case <-t.C:
-				if _, err := b.Take(ctx); err != nil && first == nil && ctx.Err() == nil {
+				if _, err := b.TakeType(ctx, b.Scheduled); err != nil && first == nil && ctx.Err() == nil {
 					first = err
 				}
 			}

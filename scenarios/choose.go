@@ -35,9 +35,19 @@ func (e *Env) chooseBackup(ctx context.Context, runbook string, target time.Time
 	}
 	var failed []string
 	for _, bk := range cands {
-		err := e.Step(ctx, "verify base backup "+bk.Name, func(ctx context.Context) error {
+		name, verify := "verify base backup "+bk.Name, func(ctx context.Context) error {
 			return verifyBackup(ctx, e.Stack, bk)
-		})
+		}
+		if e.Stack.BackupTool() == stack.PgBackRest {
+			name, verify = name+" (pgbackrest verify)", func(ctx context.Context) error {
+				r, err := e.pgBackRestVerify(ctx)
+				if err != nil {
+					return err
+				}
+				return r.check(bk)
+			}
+		}
+		err := e.Step(ctx, name, verify)
 		if ctx.Err() != nil {
 			return Backup{}, err
 		}

@@ -4,6 +4,11 @@
 // pre-incident manifest from package fixtures and the faulty script's input. Backups takes base
 // backups with pg_basebackup inside the db container, on demand or on a schedule, and picks the
 // one a restore starts from (LatestBefore; ErrNoBackup when none finished before the target).
+// On a stack whose backup tool is pgBackRest, Backups runs pgbackrest backup (full, diff or
+// incr) and records what pgbackrest info says of each; the runbooks then restore with
+// pgbackrest restore (point in time, --process-max from Params.Parallelism) and verify with
+// pgbackrest verify, each command a timed step. ReadReadiness reads the backup age and the WAL
+// archive's lag just before T0.
 // RunIncident runs the faulty script (/legacy-cleanup in the saasd image) as a one-shot
 // container through dockertest and records T0 on the harness clock right before it starts.
 //
@@ -15,7 +20,7 @@
 // Point-in-time restores target T0 exclusive; when the WAL archive ends before T0 they
 // recover to its end instead and say so in Env.Findings (that is an RPO > 0), with the
 // point reached and the archive's gap if one stopped them. Restores verify their base backup
-// with pg_verifybackup and fall back to the next older one when it fails.
+// with pg_verifybackup (pgbackrest verify) and fall back to the next older one when it fails.
 //
 // Faults during recovery (db-killed, side-db-killed, network-cut, wal-segment-missing,
 // corrupt-base-backup) are small implementations of Fault, one file each, in one registry.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/drdrill/drdrill/stack"
@@ -42,8 +43,13 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	}); err != nil {
 		return err
 	}
-	if err := env.Step(ctx, "replace data directory with "+bk.Name, func(ctx context.Context) error {
-		return env.dataDirJob(ctx, "restore "+bk.Name, restoreDataDirScript(bk.Dir, target))
+	restore, script := "replace data directory with "+bk.Name, restoreDataDirScript(bk.Dir, target)
+	if s.BackupTool() == stack.PgBackRest {
+		opts := restoreOptions(bk, target, env.Params.parallelism(), true)
+		restore, script = "pgbackrest restore "+strings.Join(opts, " "), pgBackRestRestoreScript(opts)
+	}
+	if err := env.Step(ctx, restore, func(ctx context.Context) error {
+		return env.dataDirJob(ctx, "restore "+bk.Name, script)
 	}); err != nil {
 		return err
 	}
@@ -90,7 +96,8 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 }
 
 // dataDirJob runs script as postgres in a one-shot container of the db image on the stack's
-// data and backup volumes, while the db is stopped.
+// data and backup volumes (and with pgBackRest its repository and configuration), while the
+// db is stopped.
 func (e *Env) dataDirJob(ctx context.Context, name, script string) error {
 	pool, err := newPool()
 	if err != nil {
@@ -104,6 +111,10 @@ func (e *Env) dataDirJob(ctx context.Context, name, script string) error {
 		Network: "none",
 		Labels:  s.Labels(),
 		Volumes: map[string]string{s.Volume("pgdata"): DataDir, s.Volume("backups"): BackupRoot},
+	}
+	if s.BackupTool() == stack.PgBackRest {
+		j.Volumes[s.Volume("repo")] = stack.RepoDir
+		j.Cmd = []string{"sh", "-c", stack.PgBackRestConfScript() + script}
 	}
 	res, err := j.run(ctx, pool)
 	if err != nil {

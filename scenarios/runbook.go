@@ -144,8 +144,10 @@ type Env struct {
 	// walEnd is the segment the WAL switch closed: a recovery to T0 needs every segment from
 	// its base backup's up to it ("" without the switch).
 	walEnd string
-	hookM  sync.Mutex
-	findM  sync.Mutex
+	// verified is pgbackrest verify's report, once it ran (pgBackRest only).
+	verified *verifyReport
+	hookM    sync.Mutex
+	findM    sync.Mutex
 }
 
 // Step runs fn as the runbook step called name and records its start (relative to T0) and

@@ -13,6 +13,7 @@ import (
 	dc "github.com/ory/dockertest/v3/docker"
 
 	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/stack"
 )
 
@@ -185,21 +186,32 @@ func sqlIncident(t *testing.T, ctx context.Context, dsn, mode string, ids []int6
 // test needs only the db) and checks, from the data: every affected tenant equals its
 // pre-incident manifest, the blast radius was found from the data, writes before T0 survive,
 // and a bystander's write after T0 is lost by full-pitr only (collateral) and kept otherwise.
+// The same ground truth holds with pgBackRest as the backup tool, whose restores must show
+// as runbook steps (pgbackrest restore, pgbackrest verify).
 func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 	tests := []struct {
 		runbook, mode  string
 		collateralGone bool
+		tool           stack.BackupTool // "": plain
+		wantSteps      []string         // prefixes of step names the runbook must record
 	}{
-		{"undo-mark", "mark", false},
-		{"tenant-restore", "purge", false},
-		{"tenant-restore", "purge-apps", false},
-		{"full-pitr", "purge", true},
+		{"undo-mark", "mark", false, "", nil},
+		{"tenant-restore", "purge", false, "", nil},
+		{"tenant-restore", "purge-apps", false, "", nil},
+		{"full-pitr", "purge", true, "", nil},
+		{"undo-mark", "mark", false, stack.PgBackRest, nil},
+		{"tenant-restore", "purge", false, stack.PgBackRest, []string{"verify base backup 2", "pgbackrest restore --set=", "copy tenants batch"}},
+		{"full-pitr", "purge", true, stack.PgBackRest, []string{"verify base backup 2", "pgbackrest restore --set=", "start db and replay WAL to T0"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.runbook+"/"+tt.mode, func(t *testing.T) {
+		name := tt.runbook + "/" + tt.mode
+		if tt.tool != "" {
+			name += "/" + string(tt.tool)
+		}
+		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 			defer cancel()
-			d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second})
+			d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second, BackupTool: tt.tool})
 			dsn := d.s.DSN()
 			before := manifest(t, ctx, dsn, d.scope)
 
@@ -226,6 +238,17 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 				t.Fatalf("%s: %v", tt.runbook, err)
 			}
 			t.Logf("%s: %.0f ms, %d steps, copy %+v (%.0f rows/s)", tt.runbook, rb.DurationMS, len(rb.Steps), env.Copy, env.Copy.RowsPerSecond())
+			for _, st := range rb.Steps {
+				t.Logf("step %-70s %8.0f ms", st.Name, st.DurationMS)
+			}
+			for _, want := range tt.wantSteps {
+				if !slices.ContainsFunc(rb.Steps, func(st results.Step) bool { return strings.HasPrefix(st.Name, want) && st.Error == "" }) {
+					t.Errorf("no successful step starting %q", want)
+				}
+			}
+			if len(env.Findings) != 0 {
+				t.Errorf("findings %q, want none", env.Findings)
+			}
 
 			if tt.runbook == "tenant-restore" {
 				// Ground truth of the copy figures: every purged row written back (with a site,

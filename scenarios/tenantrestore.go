@@ -104,7 +104,14 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		return nil, err
 	}
 	var vol string
-	err = env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
+	start, init := "start side db from "+bk.Name, sideInitScript(bk.Dir, target)
+	if s.BackupTool() == stack.PgBackRest {
+		// The restore runs in the side container's init, into its fresh volume: the step
+		// times restore and start together.
+		opts := restoreOptions(bk, target, env.Params.parallelism(), false)
+		start, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(opts)
+	}
+	err = env.Step(ctx, start, func(ctx context.Context) error {
 		var err error
 		// A fresh volume per restore: Docker hands back an existing volume of the same name,
 		// and the init script keeps a data directory it finds.
@@ -112,7 +119,7 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		if vol, err = s.NewVolume(ctx, name); err != nil {
 			return err
 		}
-		side, err = startSide(ctx, s, SideAlias, vol, sideInitScript(bk.Dir, target))
+		side, err = startSide(ctx, s, SideAlias, vol, init)
 		return err
 	})
 	if err == nil {
@@ -148,13 +155,17 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 // with archiving off: the side db's promotion opens a new timeline that must never reach the
 // live archive.
 func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string) (*stack.Postgres, error) {
+	vols := map[string]string{
+		vol:       DataDir,
+		"backups": BackupRoot,
+		"archive": ArchiveDir,
+	}
+	if s.BackupTool() == stack.PgBackRest {
+		vols["repo"] = stack.RepoDir // restore and archive-get read it
+	}
 	p, err := s.StartPostgres(ctx, stack.PostgresSpec{
-		Alias: alias,
-		Volumes: map[string]string{
-			vol:       DataDir,
-			"backups": BackupRoot,
-			"archive": ArchiveDir,
-		},
+		Alias:   alias,
+		Volumes: vols,
 		Init:    init,
 		Standby: true,
 	})
@@ -174,20 +185,27 @@ func sideInitScript(backupDir string, target time.Time) string {
 	// "in production"). A kill during promotion is the dangerous one: recovery.signal is gone
 	// but the end-of-recovery checkpoint is not written, so a plain restart replays every WAL
 	// segment in pg_wal, the incident's included. Such a directory is restored from scratch.
+	return sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
+  chmod 700 "$D"
+  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
+%[2]sarchive_mode = off
+DRDRILL_EOF
+  touch "$D/recovery.signal"
+`, backupDir, recoverySettings(target)))
+}
+
+// sideInit is the idempotent frame of a side db's init script: fill (shell lines) fills the
+// emptied data directory from a backup and sets its recovery; the marker written after it
+// tells a restarted container the directory is complete.
+func sideInit(fill string) string {
 	return fmt.Sprintf(`set -eu
 D=%[1]s
 state=$(pg_controldata "$D" 2>/dev/null | sed -n 's/^Database cluster state: *//p' || true)
 if [ ! -f "$D/.drdrill-restore-ready" ] || { [ "$state" != "in production" ] && [ ! -f "$D/recovery.signal" ]; }; then
   find "$D" -mindepth 1 -delete
-  cp -a %[2]s/. "$D"/
-  chmod 700 "$D"
-  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
-%[3]sarchive_mode = off
-DRDRILL_EOF
-  touch "$D/recovery.signal"
-  touch "$D/.drdrill-restore-ready"
+%[2]s  touch "$D/.drdrill-restore-ready"
 fi
-`, DataDir, backupDir, recoverySettings(target))
+`, DataDir, fill)
 }
 
 // copyBack copies the affected tenants from the side db into the live db, in batches of

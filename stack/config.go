@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"time"
 
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -70,6 +71,17 @@ var dbVolumes = []struct{ Name, Path string }{
 	{"backups", BackupsDir},
 }
 
+// repoVolume is the pgBackRest repository's volume, added to dbVolumes with PgBackRest.
+var repoVolume = struct{ Name, Path string }{"repo", RepoDir}
+
+// volumes are the db container's volumes for the configured backup tool.
+func (c *Config) volumes() []struct{ Name, Path string } {
+	if c.BackupTool.orPlain() == PgBackRest {
+		return append(slices.Clone(dbVolumes), repoVolume)
+	}
+	return dbVolumes
+}
+
 // Where the db container's volumes are mounted: side databases and restore jobs mount them at
 // the same places.
 const (
@@ -127,6 +139,10 @@ type Config struct {
 	WithoutApp bool
 	// StartupTimeout bounds the wait for each service to be ready; 0: 90s.
 	StartupTimeout time.Duration
+	// BackupTool chooses how the database is backed up and its WAL archived: Plain (the
+	// zero value) or PgBackRest, whose repository gets its own labelled volume ("repo", at
+	// RepoDir) and whose stanza is created and checked before Start returns.
+	BackupTool BackupTool
 }
 
 // Errors a caller may want to tell apart; cmd/drdrill maps them to exit codes and hints.
@@ -165,6 +181,11 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ArchiveTimeout < time.Second {
 		return fmt.Errorf("%w: archive timeout %v: Postgres counts it in whole seconds, use >= 1s", ErrBadConfig, c.ArchiveTimeout)
+	}
+	if c.BackupTool != "" {
+		if _, err := ParseBackupTool(string(c.BackupTool)); err != nil {
+			return err
+		}
 	}
 	if c.StartupTimeout == 0 {
 		c.StartupTimeout = 90 * time.Second

@@ -1,7 +1,9 @@
 // Package stack runs one drill's reference SaaS stack in containers and owns every Docker
 // resource of the run: a private network, the `db` (PostgreSQL 15, WAL archived to a volume)
 // and `app` (the reference stack's saasd, stacks/reference) containers, side databases started
-// for restores, and labelled volumes for the data directory, the WAL archive and the backups.
+// for restores, and labelled volumes for the data directory, the WAL archive and the backups. Config.BackupTool chooses the plain
+// route (pg_basebackup, a cp archive_command) or pgBackRest (a repository volume, archive-push,
+// a stanza created and checked at start).
 //
 // Start builds the stack from locally built images (see package images) and waits on real
 // readiness; Close removes everything labelled with the run's ID. Faults (Stop, Kill, Pause,

@@ -47,6 +47,11 @@ const readWriteCheck = `DO $$BEGIN IF pg_is_in_recovery() THEN RAISE EXCEPTION '
 // startPostgres runs one Postgres container of the run under alias name.
 func (s *Stack) startPostgres(ctx context.Context, name Service, mounts map[string]string, init string, settings map[string]string, hostPort int, standby bool, timeout time.Duration) (*service, error) {
 	args := []string{"/bin/sh", "-c", postgresScript, "drdrill-postgres"}
+	if s.BackupTool() == PgBackRest {
+		// Every Postgres of the stack archives or restores through pgbackrest: each gets its
+		// configuration before anything else runs.
+		init = PgBackRestConfScript() + init
+	}
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		args = append(args, "-c", k+"="+settings[k])
 	}

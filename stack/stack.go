@@ -125,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("create network %s: %w", s.network, err)
 	}
 	s.netID = nw.ID
-	for _, v := range dbVolumes {
+	for _, v := range s.cfg.volumes() {
 		name, err := s.NewVolume(ctx, v.Name)
 		if err != nil {
 			return nil, err
@@ -135,7 +135,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 
 	t := time.Now()
 	mounts := map[string]string{}
-	for _, v := range dbVolumes {
+	for _, v := range s.cfg.volumes() {
 		mounts[s.volumes[v.Name]] = v.Path
 	}
 	db, err := s.startPostgres(ctx, DB, mounts, "", s.primarySettings(), cfg.DBHostPort, false, cfg.StartupTimeout)
@@ -143,6 +143,11 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.logf("db ready in %.1fs (127.0.0.1:%d)", time.Since(t).Seconds(), db.hostPort)
+	if s.BackupTool() == PgBackRest {
+		if err := s.stanzaCreate(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.mark(ctx); err != nil {
 		return nil, err
 	}
@@ -174,8 +179,8 @@ func (s *Stack) mark(ctx context.Context) error {
 	return nil
 }
 
-// primarySettings are the db's Postgres settings: WAL archived to /archive, every restore
-// reading from it, and cfg.Settings on top.
+// primarySettings are the db's Postgres settings: WAL archived to /archive (or pushed to the
+// pgBackRest repository), every restore reading from it, and cfg.Settings on top.
 func (s *Stack) primarySettings() map[string]string {
 	set := map[string]string{
 		"wal_level":        "replica",
@@ -190,6 +195,9 @@ func (s *Stack) primarySettings() map[string]string {
 		// second each, more than the queries themselves at the scoped sizes the verifier reads
 		// every round. Plans and results are unchanged; durability is not touched.
 		"jit": "off",
+	}
+	if s.BackupTool() == PgBackRest {
+		pgBackRestSettings(set)
 	}
 	maps.Copy(set, s.cfg.Settings)
 	return set
@@ -357,7 +365,8 @@ func (s *Stack) AppURL() string {
 }
 
 // Volume returns the Docker volume name of "pgdata", "archive" or "backups" (mounted in db at
-// /var/lib/postgresql/data, /archive and /backups), or of a volume made by NewVolume; "" if none.
+// /var/lib/postgresql/data, /archive and /backups), of "repo" (RepoDir, PgBackRest only), or
+// of a volume made by NewVolume; "" if none.
 func (s *Stack) Volume(name string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

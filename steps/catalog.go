@@ -47,9 +47,17 @@ func register(r registry) {
 		`And WAL archived at least every 10s`).
 		Step(`^WAL archived at least every (\S+)$`, useArchiveTimeout)
 
+	r.Doc("Chooses the backup tool: plain (pg_basebackup and a cp archive_command, the default) or pgbackrest (a repository on its own volume, archive-push, restores with pgbackrest restore).",
+		`And backups are taken with pgbackrest`).
+		Step(`^backups are taken with (\S+)$`, useBackupTool)
+
 	r.Doc("Takes base backups on a schedule while the drill runs (default: one, after seeding).",
 		`And a base backup every 5m`).
 		Step(`^a base backup every (\S+)$`, useBackupEvery)
+
+	r.Doc("Chooses the type of the scheduled backups (default full; differential and incremental need pgbackrest). The first backup is full.",
+		`And scheduled backups are incremental`).
+		Step(`^scheduled backups are (\S+)$`, useScheduledBackup)
 
 	r.Doc("Sets the availability probe period: the precision of every RTO and MTTD figure.",
 		`And availability probed every 500ms`).
@@ -103,6 +111,9 @@ func register(r registry) {
 	r.Doc("Runs the faulty cleanup script on a mixed list: of the listed sites, the given share by site ID and the rest by app ID (the list really was a mix); guardrails as above.",
 		`When the cleanup script runs in purge mode with 50% site IDs among app IDs and the guardrail "check-kind"`).
 		Step(`^the cleanup script runs in (\S+) mode with (\d+(?:\.\d+)?)% site IDs among app IDs(?: and the guardrails? "([^"]*)")?$`, runMixedIncident)
+	r.Doc("Takes a backup of the type now: full, or with pgbackrest differential (changes since the last full) or incremental (since the last backup).",
+		`And a differential backup is taken`).
+		Step(`^an? (full|differential|incremental) backup is taken$`, typedBackup)
 
 	r.Doc("Runs the faulty cleanup script (T0 is its start): mode mark or purge, given app or site IDs, optionally with guardrails (comma-separated: dry-run, check-kind, max-scope=N).",
 		`When the cleanup script runs in purge mode with site IDs and the guardrail "max-scope=5"`).

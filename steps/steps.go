@@ -120,6 +120,22 @@ func useBackupEvery(ctx context.Context, s string) (context.Context, error) {
 	return configure(ctx, func(c *drill.Config) { c.BackupEvery = v })
 }
 
+func useBackupTool(ctx context.Context, name string) (context.Context, error) {
+	tool, err := drill.ParseBackupTool(name)
+	if err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return configure(ctx, func(c *drill.Config) { c.BackupTool = tool })
+}
+
+func useScheduledBackup(ctx context.Context, name string) (context.Context, error) {
+	t, err := drill.ParseBackupType(name)
+	if err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return configure(ctx, func(c *drill.Config) { c.ScheduledBackup = t })
+}
+
 func useProbeInterval(ctx context.Context, s string) (context.Context, error) {
 	v, err := interval(ctx, "probe interval", s)
 	if err != nil {
@@ -224,6 +240,21 @@ func baseBackup(ctx context.Context) (context.Context, error) {
 	return act(ctx, drill.PhaseTraffic, func(d *drill.Drill) error { return d.BaseBackup(ctx) })
 }
 
+func typedBackup(ctx context.Context, name string) (context.Context, error) {
+	t, err := drill.ParseBackupType(name)
+	if err != nil {
+		return ctx, bad(ctx, err)
+	}
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	if err := d.Config().CheckBackupType(t); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return act(ctx, drill.PhaseTraffic, func(d *drill.Drill) error { return d.Backup(ctx, t) })
+}
+
 func runIncident(ctx context.Context, mode, kind, guards string) (context.Context, error) {
 	return incident(ctx, drill.IncidentSpec{Mode: mode, IDKind: kind, Guardrails: guardrails(guards)})
 }
@@ -262,6 +293,13 @@ func runRunbook(ctx context.Context, name string) (context.Context, error) {
 
 func inject(ctx context.Context, fault string) (context.Context, error) {
 	if err := drill.CheckFault(fault); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	if err := d.Config().CheckFaultTool(fault); err != nil {
 		return ctx, bad(ctx, err)
 	}
 	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.Inject(ctx, fault) })

@@ -54,6 +54,12 @@ func TestBadInputClearErrors(t *testing.T) {
 			bad + "faulty-share.feature:5: 150% of the tenants: must be more than 0% and at most 100%"}},
 		{name: "sub-second archive timeout", args: []string{"--check", bad + "subsecond-archive.feature"}, code: 2, want: []string{
 			bad + "subsecond-archive.feature:5: WAL archive timeout 500ms: Postgres's archive_timeout takes whole seconds, at least 1s"}},
+		{name: "unknown backup tool", args: []string{"--check", bad + "unknown-backup-tool.feature"}, code: 2, want: []string{
+			bad + `unknown-backup-tool.feature:5: bad stack config: unknown backup tool "barman": use plain or pgbackrest`}},
+		{name: "differential backup without pgbackrest", args: []string{"--check", bad + "diff-without-pgbackrest.feature"}, code: 2, want: []string{
+			bad + `diff-without-pgbackrest.feature:7: differential backups need pgBackRest: pg_basebackup (the plain backup tool) takes full base backups only`}},
+		{name: "plain-route fault with pgbackrest", args: []string{"--check", bad + "plain-fault-with-pgbackrest.feature"}, code: 2, want: []string{
+			bad + `plain-fault-with-pgbackrest.feature:9: fault "wal-segment-missing" acts on the plain route's archive and backups volumes, not on a pgBackRest repository`}},
 		{name: "runbook before the stack", args: []string{"--check", bad + "runbook-first.feature"}, code: 2, want: []string{
 			bad + "runbook-first.feature:5: a fault or runbook before the incident"}},
 		{name: "configuration after the stack started", args: []string{"--check", bad + "config-after-start.feature"}, code: 2, want: []string{

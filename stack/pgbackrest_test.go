@@ -1,0 +1,140 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func TestParseBackupTool(t *testing.T) {
+	tests := []struct {
+		in   string
+		want BackupTool
+		err  string
+	}{
+		{"plain", Plain, ""},
+		{"pgbackrest", PgBackRest, ""},
+		{"barman", "", `unknown backup tool "barman": use plain or pgbackrest`},
+		{"", "", `unknown backup tool ""`},
+		{"PgBackRest", "", `unknown backup tool "PgBackRest"`},
+	}
+	for _, tt := range tests {
+		got, err := ParseBackupTool(tt.in)
+		if tt.err == "" {
+			if err != nil || got != tt.want {
+				t.Errorf("ParseBackupTool(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrBadConfig) || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("ParseBackupTool(%q) err = %v, want ErrBadConfig containing %q", tt.in, err, tt.err)
+		}
+	}
+	c := Config{BackupTool: "tar"}
+	if err := c.setDefaults(); !errors.Is(err, ErrBadConfig) || !strings.Contains(err.Error(), `"tar"`) {
+		t.Errorf("Config with backup tool tar: err = %v, want ErrBadConfig naming it", err)
+	}
+}
+
+// TestPgBackRestStack starts a stack with pgBackRest: the repository is a labelled volume
+// Close removes, the stanza exists and its check passed before Start returned, WAL reaches
+// the repository through archive-push (pg_stat_archiver counts it, info lists it), and no
+// secret is in the stack's log or in the configuration file.
+func TestPgBackRestStack(t *testing.T) {
+	c := docker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	id := testRunID(t)
+	var log bytes.Buffer
+	s, err := Start(ctx, Config{RunID: id, WithoutApp: true, BackupTool: PgBackRest, ArchiveTimeout: time.Second, Log: &log})
+	t.Cleanup(func() { s.Close(context.Background()) })
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, log.String())
+	}
+	if s.BackupTool() != PgBackRest {
+		t.Errorf("BackupTool() = %q", s.BackupTool())
+	}
+	repo := s.Volume("repo")
+	if repo != "drdrill-"+id+"-repo" {
+		t.Fatalf("repo volume %q", repo)
+	}
+	v, err := c.InspectVolume(repo)
+	if err != nil || v.Labels[LabelRun] != id || v.Labels[LabelOwner] != processOwner {
+		t.Fatalf("repo volume labels %v (%v)", v, err)
+	}
+	for _, want := range []string{"pgbackrest stanza-create in", "pgbackrest check in"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log has no %q:\n%s", want, log.String())
+		}
+	}
+
+	conn, err := pgx.Connect(ctx, s.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var archiveCommand, restoreCommand string
+	var archived int64
+	var seg string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('archive_command'), current_setting('restore_command'), pg_walfile_name(pg_switch_wal())`).Scan(&archiveCommand, &restoreCommand, &seg); err != nil {
+		t.Fatal(err)
+	}
+	if archiveCommand != "pgbackrest --stanza=drdrill archive-push %p" || restoreCommand != `pgbackrest --stanza=drdrill archive-get %f "%p"` {
+		t.Errorf("archive_command %q, restore_command %q", archiveCommand, restoreCommand)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var last *string
+		if err := conn.QueryRow(ctx, `SELECT archived_count, last_archived_wal FROM pg_stat_archiver`).Scan(&archived, &last); err != nil {
+			t.Fatal(err)
+		}
+		if last != nil && *last >= seg {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("segment %s not archived after 30s (last %v)", seg, last)
+		}
+		time.Sleep(100 * time.Millisecond) // polling pg_stat_archiver: the condition, with a deadline
+	}
+	code, out, err := s.Exec(ctx, DB, PgBackRestCommand("info", "--output=json"))
+	if err != nil || code != 0 {
+		t.Fatalf("info: exit %d %v %s", code, err, out)
+	}
+	var info []struct {
+		Name    string
+		Status  struct{ Code int }
+		Archive []struct{ Max string }
+	}
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		t.Fatalf("info json: %v\n%s", err, out)
+	}
+	// Status 2: the stanza exists and has no backup yet.
+	if len(info) != 1 || info[0].Name != Stanza || info[0].Status.Code != 2 || len(info[0].Archive) != 1 || info[0].Archive[0].Max < seg {
+		t.Errorf("info = %+v, want stanza %s with no backup and WAL up to %s", info, Stanza, seg)
+	}
+	_, conf, err := s.Exec(ctx, DB, []string{"cat", PgBackRestConf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range s.Secrets() {
+		if strings.Contains(conf, secret) || strings.Contains(log.String(), secret) {
+			t.Errorf("a secret of the run is in %s or the stack's log", PgBackRestConf)
+		}
+	}
+
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.InspectVolume(repo); err == nil {
+		t.Errorf("repo volume %s left after Close", repo)
+	}
+	if n := leftovers(t, c, id); n != 0 {
+		t.Errorf("%d resources left after Close", n)
+	}
+}
