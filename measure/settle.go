@@ -19,13 +19,7 @@ func NewSettled(v *Verifier, p *Prober, affected []int64) *Settled {
 
 // Done says whether the recovery has settled; poll it with a deadline.
 func (s *Settled) Done() bool {
-	ok, n := s.v.Verified()
-	verified := 0
-	for _, t := range ok {
-		if s.affected[t] {
-			verified++
-		}
-	}
+	verified, n := s.count()
 	if verified < len(s.affected) {
 		return false
 	}
@@ -43,12 +37,18 @@ func (s *Settled) Done() bool {
 
 // Verified is how many affected tenants the verifier's last samples say are restored.
 func (s *Settled) Verified() int {
-	ok, _ := s.v.Verified()
-	n := 0
+	n, _ := s.count()
+	return n
+}
+
+// count is how many affected tenants the verifier's last samples say are restored, and how
+// many sweeps it has done.
+func (s *Settled) count() (verified, sweeps int) {
+	ok, sweeps := s.v.Verified()
 	for _, t := range ok {
 		if s.affected[t] {
-			n++
+			verified++
 		}
 	}
-	return n
+	return verified, sweeps
 }

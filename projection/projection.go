@@ -88,9 +88,13 @@ func (m Model) String() string {
 // candidates are the models a step may take, simplest first: ties go to the simpler.
 var candidates = [][]Term{{Fixed}, {Fixed, Rows}, {Fixed, BlastRows}, {Fixed, Rows, BlastRows}}
 
-// Tolerance is how much worse (in relative left-out error) a simpler model may predict than
-// the best and still be chosen: drill timings carry a few per cent of noise.
-const Tolerance = 0.05
+// A simpler model is chosen over the best when its left-out error is at most TolerateFactor
+// times the best's plus Tolerance: drill timings carry a few per cent of noise, and with four
+// sizes a term more fits that noise as readily as the cost.
+const (
+	TolerateFactor = 1.5
+	Tolerance      = 0.05
+)
 
 // ErrTooFewSizes: a model needs more sizes than it has terms, so one can be left out.
 var ErrTooFewSizes = errors.New("projection: fewer than three drill sizes")
@@ -110,7 +114,7 @@ func Fit(samples []Sample) ([]Model, error) {
 	slices.Sort(steps)
 	var out []Model
 	for _, step := range steps {
-		// Every candidate's left-out error; then the simplest within Tolerance of the best: a
+		// Every candidate's left-out error; then the simplest within tolerance of the best: a
 		// term earns its place only by predicting clearly better, not by fitting noise.
 		var ms []Model
 		bestLOO := math.Inf(1)
@@ -123,7 +127,7 @@ func Fit(samples []Sample) ([]Model, error) {
 			bestLOO = min(bestLOO, m.LOOError)
 		}
 		for _, m := range ms { // simplest first
-			if m.LOOError <= bestLOO+Tolerance {
+			if m.LOOError <= bestLOO*TolerateFactor+Tolerance {
 				out = append(out, m)
 				break
 			}
