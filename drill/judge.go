@@ -3,7 +3,6 @@ package drill
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
@@ -38,12 +37,7 @@ func Judge(h History) results.Results {
 		}
 		if rd := inc.Readiness; rd != nil {
 			r.Incident.LastBackup = rd.LastBackup
-			if age, ok := measure.BackupAge(inc.Run.T0, *rd); ok {
-				r.Incident.BackupAgeMS = ptrMS(age)
-			}
-			if lag, ok := measure.WALArchiveLag(inc.Run.T0, *rd); ok {
-				r.Incident.WALArchiveLagMS = ptrMS(lag)
-			}
+			r.Incident.BackupAgeMS, r.Incident.WALArchiveLagMS = measure.ReadinessMS(inc.Run.T0, rd)
 			b := rd.UnarchivedBytes
 			r.Incident.UnarchivedWALBytes = &b
 		}
@@ -85,9 +79,4 @@ func Judge(h History) results.Results {
 // run; runners use it for a report-only mode.
 func OnlyBreached(err error) bool {
 	return err != nil && errors.Is(err, ErrBreached) && !errors.Is(err, ErrUnmeasured)
-}
-
-func ptrMS(d time.Duration) *float64 {
-	v := results.MS(d)
-	return &v
 }

@@ -88,16 +88,7 @@ func Assemble(in Input) Assessment {
 	a.RTOPrecision = max(in.Timeline.Precision(), sampleGap(in.Samples, affected))
 	a.Findings = findings(rows, a.Summary, in.Timeline.Precision())
 	a.Deletions = Deletions(in.Timeline, in.T0, in.Deleted)
-	if r := in.Readiness; r != nil {
-		if age, ok := BackupAge(in.T0, *r); ok {
-			v := results.MS(age)
-			a.BackupAgeMS = &v
-		}
-		if lag, ok := WALArchiveLag(in.T0, *r); ok {
-			v := results.MS(lag)
-			a.WALArchiveLagMS = &v
-		}
-	}
+	a.BackupAgeMS, a.WALArchiveLagMS = ReadinessMS(in.T0, in.Readiness)
 	return a
 }
 

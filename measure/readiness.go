@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/drdrill/drdrill/results"
 )
 
 // Readiness is what the harness read of the backups and the WAL archive just before T0, as
@@ -97,4 +99,21 @@ func ParseLSN(s string) (uint64, error) {
 		return 0, fmt.Errorf("WAL location %q: %w", s, err)
 	}
 	return hi<<32 | lo, nil
+}
+
+// ReadinessMS is BackupAge and WALArchiveLag at t0 in milliseconds, each nil when r is nil or
+// the figure was not measured: the one conversion results.json and the objectives share.
+func ReadinessMS(t0 time.Time, r *Readiness) (backupAgeMS, walArchiveLagMS *float64) {
+	if r == nil {
+		return nil, nil
+	}
+	if age, ok := BackupAge(t0, *r); ok {
+		v := results.MS(age)
+		backupAgeMS = &v
+	}
+	if lag, ok := WALArchiveLag(t0, *r); ok {
+		v := results.MS(lag)
+		walArchiveLagMS = &v
+	}
+	return backupAgeMS, walArchiveLagMS
 }
