@@ -135,15 +135,6 @@ func restoreOptions(bk Backup, target time.Time, processMax int, delta bool) []s
 	return append(opts, fmt.Sprintf("--process-max=%d", max(processMax, 1)))
 }
 
-// shellQuote quotes args for a POSIX shell.
-func shellQuote(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
-}
-
 // pgBackRestRestoreScript restores the data directory of a stopped server in place with
 // pgbackrest restore (the server must not run: a killed one's postmaster.pid is stale and
 // goes first).
@@ -151,7 +142,7 @@ func pgBackRestRestoreScript(opts []string) string {
 	return fmt.Sprintf(`set -eu
 rm -f %[1]s/postmaster.pid
 %[2]s
-`, DataDir, shellQuote(stack.PgBackRestCommand("restore", opts...)))
+`, DataDir, stack.ShellQuote(stack.PgBackRestCommand("restore", opts...)))
 }
 
 // sidePgBackRestInitScript is sideInitScript with pgbackrest restore in place of the copy of
@@ -161,7 +152,7 @@ func sidePgBackRestInitScript(opts []string) string {
 	return sideInit(fmt.Sprintf(`  %s
   chmod 700 "$D"
   echo "archive_mode = off" >> "$D/postgresql.auto.conf"
-`, shellQuote(stack.PgBackRestCommand("restore", opts...))))
+`, stack.ShellQuote(stack.PgBackRestCommand("restore", opts...))))
 }
 
 // verifyReport is what pgbackrest verify --output=text --verbose says of the repository.

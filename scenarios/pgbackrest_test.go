@@ -92,8 +92,8 @@ func TestRestoreOptions(t *testing.T) {
 			t.Errorf("restoreOptions(%v, %d, %v) =\n %s\nwant\n %s", tt.target, tt.procs, tt.delta, got, tt.want)
 		}
 	}
-	if got := shellQuote([]string{"a b", "it's"}); got != `'a b' 'it'\''s'` {
-		t.Errorf("shellQuote = %s", got)
+	if got := stack.ShellQuote([]string{"a b", "it's"}); got != `'a b' 'it'\''s'` {
+		t.Errorf("ShellQuote = %s", got)
 	}
 }
 

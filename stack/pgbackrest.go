@@ -123,3 +123,13 @@ func (s *Stack) stanzaCreate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// ShellQuote joins args into one POSIX shell command line, each argument single-quoted, for the
+// scripts containers of the stack run.
+func ShellQuote(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}

@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -95,7 +94,7 @@ func Start(t testing.TB, opts Options) *DB {
 	// from the bridge gateway, so admit every host (a throwaway server on 127.0.0.1).
 	script := "set -e; if [ ! -s " + dataDir + "/PG_VERSION ]; then initdb -D " + dataDir +
 		" --auth=trust -U postgres >/dev/null; echo 'host all all all trust' >> " + dataDir + "/pg_hba.conf; fi; exec postgres -D " +
-		dataDir + " " + shellJoin(args)
+		dataDir + " " + stack.ShellQuote(args)
 
 	runID := "pgtest-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	var binds []string
@@ -195,14 +194,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return strings.Join(q, " ")
 }
 
 // newVolume creates a volume labelled with the run and registers its removal; registered before
