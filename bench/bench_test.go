@@ -36,6 +36,12 @@ func TestRunQuick(t *testing.T) {
 			t.Errorf("%s not measured", name)
 		}
 	}
+	// The projection's size of the drill, from the data: every seeded row under the 12 deleted
+	// sites (the site, its products, users, apps and seeded records) is gone, nothing else.
+	q := fixtures.Quick
+	if want := float64(q.VictimSites * (1 + q.ProductsPerSite + q.UsersPerSite + q.AppsPerSite + q.RecordsPerSite)); r.Drill.Size.BlastRows != want || r.Drill.Size.Rows != float64(r.Rows) {
+		t.Errorf("drill size %+v, want %v blast-radius rows (12 sites' seeded rows) of %d", r.Drill.Size, want, r.Rows)
+	}
 	if r.Raw.TotalRows != r.Seed.TotalRows || r.Rows != r.Seed.TotalRows {
 		t.Errorf("raw copy %d rows, seed %d, drill %d: not the same rows", r.Raw.TotalRows, r.Seed.TotalRows, r.Rows)
 	}
