@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -22,14 +23,8 @@ func Deletions(tl Timeline, t0 time.Time, sites []int64) []results.Deletion {
 		seen[tr.Site] = true
 		out = append(out, results.Deletion{Site: tr.Site, Tenant: tr.Tenant, AtMS: results.MS(tr.At.Sub(t0))})
 	}
-	slices.SortStableFunc(out, func(a, b results.Deletion) int {
-		if a.AtMS != b.AtMS {
-			if a.AtMS < b.AtMS {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Site - b.Site)
+	slices.SortFunc(out, func(a, b results.Deletion) int {
+		return cmp.Or(cmp.Compare(a.AtMS, b.AtMS), cmp.Compare(a.Site, b.Site))
 	})
 	return out
 }
