@@ -1,0 +1,125 @@
+package tenancy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The SQL builders are pure: a Table (as Discover found it, or made by hand) in, one statement
+// out, its identifiers quoted. A parameter such as "$1" stands for an array of keys (bigint[],
+// uuid[], text[] — the tenant or unit key's type). The table is aliased t and the tables of its
+// route p1, p2, …; every hop of a route follows a reference to a key, so a row of t comes out
+// once (a declared join should name a unique column for that to hold).
+
+// QualifiedName is the table's name as SQL: "schema"."table".
+func (t Table) QualifiedName() string {
+	if t.Schema == "" {
+		return pgx.Identifier{t.Name}.Sanitize()
+	}
+	return pgx.Identifier{t.Schema, t.Name}.Sanitize()
+}
+
+func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// route returns the FROM clause of t joined along path, and the expression of col on the last
+// table of the path (on t when the path is empty).
+func (t Table) route(path []Edge, col string) (from, key string) {
+	var b strings.Builder
+	b.WriteString("FROM " + t.QualifiedName() + " t")
+	alias := "t"
+	for i, e := range path {
+		next := fmt.Sprintf("p%d", i+1)
+		ref := Table{Schema: t.Schema, Name: e.RefTable}
+		fmt.Fprintf(&b, " JOIN %s %s ON ", ref.QualifiedName(), next)
+		for j := range e.Columns {
+			if j > 0 {
+				b.WriteString(" AND ")
+			}
+			fmt.Fprintf(&b, "%s.%s = %s.%s", alias, ident(e.Columns[j]), next, ident(e.RefColumns[j]))
+		}
+		alias = next
+	}
+	return b.String(), alias + "." + ident(col)
+}
+
+// wholeSchema says that the table's schema is its tenant (SchemaPerTenant): no route to follow.
+func (t Table) wholeSchema() bool { return t.TenantColumn == "" && len(t.Path) == 0 }
+
+// SelectOwned returns the rows of the table owned by the tenants whose keys are in the array
+// parameter tenantsParam:
+//
+//	SELECT t.* FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id"
+//	JOIN "public"."workspaces" p2 ON p1."workspace_id" = p2."id" WHERE p2."org_id" = ANY($1)
+//
+// Under SchemaPerTenant (a table of Model.InTenant) it returns every row of the table in that
+// tenant's schema and tenantsParam is not used.
+func (t Table) SelectOwned(tenantsParam string) string {
+	if t.wholeSchema() {
+		return "SELECT t.* FROM " + t.QualifiedName() + " t"
+	}
+	from, key := t.route(t.Path, t.TenantColumn)
+	return fmt.Sprintf("SELECT t.* %s WHERE %s = ANY(%s)", from, key, tenantsParam)
+}
+
+// SelectUnderUnits returns the rows of the table under the units whose keys are in the array
+// parameter unitsParam (the unit rows themselves for the unit table), or "" when the table is
+// not under the unit.
+func (t Table) SelectUnderUnits(unitsParam string) string {
+	if !t.UnderUnit {
+		return ""
+	}
+	from, key := t.route(t.UnitPath, t.UnitColumn)
+	return fmt.Sprintf("SELECT t.* %s WHERE %s = ANY(%s)", from, key, unitsParam)
+}
+
+// CountByTenant returns the number of rows of the table per tenant, as rows (tenant, n) in
+// tenant order: of the tenants in the array parameter tenantsParam, or of all tenants when it is
+// empty. Tenants without rows are absent. Under SchemaPerTenant it is "": use
+// Model.CountBySchema.
+func (t Table) CountByTenant(tenantsParam string) string {
+	if t.wholeSchema() {
+		return ""
+	}
+	from, key := t.route(t.Path, t.TenantColumn)
+	where := ""
+	if tenantsParam != "" {
+		where = fmt.Sprintf(" WHERE %s = ANY(%s)", key, tenantsParam)
+	}
+	return fmt.Sprintf("SELECT %s AS tenant, count(*) AS n %s%s GROUP BY 1 ORDER BY 1", key, from, where)
+}
+
+// CountByUnit returns the number of rows of the table per unit of the array parameter
+// unitsParam, as rows (unit, n) in unit order, or "" when the table is not under the unit.
+func (t Table) CountByUnit(unitsParam string) string {
+	if !t.UnderUnit {
+		return ""
+	}
+	from, key := t.route(t.UnitPath, t.UnitColumn)
+	return fmt.Sprintf("SELECT %s AS unit, count(*) AS n %s WHERE %s = ANY(%s) GROUP BY 1 ORDER BY 1", key, from, key, unitsParam)
+}
+
+// QualifiedName is the SQL name of table for tenant: in the tenant's schema under
+// SchemaPerTenant, in the model's schema (tenant unused) under ForeignKeys.
+func (m *Model) QualifiedName(table, tenant string) string {
+	if m.Kind == SchemaPerTenant {
+		return pgx.Identifier{m.TenantSchema(tenant), table}.Sanitize()
+	}
+	return pgx.Identifier{m.Schema, table}.Sanitize()
+}
+
+// CountBySchema returns, under SchemaPerTenant, the number of rows of table in the schema of
+// each of tenants, as rows (tenant text, n), one per tenant.
+func (m *Model) CountBySchema(table string, tenants []string) string {
+	parts := make([]string, len(tenants))
+	for i, tn := range tenants {
+		parts[i] = fmt.Sprintf("SELECT %s::text AS tenant, count(*) AS n FROM %s", literal(tn), m.QualifiedName(table, tn))
+	}
+	return strings.Join(parts, " UNION ALL ")
+}
+
+// literal quotes s as an SQL string constant.
+func literal(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}

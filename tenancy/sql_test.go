@@ -1,0 +1,71 @@
+package tenancy
+
+import "testing"
+
+// The tables of the notes schema as Discover finds them, written out by hand.
+var (
+	notesBlocks = Table{
+		Schema: "public", Name: "blocks",
+		Path: []Edge{
+			{Table: "blocks", Columns: []string{"page_id"}, RefTable: "pages", RefColumns: []string{"id"}},
+			{Table: "pages", Columns: []string{"workspace_id"}, RefTable: "workspaces", RefColumns: []string{"id"}},
+		},
+		TenantColumn: "org_id",
+		UnderUnit:    true,
+		UnitPath:     []Edge{{Table: "blocks", Columns: []string{"page_id"}, RefTable: "pages", RefColumns: []string{"id"}}},
+		UnitColumn:   "workspace_id",
+	}
+	notesOrgs       = Table{Schema: "public", Name: "orgs", Direct: "id", TenantColumn: "id"}
+	notesWorkspaces = Table{Schema: "public", Name: "workspaces", Direct: "org_id", TenantColumn: "org_id", UnderUnit: true, UnitColumn: "id"}
+	composite       = Table{
+		Schema: "app", Name: "line items",
+		Path: []Edge{{Table: "line items", Columns: []string{"tenant", "order_id"}, RefTable: "orders", RefColumns: []string{"tenant", "id"}}},
+		// a route by a composite key to the anchor, however short
+		TenantColumn: "tenant",
+	}
+	perTenant = Table{Schema: "tenant_7", Name: "tasks", UnderUnit: true, UnitColumn: "project_id"}
+)
+
+func TestSQLBuilders(t *testing.T) {
+	cases := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"owned through two hops", notesBlocks.SelectOwned("$1"),
+			`SELECT t.* FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id" JOIN "public"."workspaces" p2 ON p1."workspace_id" = p2."id" WHERE p2."org_id" = ANY($1)`},
+		{"owned, direct", notesWorkspaces.SelectOwned("$2"),
+			`SELECT t.* FROM "public"."workspaces" t WHERE t."org_id" = ANY($2)`},
+		{"owned, the tenant table", notesOrgs.SelectOwned("$1"),
+			`SELECT t.* FROM "public"."orgs" t WHERE t."id" = ANY($1)`},
+		{"owned, composite key, quoted name", composite.SelectOwned("$1"),
+			`SELECT t.* FROM "app"."line items" t JOIN "app"."orders" p1 ON t."tenant" = p1."tenant" AND t."order_id" = p1."id" WHERE p1."tenant" = ANY($1)`},
+		{"owned, schema per tenant", perTenant.SelectOwned("$1"),
+			`SELECT t.* FROM "tenant_7"."tasks" t`},
+		{"under units, one hop left", notesBlocks.SelectUnderUnits("$1"),
+			`SELECT t.* FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id" WHERE p1."workspace_id" = ANY($1)`},
+		{"under units, the unit table", notesWorkspaces.SelectUnderUnits("$1"),
+			`SELECT t.* FROM "public"."workspaces" t WHERE t."id" = ANY($1)`},
+		{"under units, not under the unit", notesOrgs.SelectUnderUnits("$1"), ``},
+		{"under units, schema per tenant", perTenant.SelectUnderUnits("$1"),
+			`SELECT t.* FROM "tenant_7"."tasks" t WHERE t."project_id" = ANY($1)`},
+		{"count by tenant, some", notesBlocks.CountByTenant("$1"),
+			`SELECT p2."org_id" AS tenant, count(*) AS n FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id" JOIN "public"."workspaces" p2 ON p1."workspace_id" = p2."id" WHERE p2."org_id" = ANY($1) GROUP BY 1 ORDER BY 1`},
+		{"count by tenant, all", notesWorkspaces.CountByTenant(""),
+			`SELECT t."org_id" AS tenant, count(*) AS n FROM "public"."workspaces" t GROUP BY 1 ORDER BY 1`},
+		{"count by tenant, schema per tenant", perTenant.CountByTenant(""), ``},
+		{"count by unit", notesBlocks.CountByUnit("$1"),
+			`SELECT p1."workspace_id" AS unit, count(*) AS n FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id" WHERE p1."workspace_id" = ANY($1) GROUP BY 1 ORDER BY 1`},
+		{"qualified name, schema per tenant", (&Model{Kind: SchemaPerTenant, SchemaPattern: "tenant_{tenant}"}).QualifiedName("tasks", "7"),
+			`"tenant_7"."tasks"`},
+		{"qualified name, foreign keys", (&Model{Kind: ForeignKeys, Schema: "public"}).QualifiedName("tasks", "7"),
+			`"public"."tasks"`},
+		{"count by schema", (&Model{Kind: SchemaPerTenant, SchemaPattern: "t_{tenant}"}).CountBySchema("tasks", []string{"1", "o'k"}),
+			`SELECT '1'::text AS tenant, count(*) AS n FROM "t_1"."tasks" UNION ALL SELECT 'o''k'::text AS tenant, count(*) AS n FROM "t_o'k"."tasks"`},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%s:\n got %s\nwant %s", c.name, c.got, c.want)
+		}
+	}
+}
