@@ -83,7 +83,7 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	}
 	if s.AppURL() != "" {
 		if err := env.Step(ctx, "wait for app healthy", func(ctx context.Context) error {
-			return waitHealthy(ctx, s.AppURL()+"/healthz", env.Params.timeout())
+			return waitHealthy(ctx, s.AppHealthURL(), env.Params.timeout())
 		}); err != nil {
 			return err
 		}

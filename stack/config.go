@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -131,8 +132,11 @@ type Config struct {
 	Log io.Writer
 	// DBHostPort and AppHostPort fix the host ports on 127.0.0.1; 0 picks free ones.
 	DBHostPort, AppHostPort int
-	// AppEnv adds environment variables to the app container (DATABASE_URL and LISTEN_ADDR
-	// are set); AppArgs are arguments to /saasd (e.g. "-migrate").
+	// App describes the app service (a stack file's app service); its zero fields take the
+	// reference service's values.
+	App AppSpec
+	// AppEnv adds environment variables to the app container (the DSN variable, LISTEN_ADDR
+	// and SAASD_ADMIN_TOKEN are set); AppArgs are arguments after App.Command (e.g. "-migrate").
 	AppEnv  map[string]string
 	AppArgs []string
 	// WithoutApp starts only the database (for tests that need no HTTP service).
@@ -143,6 +147,31 @@ type Config struct {
 	// zero value) or PgBackRest, whose repository gets its own labelled volume ("repo", at
 	// RepoDir) and whose stanza is created and checked before Start returns.
 	BackupTool BackupTool
+}
+
+// AppSpec is how the app service runs and says it is ready. The zero value is the reference
+// service (drdrill/saasd:dev's /saasd on AppPort, ready when /healthz answers 200).
+type AppSpec struct {
+	Command []string // the container's command; default [/saasd]
+	Port    int      // the port it listens on inside its container; default AppPort
+	// Health is the HTTP path that answers HealthStatus once the service reaches its database;
+	// default /healthz and 200.
+	Health       string
+	HealthStatus int
+	// DSNEnv is the variable of the app's environment that receives the database's DSN (never
+	// its argv); default DATABASE_URL.
+	DSNEnv string
+}
+
+func (a AppSpec) withDefaults() AppSpec {
+	if len(a.Command) == 0 {
+		a.Command = []string{"/saasd"}
+	}
+	a.Port = cmp.Or(a.Port, AppPort)
+	a.Health = cmp.Or(a.Health, "/healthz")
+	a.HealthStatus = cmp.Or(a.HealthStatus, 200)
+	a.DSNEnv = cmp.Or(a.DSNEnv, "DATABASE_URL")
+	return a
 }
 
 // Errors a caller may want to tell apart; cmd/drdrill maps them to exit codes and hints.
@@ -186,6 +215,13 @@ func (c *Config) setDefaults() error {
 		if _, err := ParseBackupTool(string(c.BackupTool)); err != nil {
 			return err
 		}
+	}
+	c.App = c.App.withDefaults()
+	if c.App.Port < 1 || c.App.Port > 65535 {
+		return fmt.Errorf("%w: app port %d: want 1-65535", ErrBadConfig, c.App.Port)
+	}
+	if !strings.HasPrefix(c.App.Health, "/") {
+		return fmt.Errorf("%w: app health path %q: want an absolute path such as /healthz", ErrBadConfig, c.App.Health)
 	}
 	if c.StartupTimeout == 0 {
 		c.StartupTimeout = 90 * time.Second

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -204,23 +205,24 @@ func (s *Stack) primarySettings() map[string]string {
 }
 
 func (s *Stack) startApp(ctx context.Context) (*service, error) {
+	app := s.cfg.App
 	env := map[string]string{
-		"DATABASE_URL":      s.InternalDSN(),
-		"LISTEN_ADDR":       ":" + strconv.Itoa(AppPort),
+		app.DSNEnv:          s.InternalDSN(),
+		"LISTEN_ADDR":       ":" + strconv.Itoa(app.Port),
 		"SAASD_ADMIN_TOKEN": s.token,
 	}
 	maps.Copy(env, s.cfg.AppEnv)
-	port := strconv.Itoa(AppPort) + "/tcp"
+	port := strconv.Itoa(app.Port) + "/tcp"
 	req := testcontainers.ContainerRequest{
 		Image:        s.cfg.AppImage,
-		Cmd:          append([]string{"/saasd"}, s.cfg.AppArgs...),
+		Cmd:          append(slices.Clone(app.Command), s.cfg.AppArgs...),
 		Env:          env,
 		ExposedPorts: []string{port},
-		// /healthz is 200 only once the service reaches the database.
-		WaitingFor: wait.ForHTTP("/healthz").WithPort(port).
+		// The health path answers only once the service reaches the database.
+		WaitingFor: wait.ForHTTP(app.Health).WithPort(port).WithStatusCodeMatcher(func(c int) bool { return c == app.HealthStatus }).
 			WithStartupTimeout(s.cfg.StartupTimeout).WithPollInterval(100 * time.Millisecond),
 	}
-	return s.run(ctx, App, req, s.cfg.AppHostPort, AppPort)
+	return s.run(ctx, App, req, s.cfg.AppHostPort, app.Port)
 }
 
 // run creates and starts one labelled container on the run's network under alias name, with
@@ -354,6 +356,14 @@ func (s *Stack) InternalDSN() string { return s.dsn(string(DB), DBPort) }
 
 func (s *Stack) dsn(host string, port int) string {
 	return fmt.Sprintf("postgres://postgres:%s@%s:%d/%s?sslmode=disable", s.password, host, port, Database)
+}
+
+// AppHealthURL is the URL of the app's health path from the harness; empty without app.
+func (s *Stack) AppHealthURL() string {
+	if u := s.AppURL(); u != "" {
+		return u + s.cfg.App.Health
+	}
+	return ""
 }
 
 // AppURL is the app's base URL from the harness (http://127.0.0.1:<port>); empty without app.

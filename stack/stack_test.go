@@ -329,6 +329,14 @@ func TestStartErrors(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("bad app spec", func(t *testing.T) {
+		for _, app := range []AppSpec{{Port: 70000}, {Health: "healthz"}} {
+			_, err := Start(ctx, Config{RunID: testRunID(t), App: app})
+			if !errors.Is(err, ErrBadConfig) {
+				t.Errorf("%+v: err = %v", app, err)
+			}
+		}
+	})
 	t.Run("port in use", func(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -354,6 +362,29 @@ func TestStartErrors(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// TestAppSpec starts the app with a stack file's health check: a path and status that only
+// the saasd's unknown-route handler gives (404), so a Start that waited on the default /healthz
+// 200 would not tell them apart from this one.
+func TestAppSpec(t *testing.T) {
+	docker(t)
+	ctx := context.Background()
+	s, err := Start(ctx, Config{RunID: testRunID(t), App: AppSpec{Health: "/drdrill-no-such-route", HealthStatus: 404, DSNEnv: "DATABASE_URL"}})
+	if s != nil {
+		t.Cleanup(func() { s.Close(context.Background()) })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(s.AppHealthURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || !strings.HasSuffix(s.AppHealthURL(), "/drdrill-no-such-route") {
+		t.Errorf("GET %s = %d, want 404 from the health path given", s.AppHealthURL(), resp.StatusCode)
+	}
 }
 
 // startChild starts the test binary as a harness holding run id's stack and waits for READY.
