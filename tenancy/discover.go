@@ -188,6 +188,10 @@ func (m *Model) finish(g *graph, owned map[string]route, d Declared, anchors map
 		if u, ok := units[name]; ok {
 			t.UnderUnit, t.UnitPath, t.UnitColumn = true, u.path, u.col
 		}
+		// The unit's own tenant column, when the declaration left it to be found.
+		if name == m.UnitTable && m.UnitTenantColumn == "" && t.Direct != "" {
+			m.UnitTenantColumn = t.Direct
+		}
 		for _, e := range g.byFrom[name] {
 			if e.RefTable == name {
 				t.SelfRefs = append(t.SelfRefs, e)
