@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stackfile"
 )
 
 // command is one subcommand; the list below is the CLI's whole surface.
@@ -40,6 +41,7 @@ var commands = []command{
 	{"doctor", "", "check the Docker engine, the images and disk space; one line and a fix per problem", cmdDoctor},
 	{"images", "[-route auto|rootfs|dockerfile] [-source DIR]", "build the images that are missing or whose inputs changed", cmdImages},
 	{"bench", "[flags]", "time the Atlassian-scale drill against the same work done with plain Postgres tools (make bench)", cmdBench},
+	{"stack", "check FILE... | schema | init --dsn URL --tenant TABLE", "validate stack files (your own system's description), print their JSON Schema, or draft one from a database", cmdStack},
 	{"clean", "[-dry-run] [-all-hosts] [-run ID]", "remove containers, networks and volumes of runs whose process is gone", cmdClean},
 }
 
@@ -53,7 +55,7 @@ func usagef(format string, args ...any) error {
 
 // badInput lists the sentinel errors of other packages that mean bad input (exit status 2).
 // Add a package's sentinel here, not in the package.
-var badInput = []error{errUsage, stack.ErrBadConfig}
+var badInput = []error{errUsage, stack.ErrBadConfig, stackfile.ErrInvalid}
 
 func main() {
 	// The harness's live heap is tens of MB and it allocates steadily (probes, traffic, COPY
