@@ -90,7 +90,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestCommandsListed(t *testing.T) {
-	var want = []string{"run", "steps", "report", "doctor", "images", "bench", "clean"}
+	var want = []string{"run", "steps", "report", "doctor", "images", "bench", "stack", "clean"}
 	var got []string
 	for _, c := range commands {
 		got = append(got, c.name)
