@@ -29,7 +29,10 @@ type ProberConfig struct {
 	// chunk instead of one per site), and falls back to per-site GETs for good if the
 	// service has no bulk endpoint (404 or 405).
 	PerSite  bool
-	BulkSize int // sites per bulk request (default 2,000; the service takes up to 5,000)
+	BulkSize int
+	// Health is the per-site request (a stack file's probes.health); zero: ReferenceHealth,
+	// with the reference service's bulk endpoint. Another Health probes per site.
+	Health Request // sites per bulk request (default 2,000; the service takes up to 5,000)
 }
 
 // Prober polls GET /v1/sites/{id}/health of every site. See StartProber.
@@ -68,6 +71,10 @@ func StartProber(ctx context.Context, cfg ProberConfig) (*Prober, error) {
 		cfg.BulkSize = min(2000, maxBulk)
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Health.URL != "" && cfg.Health.URL != ReferenceHealth.URL {
+		cfg.PerSite = true // the bulk endpoint is the reference service's
+	}
+	cfg.Health = cfg.Health.orDefault(ReferenceHealth)
 	ctx, cancel := context.WithCancel(ctx)
 	p := &Prober{
 		cfg:    cfg,
@@ -127,9 +134,9 @@ func (p *Prober) round(ctx context.Context) {
 }
 
 func (p *Prober) probe(ctx context.Context, s SiteRef) {
-	url := p.cfg.BaseURL + "/v1/sites/" + strconv.FormatInt(s.ID, 10) + "/health"
+	path, _ := p.cfg.Health.fill(s.ID, "", "")
 	tr := Transition{Site: s.ID, Tenant: s.Tenant}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, p.cfg.Health.Method, p.cfg.BaseURL+path, nil)
 	if err != nil {
 		return
 	}
@@ -144,7 +151,7 @@ func (p *Prober) probe(ctx context.Context, s SiteRef) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
-	tr.At, tr.Status, tr.Up = time.Now(), resp.StatusCode, resp.StatusCode == http.StatusOK
+	tr.At, tr.Status, tr.Up = time.Now(), resp.StatusCode, p.cfg.Health.ok(resp.StatusCode)
 	var h struct{ Status, Reason string }
 	_ = json.Unmarshal(body, &h) // the status code decides; the body only explains
 	switch {

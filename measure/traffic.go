@@ -31,6 +31,9 @@ type TrafficConfig struct {
 	UpdateShare float64
 	Timeout     time.Duration // per request (default 2 s)
 	Client      *http.Client  // default: keep-alive, at most Workers connections
+	// Write is the write request (a stack file's traffic.write); zero: ReferenceWrite. A
+	// status in Write.OK acknowledges the write.
+	Write Request
 }
 
 // TrafficStats counts the writes of a traffic run.
@@ -104,6 +107,7 @@ func StartTraffic(ctx context.Context, cfg TrafficConfig) (*Traffic, error) {
 		cfg.RunID = "traffic"
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.Write = cfg.Write.orDefault(ReferenceWrite)
 	t := &Traffic{
 		cfg:    cfg,
 		client: cfg.Client,
@@ -189,11 +193,10 @@ func (t *Traffic) write(ctx context.Context, site SiteRef, key string) bool {
 	t.stats.Attempted++
 	t.mu.Unlock()
 	value := t.cfg.RunID + "-" + strconv.FormatInt(seq, 10)
-	url := t.cfg.BaseURL + "/v1/sites/" + strconv.FormatInt(site.ID, 10) + "/records/" + key
-	body := `{"value":"` + value + `"}` // value and key are plain ASCII, no escaping needed
+	path, body := t.cfg.Write.fill(site.ID, key, value)
 
 	w := Write{Seq: seq, Tenant: site.Tenant, Site: site.ID, Key: key, Value: value}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, t.cfg.Write.Method, t.cfg.BaseURL+path, strings.NewReader(body))
 	if err != nil {
 		t.fail("bad request", nil)
 		return false
@@ -211,7 +214,7 @@ func (t *Traffic) write(ctx context.Context, site SiteRef, key string) bool {
 	resp.Body.Close()
 	w.At = time.Now()
 	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	case t.cfg.Write.ok(resp.StatusCode):
 		w.Outcome = Acked
 		err := t.cfg.Ledger.Append(w)
 		t.mu.Lock()
