@@ -13,6 +13,7 @@ import (
 	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/scenarios"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stackfile"
 )
 
 // Config is everything a drill needs before it starts. Zero values take the Default
@@ -62,6 +63,8 @@ type Config struct {
 	WorkDir string
 	// SourceDir is the module root the images are built from when missing (see images.Options).
 	SourceDir string
+	// Stack is the stack file the drill runs on (LoadStack); nil: the reference stack's.
+	Stack *stackfile.Stack
 }
 
 // Defaults of a drill, as DESIGN.md fixes them.

@@ -70,7 +70,7 @@ func (d *Drill) StartStack(ctx context.Context) error {
 	})
 	defer d.phase("stack")()
 	stack.Configure()
-	st, err := stack.Start(ctx, stack.Config{RunID: d.cfg.RunID, Group: d.cfg.Group, Keep: d.cfg.Keep, ArchiveTimeout: d.cfg.ArchiveTimeout, BackupTool: d.cfg.BackupTool, Log: d.cfg.Log})
+	st, err := stack.Start(ctx, d.cfg.stackConfig())
 	if err != nil {
 		return fmt.Errorf("start stack: %w", err)
 	}
@@ -236,15 +236,16 @@ func (d *Drill) StartTraffic(ctx context.Context) error {
 	var cancel context.CancelFunc
 	d.bg, cancel = context.WithCancel(context.WithoutCancel(ctx))
 	d.onClose("background context", func(context.Context) error { cancel(); return nil })
+	write, health := d.cfg.requests()
 	if d.traffic, err = measure.StartTraffic(d.bg, measure.TrafficConfig{
 		BaseURL: d.st.AppURL(), Sites: d.sites, Rate: d.cfg.TrafficRate,
-		Seed: d.cfg.Seed, Ledger: ledger, RunID: d.cfg.RunID,
+		Seed: d.cfg.Seed, Ledger: ledger, RunID: d.cfg.RunID, Write: write,
 	}); err != nil {
 		return fmt.Errorf("start traffic: %w", err)
 	}
 	d.onClose("traffic", func(context.Context) error { d.traffic.Stop(); return nil })
 	if d.prober, err = measure.StartProber(d.bg, measure.ProberConfig{
-		BaseURL: d.st.AppURL(), Sites: d.sites, Interval: d.cfg.ProbeInterval,
+		BaseURL: d.st.AppURL(), Sites: d.sites, Interval: d.cfg.ProbeInterval, Health: health,
 	}); err != nil {
 		return fmt.Errorf("start availability probes: %w", err)
 	}
@@ -381,7 +382,7 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 	}
 	env := &scenarios.Env{
 		Stack: d.st, Backups: d.backups, T0: d.t0, Before: d.manifest, IDs: d.idList,
-		Params:   scenarios.Params{Parallelism: d.cfg.Parallelism, NoWALSwitch: d.cfg.NoWALSwitch},
+		Params:   scenarios.Params{Parallelism: d.cfg.Parallelism, NoWALSwitch: d.cfg.NoWALSwitch, Tenancy: d.cfg.tenancy()},
 		Progress: d.cfg.Log, Faults: d.takeArmed(),
 	}
 	d.record(func(h *History) { h.Params.Runbook = name })

@@ -14,6 +14,7 @@ import (
 	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/tenancy"
 )
 
 // Runbook is a named recovery procedure. Run does its work in steps recorded through env.Step,
@@ -70,6 +71,11 @@ type Params struct {
 	DBImage string
 	// Timeout bounds each wait on a condition (recovery, promotion, app health); default 5 min.
 	Timeout time.Duration
+	// Tenancy is the stack file's tenancy: tenant-restore discovers the tables each tenant
+	// owns on the side database from it and copies them with copyOwned. Nil keeps the
+	// reference schema's own copy (copyTenants), the optimisation the generic one is
+	// benchmarked against.
+	Tenancy *tenancy.Declared
 }
 
 func (p Params) parallelism() int {

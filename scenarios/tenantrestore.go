@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/tenancy"
 )
 
 // tenantRestore restores base backup + WAL to just before T0 into a side Postgres, then copies
@@ -229,6 +230,22 @@ func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
 	}
 	defer live.Close()
 
+	copyBatch := func(ctx context.Context, b []int64) (copyResult, error) { return copyTenants(ctx, side, live, b, e.T0) }
+	if d := e.Params.Tenancy; d != nil {
+		var m *tenancy.Model
+		err := e.Step(ctx, "discover the tenancy model on the side db", func(ctx context.Context) error {
+			var err error
+			m, err = tenancy.Discover(ctx, side, *d)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("tenancy of the side db: %w", err)
+		}
+		copyBatch = func(ctx context.Context, b []int64) (copyResult, error) {
+			return copyOwned(ctx, side, live, m, b, e.T0)
+		}
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan int)
@@ -251,7 +268,7 @@ func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
 						return err
 					}
 					var err error
-					st, err = copyTenants(ctx, side, live, b, e.T0)
+					st, err = copyBatch(ctx, b)
 					return err
 				})
 				mu.Lock()

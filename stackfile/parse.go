@@ -3,7 +3,9 @@ package stackfile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -57,7 +59,21 @@ func Load(path string) (*Stack, error) {
 // Parse validates data as the stack file named filename (relative paths in it are relative to
 // filename's directory).
 func Parse(filename string, data []byte) (*Stack, error) {
-	c := &checker{file: filename, dir: filepath.Dir(filename)}
+	return parse(&checker{file: filename, dir: filepath.Dir(filename)}, data)
+}
+
+// ParseFS reads and validates the stack file name of fsys, and the files it names from fsys
+// (an embedded stack).
+func ParseFS(fsys fs.FS, name string) (*Stack, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("stack file: %w", err)
+	}
+	return parse(&checker{file: name, dir: path.Dir(name), fsys: fsys}, b)
+}
+
+func parse(c *checker, data []byte) (*Stack, error) {
+	filename := c.file
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line := 1
@@ -116,6 +132,7 @@ func yamlLine(msg string) (int, bool) {
 // checker collects the problems of one file and the node of every key path.
 type checker struct {
 	file, dir string
+	fsys      fs.FS // nil: the operating system's files
 	problems  []Problem
 	nodes     map[string]*yaml.Node // "tenancy.tenant.key" → its value node
 }

@@ -22,7 +22,7 @@ type Stack struct {
 
 	// Path is the file the stack was read from; relative paths in it are relative to its
 	// directory.
-	Path string `yaml:"-"`
+	Path  string `yaml:"-"`
 	nodes map[string]*yaml.Node
 }
 

@@ -2,7 +2,9 @@ package stackfile
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -104,7 +106,7 @@ func (c *checker) services(s *Stack) {
 	}
 	for _, f := range []struct{ key, path string }{{"database.schema", s.Database.Schema}, {"database.constraints", s.Database.Constraints}} {
 		if f.path != "" {
-			if _, err := os.Stat(c.rel(f.path)); err != nil {
+			if _, err := c.read(f.path); err != nil {
 				c.add(c.at(f.key), fmt.Sprintf("%s %s: no such file (paths are relative to the stack file)", f.key, f.path), "the path of your DDL, e.g. pg_dump --schema-only > schema.sql")
 			}
 		}
@@ -113,7 +115,7 @@ func (c *checker) services(s *Stack) {
 
 // compose reads the service names of the user's compose file.
 func (c *checker) compose(s *Stack) {
-	b, err := os.ReadFile(c.rel(s.Compose))
+	b, err := c.read(s.Compose)
 	if err != nil {
 		c.add(c.at("compose"), fmt.Sprintf("compose file %s cannot be read (paths are relative to the stack file)", s.Compose), "the path of your docker-compose.yml")
 		return
@@ -132,11 +134,15 @@ func (c *checker) compose(s *Stack) {
 	}
 }
 
-func (c *checker) rel(p string) string {
-	if filepath.IsAbs(p) {
-		return p
+// read reads a file the stack file names, relative to the stack file's directory.
+func (c *checker) read(p string) ([]byte, error) {
+	if c.fsys != nil {
+		return fs.ReadFile(c.fsys, path.Join(c.dir, p))
 	}
-	return filepath.Join(c.dir, p)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.dir, p)
+	}
+	return os.ReadFile(p)
 }
 
 func (c *checker) tenancy(s *Stack) {
@@ -183,7 +189,7 @@ func (c *checker) tenancy(s *Stack) {
 	}
 	c.joinCycle(t.Joins, edges)
 	if s.Database.Schema != "" {
-		if b, err := os.ReadFile(c.rel(s.Database.Schema)); err == nil {
+		if b, err := c.read(s.Database.Schema); err == nil {
 			c.againstSchema(s, parseDDL(string(b)))
 		}
 	}

@@ -31,6 +31,10 @@ func register(r registry) {
 		`Given a drill on the "quick" profile`).
 		Step(`^a drill on the "([^"]*)" profile$`, useProfile)
 
+	r.Doc("Chooses the stack file the drill runs on (default: the reference stack, stacks/reference/stack.yaml); relative to the working directory, else to the feature's folder. Checked by --check: `drdrill stack check` says what is wrong with it.",
+		`Given the stack "stacks/reference/stack.yaml"`).
+		Step(`^the stack "([^"]*)"$`, useStack)
+
 	r.Doc("Overrides the profile's number of tenants.",
 		`And the drill has 500 tenants`).
 		Step(`^the drill has (-?\d+) tenants$`, useTenants)

@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -118,6 +120,14 @@ func useBackupEvery(ctx context.Context, s string) (context.Context, error) {
 		return ctx, err
 	}
 	return configure(ctx, func(c *drill.Config) { c.BackupEvery = v })
+}
+
+func useStack(ctx context.Context, path string) (context.Context, error) {
+	s, err := drill.LoadStack(stackPath(ctx, path))
+	if err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return configure(ctx, func(c *drill.Config) { c.Stack = s })
 }
 
 func useBackupTool(ctx context.Context, name string) (context.Context, error) {
@@ -352,3 +362,22 @@ func checkStepAttempts(ctx context.Context, step string, n int) (context.Context
 	}
 	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckStepAttempts(step, n) })
 }
+
+// stackPath resolves a stack file named in a feature: as written when it exists from the
+// working directory, else next to the feature file.
+func stackPath(ctx context.Context, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	if fileExists(p) {
+		return p
+	}
+	if f := sourceFrom(ctx).File; f != "" {
+		if near := filepath.Join(filepath.Dir(f), p); fileExists(near) {
+			return near
+		}
+	}
+	return p
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

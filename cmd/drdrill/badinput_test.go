@@ -54,6 +54,12 @@ func TestBadInputClearErrors(t *testing.T) {
 			bad + "faulty-share.feature:5: 150% of the tenants: must be more than 0% and at most 100%"}},
 		{name: "sub-second archive timeout", args: []string{"--check", bad + "subsecond-archive.feature"}, code: 2, want: []string{
 			bad + "subsecond-archive.feature:5: WAL archive timeout 500ms: Postgres's archive_timeout takes whole seconds, at least 1s"}},
+		{name: "invalid stack file", args: []string{"--check", bad + "invalid-stack-file.feature"}, code: 2, want: []string{
+			bad + "invalid-stack-file.feature:4: ", "join-cycle.yaml:19:7: declared joins form a cycle: comments -> pages -> comments"}},
+		{name: "stack file not drillable yet", args: []string{"--check", bad + "undrillable-stack-file.feature"}, code: 2, want: []string{
+			bad + "undrillable-stack-file.feature:4: stack file not drillable yet", "incident.script: drills run the built-in script only yet"}},
+		{name: "--stack invalid", args: []string{"--check", "--stack", "../../stackfile/testdata/malformed/unknown-field.yaml", bad + "unknown-backup-tool.feature"}, code: 2, want: []string{
+			`unknown-field.yaml:17:3: unknown field "softDeleted" in tenancy; write instead: softDelete`}},
 		{name: "unknown backup tool", args: []string{"--check", bad + "unknown-backup-tool.feature"}, code: 2, want: []string{
 			bad + `unknown-backup-tool.feature:5: bad stack config: unknown backup tool "barman": use plain or pgbackrest`}},
 		{name: "differential backup without pgbackrest", args: []string{"--check", bad + "diff-without-pgbackrest.feature"}, code: 2, want: []string{

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/drdrill/drdrill/drill"
 	"github.com/drdrill/drdrill/runner"
 )
 
@@ -34,6 +35,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	fs := newFlags("run", "[paths] [flags]")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), runUsage); fs.PrintDefaults() }
 	var opt runner.Options
+	var stackFile string
+	fs.StringVar(&stackFile, "stack", "", "the stack file every drill runs on unless its feature names one with the step: the stack \"FILE\"; default the reference stack. Checked before anything starts (drdrill stack check FILE says why a file is wrong)")
 	var shard string
 	fs.StringVar(&opt.Tags, "tags", "", `godog tag expression, e.g. "@matrix", "@quick && ~@slow", "@a,@b" (default "`+runner.DefaultTags+`" when no paths are given)`)
 	fs.StringVar(&opt.Format, "format", "", "godog console format: pretty, progress, … (default pretty)")
@@ -67,6 +70,13 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	if opt.Group != "" && !groupPattern.MatchString(opt.Group) {
 		return usagef("--group %q: use letters, digits, '_', '.', '-' (at most %d, first a letter or digit): it names Docker resources", opt.Group, maxGroup)
+	}
+	if stackFile != "" {
+		s, err := drill.LoadStack(stackFile)
+		if err != nil {
+			return fmt.Errorf("%w: --stack: %w", errUsage, err)
+		}
+		opt.Base.Stack = s
 	}
 	_, err := runner.Run(ctx, opt)
 	if errors.Is(err, runner.ErrBadInput) {

@@ -1,0 +1,115 @@
+package drill
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/drdrill/drdrill/measure"
+	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/stackfile"
+	"github.com/drdrill/drdrill/stacks/reference"
+	"github.com/drdrill/drdrill/tenancy"
+)
+
+// ErrNotDrillable: a valid stack file asks for something this drdrill cannot drill yet.
+var ErrNotDrillable = errors.New("stack file not drillable yet")
+
+// LoadStack reads a stack file and says whether a drill can run on it: the file's own
+// problems (stackfile.ErrInvalid), then what the drill engine does not do yet
+// (ErrNotDrillable). Both are caught before any container starts.
+func LoadStack(path string) (*stackfile.Stack, error) {
+	s, err := stackfile.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckDrillable(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// CheckDrillable lists what a stack file asks that the drill engine cannot do yet. The
+// engine seeds, scripts and manifests the reference schema (tenants, sites and their
+// children); services, images, waits, request templates and the tenancy model that
+// tenant-restore copies are taken from the file.
+func CheckDrillable(s *stackfile.Stack) error {
+	var why []string
+	if s.Compose != "" {
+		why = append(why, "compose: drills start a services list; a compose file is checked but not started yet")
+	}
+	var apps []string
+	for name, sv := range s.Services {
+		if !sv.Postgres {
+			apps = append(apps, name)
+		}
+		if sv.Image == "" {
+			why = append(why, fmt.Sprintf("services.%s: build contexts are not built by drills yet; build the image and name it", name))
+		}
+	}
+	if len(apps) != 1 && s.Compose == "" {
+		slices.Sort(apps)
+		why = append(why, fmt.Sprintf("services: drills start the database and one app service, the file has %d (%s)", len(apps), strings.Join(apps, ", ")))
+	}
+	if g := s.Seeding.Generator; g != "" && g != "reference" {
+		why = append(why, fmt.Sprintf("seeding.generator %s: drills seed the reference schema only yet", g))
+	}
+	if t := s.Tenancy; t.Tenant.Table != "tenants" || t.Unit.Table != "sites" || t.Model == tenancy.SchemaPerTenant {
+		why = append(why, "tenancy: the built-in seeding, script and manifest know tenants and sites only yet")
+	}
+	if s.Incident.Own != nil {
+		why = append(why, "incident.script: drills run the built-in script only yet")
+	}
+	if len(s.Runbooks) > 0 {
+		why = append(why, "runbooks: your own runbooks are checked but not run yet; use undo-mark, full-pitr or tenant-restore")
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	slices.Sort(why)
+	return fmt.Errorf("%w: %s: %s", ErrNotDrillable, s.Path, strings.Join(why, "; "))
+}
+
+// stackFile is the drill's stack file: Config.Stack, or the reference one.
+func (c Config) stackFile() *stackfile.Stack {
+	if c.Stack != nil {
+		return c.Stack
+	}
+	return reference.Stack()
+}
+
+// stackConfig is the stack the file describes, for stack.Start. Images named by
+// $DRDRILL_DB_IMAGE and $DRDRILL_APP_IMAGE win (tests point them at missing images).
+func (c Config) stackConfig() stack.Config {
+	s := c.stackFile()
+	sc := stack.Config{RunID: c.RunID, Group: c.Group, Keep: c.Keep, ArchiveTimeout: c.ArchiveTimeout, BackupTool: c.BackupTool, Log: c.Log}
+	for _, sv := range s.Services {
+		if sv.Postgres {
+			sc.DBImage = cmp.Or(os.Getenv(stack.EnvDBImage), sv.Image)
+			continue
+		}
+		sc.AppImage = cmp.Or(os.Getenv(stack.EnvAppImage), sv.Image)
+		sc.App = stack.AppSpec{Command: sv.Command, Port: sv.Port, Health: sv.Wait.HTTP, HealthStatus: sv.Wait.Status, DSNEnv: s.Database.DSNEnv}
+		if len(sv.Env) > 0 {
+			sc.AppEnv = sv.Env
+		}
+	}
+	return sc
+}
+
+// requests are the stack file's write and health templates.
+func (c Config) requests() (write, health measure.Request) {
+	s := c.stackFile()
+	w, h := s.Traffic.Write, s.Probes.Health
+	return measure.Request{Method: w.Method, URL: w.URL, Body: w.Body, OK: w.Success},
+		measure.Request{Method: h.Method, URL: h.URL, OK: h.Healthy}
+}
+
+// tenancy is the stack file's tenancy, from which tenant-restore discovers what to copy.
+func (c Config) tenancy() *tenancy.Declared {
+	d := c.stackFile().Declared()
+	return &d
+}
