@@ -72,6 +72,8 @@ BENCH_RUNS ?= 3
 BENCH_PROJECT ?= 1000:40:30,3000:40:30,1000:120:90,3000:120:90
 bench: images ## drdrill bench: the drill against the physical limit, BENCH_RUNS times, and the RTO projection (minutes; prints each run's table, then medians and spread)
 	$(BIN) bench -runs $(BENCH_RUNS) -project $(BENCH_PROJECT)
+	@echo "=== generic tenant copy (any tenancy model) against the reference schema's own, same data, same run (target generic/reference <= 1.25)"
+	$(GO) test -run '^$$' -bench 'CopyOwnedVsReference' -benchtime 5x ./scenarios | grep -E 'Benchmark'
 
 # Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.
 FUZZTIME ?= 10s
