@@ -356,7 +356,7 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 // every affected tenant is verified restored or the settle deadline passes: a runbook that
 // reports success without bringing tenants back shows as tenants never restored.
 func (d *Drill) RunRunbook(ctx context.Context, name string) error {
-	if err := CheckRunbook(name); err != nil {
+	if err := d.CheckRunbook(name); err != nil {
 		return err
 	}
 	if d.t0.IsZero() {
@@ -383,7 +383,7 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 	env := &scenarios.Env{
 		Stack: d.st, Backups: d.backups, T0: d.t0, Before: d.manifest, IDs: d.idList,
 		Params:   scenarios.Params{Parallelism: d.cfg.Parallelism, NoWALSwitch: d.cfg.NoWALSwitch, Tenancy: d.cfg.tenancy()},
-		Progress: d.cfg.Log, Faults: d.takeArmed(),
+		Progress: d.cfg.Log, Faults: d.takeArmed(), Own: d.cfg.ownRunbooks(),
 	}
 	d.record(func(h *History) { h.Params.Runbook = name })
 	rb, err := scenarios.RunRunbook(ctx, name, env)

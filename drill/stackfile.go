@@ -4,11 +4,14 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/drdrill/drdrill/measure"
+	"github.com/drdrill/drdrill/scenarios"
 	"github.com/drdrill/drdrill/stack"
 	"github.com/drdrill/drdrill/stackfile"
 	"github.com/drdrill/drdrill/stacks/reference"
@@ -63,9 +66,6 @@ func CheckDrillable(s *stackfile.Stack) error {
 	if s.Incident.Own != nil {
 		why = append(why, "incident.script: drills run the built-in script only yet")
 	}
-	if len(s.Runbooks) > 0 {
-		why = append(why, "runbooks: your own runbooks are checked but not run yet; use undo-mark, full-pitr or tenant-restore")
-	}
 	if len(why) == 0 {
 		return nil
 	}
@@ -112,4 +112,26 @@ func (c Config) requests() (write, health measure.Request) {
 func (c Config) tenancy() *tenancy.Declared {
 	d := c.stackFile().Declared()
 	return &d
+}
+
+// ownRunbooks are the stack file's runbooks, as package scenarios runs them.
+func (c Config) ownRunbooks() []scenarios.Runbook {
+	s := c.stackFile()
+	var out []scenarios.Runbook
+	for _, name := range slices.Sorted(maps.Keys(s.Runbooks)) {
+		rb := scenarios.OwnRunbook{Title: name}
+		for _, st := range s.Runbooks[name].Steps {
+			timeout, _ := time.ParseDuration(st.Timeout) // validated by stackfile
+			rb.Steps = append(rb.Steps, scenarios.OwnStep{Name: st.Name, Host: st.In == "host", Image: st.Image, Run: st.Run, Timeout: timeout})
+		}
+		out = append(out, rb)
+	}
+	return out
+}
+
+// CheckRunbook says whether RunRunbook knows the runbook called name: a built-in one or one of
+// the drill's stack file.
+func (d *Drill) CheckRunbook(name string) error {
+	_, err := scenarios.LookupIn(name, d.cfg.ownRunbooks())
+	return err
 }

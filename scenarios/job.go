@@ -24,6 +24,7 @@ type job struct {
 	Labels  map[string]string // the run's labels
 	Volumes map[string]string // docker volume name → mount path
 	Files   map[string][]byte // absolute path → content, uploaded before start
+	Env     []string          // NAME=value
 }
 
 // jobResult is what a finished job left behind.
@@ -47,7 +48,7 @@ func newPool() (*dockertest.Pool, error) {
 // cancelled ctx kills the job and returns ctx's error.
 func (j job) run(ctx context.Context, pool *dockertest.Pool) (jobResult, error) {
 	var res jobResult
-	cfg := &dc.Config{Image: j.Image, Cmd: j.Cmd, User: j.User, Labels: j.Labels}
+	cfg := &dc.Config{Image: j.Image, Cmd: j.Cmd, User: j.User, Labels: j.Labels, Env: j.Env}
 	host := &dc.HostConfig{NetworkMode: j.Network}
 	for vol, mnt := range j.Volumes {
 		host.Mounts = append(host.Mounts, dc.HostMount{Type: "volume", Source: vol, Target: mnt})

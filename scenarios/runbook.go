@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,13 +46,20 @@ func Runbooks() []string {
 
 // Lookup returns the runbook called name: the one check of a runbook name (drill.CheckRunbook
 // asks it), so that a registered runbook is known everywhere.
-func Lookup(name string) (Runbook, error) {
-	for _, rb := range registry {
+func Lookup(name string) (Runbook, error) { return LookupIn(name, nil) }
+
+// LookupIn is Lookup among the built-in runbooks and a stack file's own.
+func LookupIn(name string, own []Runbook) (Runbook, error) {
+	for _, rb := range append(slices.Clone(registry), own...) {
 		if rb.Name() == name {
 			return rb, nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q: known runbooks are %s", ErrUnknownRunbook, name, strings.Join(Runbooks(), ", "))
+	names := Runbooks()
+	for _, rb := range own {
+		names = append(names, rb.Name())
+	}
+	return nil, fmt.Errorf("%w %q: known runbooks are %s", ErrUnknownRunbook, name, strings.Join(names, ", "))
 }
 
 // Params tune how a runbook works. Zero values take the defaults.
@@ -141,6 +149,8 @@ type Env struct {
 	Findings []string
 	// Copy counts what tenant-restore copied.
 	Copy CopyStats
+	// Own are the stack file's runbooks, beside the built-in ones.
+	Own []Runbook
 	// Faults are armed for this run of the runbook: each fires once, at the first hook point
 	// it applies to (see Fault). RunRunbook reports those that never fired.
 	Faults []Fault
@@ -181,7 +191,7 @@ func (e *Env) restored(tenants []int64, at time.Time) {
 // returned results.Runbook is filled even when the runbook fails (its Error says why).
 func RunRunbook(ctx context.Context, name string, env *Env) (results.Runbook, error) {
 	out := results.Runbook{Name: name}
-	rb, err := Lookup(name)
+	rb, err := LookupIn(name, env.Own)
 	if err != nil {
 		out.Error = err.Error()
 		return out, err

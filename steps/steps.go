@@ -295,7 +295,12 @@ func incident(ctx context.Context, spec drill.IncidentSpec) (context.Context, er
 }
 
 func runRunbook(ctx context.Context, name string) (context.Context, error) {
-	if err := drill.CheckRunbook(name); err != nil {
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	// The drill's stack file may add runbooks of its own to the built-in ones.
+	if err := d.CheckRunbook(name); err != nil {
 		return ctx, bad(ctx, err)
 	}
 	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.RunRunbook(ctx, name) })
