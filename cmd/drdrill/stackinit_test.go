@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/drdrill/drdrill/internal/pgtest"
+	"github.com/drdrill/drdrill/stackfile"
 )
 
 // TestStackInit introspects a real database holding the reference schema: the draft names the
@@ -45,6 +46,18 @@ func TestStackInit(t *testing.T) {
 		} {
 			if !bytes.Contains(b, []byte(want)) {
 				t.Errorf("draft lacks %q:\n%s", want, b)
+			}
+		}
+		// The draft is a stack file whose only problems are its TODOs: what the user must fill in.
+		_, err = stackfile.Parse(out, b)
+		var e *stackfile.Error
+		if !errors.As(err, &e) {
+			t.Fatalf("draft: err = %v, want the TODOs as problems", err)
+		}
+		lines := strings.Split(string(b), "\n")
+		for _, p := range e.Problems {
+			if !strings.Contains(lines[p.Line-1], "TODO") {
+				t.Errorf("draft line %d %q: problem %q is not a TODO left to the user", p.Line, lines[p.Line-1], p.Msg)
 			}
 		}
 		if !strings.Contains(stderr.String(), "6 tables owned by tenants") {
