@@ -134,7 +134,7 @@ func (p *Prober) round(ctx context.Context) {
 }
 
 func (p *Prober) probe(ctx context.Context, s SiteRef) {
-	path, _ := p.cfg.Health.fill(s.ID, "", "")
+	path, _ := p.cfg.Health.fill(s, "", "")
 	tr := Transition{Site: s.ID, Tenant: s.Tenant}
 	req, err := http.NewRequestWithContext(ctx, p.cfg.Health.Method, p.cfg.BaseURL+path, nil)
 	if err != nil {

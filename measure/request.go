@@ -7,8 +7,8 @@ import (
 	"strings"
 )
 
-// Request is a stack file's request template: {unit}, {key} and {value} are filled per
-// request, and OK lists the statuses that count (an acknowledged write, a healthy unit).
+// Request is a stack file's request template: {unit}, {tenant}, {key} and {value} are filled
+// per request, and OK lists the statuses that count (an acknowledged write, a healthy unit).
 type Request struct {
 	Method, URL, Body string
 	OK                []int
@@ -20,10 +20,10 @@ var (
 	ReferenceHealth = Request{Method: http.MethodGet, URL: "/v1/sites/{unit}/health", OK: []int{200}}
 )
 
-// fill returns the request's path and body for one unit, key and value. Keys and values are
-// drdrill's own plain ASCII (no escaping needed).
-func (r Request) fill(unit int64, key, value string) (url, body string) {
-	rep := strings.NewReplacer("{unit}", strconv.FormatInt(unit, 10), "{key}", key, "{value}", value)
+// fill returns the request's path and body for one unit (and its tenant), key and value.
+// Keys and values are drdrill's own plain ASCII (no escaping needed).
+func (r Request) fill(unit SiteRef, key, value string) (url, body string) {
+	rep := strings.NewReplacer("{unit}", strconv.FormatInt(unit.ID, 10), "{tenant}", strconv.FormatInt(unit.Tenant, 10), "{key}", key, "{value}", value)
 	return rep.Replace(r.URL), rep.Replace(r.Body)
 }
 

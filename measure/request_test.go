@@ -12,8 +12,11 @@ import (
 )
 
 // templateService is a service with another API than the reference one: writes are
-// POST /w/{unit}/pages/{key} answered 201 (new) or 200 (seen before: not a success for this
+// POST /t/{tenant}/w/{unit}/pages/{key} (the tenant must own the unit) answered 201 (new) or 200 (seen before: not a success for this
 // stack file), health is GET /w/{unit}/status answered 204 or 503.
+// owner is the tenant of each unit of the test, as the URL spells them.
+var owner = map[string]string{"1": "100", "2": "200"}
+
 type templateService struct {
 	mu     sync.Mutex
 	seen   map[string]bool
@@ -27,6 +30,9 @@ func (s *templateService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if len(parts) == 6 && parts[0] == "t" && owner[parts[3]] == parts[1] {
+		parts = parts[2:] // the tenant is the unit's: the rest is the write
+	}
 	switch {
 	case r.Method == http.MethodPost && len(parts) == 4 && parts[0] == "w" && parts[2] == "pages":
 		if s.seen[r.URL.Path] {
@@ -61,7 +67,7 @@ func TestRequestTemplates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	write := Request{Method: http.MethodPost, URL: "/w/{unit}/pages/{key}", Body: `{"text":"{value}"}`, OK: []int{201}}
+	write := Request{Method: http.MethodPost, URL: "/t/{tenant}/w/{unit}/pages/{key}", Body: `{"text":"{value}"}`, OK: []int{201}}
 	tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: srv.URL, Sites: sites, Rate: 200, Ledger: l, Write: write, UpdateShare: 0.5})
 	if err != nil {
 		t.Fatal(err)

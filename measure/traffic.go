@@ -193,7 +193,7 @@ func (t *Traffic) write(ctx context.Context, site SiteRef, key string) bool {
 	t.stats.Attempted++
 	t.mu.Unlock()
 	value := t.cfg.RunID + "-" + strconv.FormatInt(seq, 10)
-	path, body := t.cfg.Write.fill(site.ID, key, value)
+	path, body := t.cfg.Write.fill(site, key, value)
 
 	w := Write{Seq: seq, Tenant: site.Tenant, Site: site.ID, Key: key, Value: value}
 	req, err := http.NewRequestWithContext(ctx, t.cfg.Write.Method, t.cfg.BaseURL+path, strings.NewReader(body))
