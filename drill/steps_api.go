@@ -127,12 +127,6 @@ func Profiles() []string { return fixtures.ProfileNames() }
 // Runbooks lists the runbook names RunRunbook accepts.
 func Runbooks() []string { return scenarios.Runbooks() }
 
-// CheckRunbook says whether RunRunbook would know the runbook called name: it asks the
-// registry in package scenarios.
-func CheckRunbook(name string) error {
-	_, err := scenarios.Lookup(name)
-	return err
-}
 
 // Faults lists the fault names Inject accepts: the faults registered in package scenarios.
 func Faults() []string { return scenarios.Faults() }

@@ -109,8 +109,8 @@ func TestValidateStepArguments(t *testing.T) {
 		{"max-scope needs N", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"max-scope"}}.Validate(), "unknown guardrail"},
 		{"max-scope N >= 1", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"max-scope=0"}}.Validate(), "max-scope needs a whole number"},
 		{"guardrail", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"prayer"}}.Validate(), `unknown guardrail "prayer"`},
-		{"runbook", CheckRunbook("tenant-restore"), ""},
-		{"unknown runbook", CheckRunbook("pray"), `unknown runbook "pray"`},
+		{"runbook", New(Config{}).CheckRunbook("tenant-restore"), ""},
+		{"unknown runbook", New(Config{}).CheckRunbook("pray"), `unknown runbook "pray"`},
 		{"fault", CheckFault("wal-segment-missing"), ""},
 		{"unknown fault", CheckFault("db-restart"), `unknown fault "db-restart": known faults are db-killed, side-db-killed, network-cut`},
 	}

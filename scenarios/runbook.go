@@ -44,11 +44,8 @@ func Runbooks() []string {
 	return names
 }
 
-// Lookup returns the runbook called name: the one check of a runbook name (drill.CheckRunbook
-// asks it), so that a registered runbook is known everywhere.
-func Lookup(name string) (Runbook, error) { return LookupIn(name, nil) }
-
-// LookupIn is Lookup among the built-in runbooks and a stack file's own.
+// LookupIn returns the runbook called name among the built-in runbooks and a stack file's own
+// (nil: the built-in ones): the one check of a runbook name (Drill.CheckRunbook asks it).
 func LookupIn(name string, own []Runbook) (Runbook, error) {
 	for _, rb := range append(slices.Clone(registry), own...) {
 		if rb.Name() == name {

@@ -96,12 +96,12 @@ func TestLookup(t *testing.T) {
 		t.Fatalf("Runbooks() = %v", got)
 	}
 	for _, name := range Runbooks() {
-		rb, err := Lookup(name)
+		rb, err := LookupIn(name, nil)
 		if err != nil || rb.Name() != name {
 			t.Errorf("Lookup(%q) = %v, %v", name, rb, err)
 		}
 	}
-	_, err := Lookup("restore-everything")
+	_, err := LookupIn("restore-everything", nil)
 	if !errors.Is(err, ErrUnknownRunbook) || !strings.Contains(err.Error(), `unknown runbook "restore-everything": known runbooks are undo-mark, full-pitr, tenant-restore`) {
 		t.Fatalf("err = %v", err)
 	}
