@@ -77,12 +77,10 @@ func parse(c *checker, data []byte) (*Stack, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line := 1
-		var te *yaml.TypeError
 		msg := err.Error()
 		if n, ok := yamlLine(msg); ok {
 			line = n
 		}
-		_ = te
 		c.add(&yaml.Node{Line: line, Column: 1}, "the file is not YAML: "+strings.TrimPrefix(msg, "yaml: "), "")
 		return nil, c.err()
 	}
