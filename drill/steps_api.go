@@ -127,7 +127,6 @@ func Profiles() []string { return fixtures.ProfileNames() }
 // Runbooks lists the runbook names RunRunbook accepts.
 func Runbooks() []string { return scenarios.Runbooks() }
 
-
 // Faults lists the fault names Inject accepts: the faults registered in package scenarios.
 func Faults() []string { return scenarios.Faults() }
 
