@@ -93,8 +93,13 @@ type Seeding struct {
 
 // Traffic is the write the ledger counts and the SQL that reads it back.
 type Traffic struct {
-	Write    Request `yaml:"write"`
-	ReadBack string  `yaml:"readBack"`
+	Write Request `yaml:"write"`
+	// Table and KeyColumn say where the writes land (the table, and its column holding
+	// {key}): the manifest of seeded rows leaves the written rows to the ledger. Required with
+	// the generic seeding; the reference seeding knows its records table.
+	Table     string `yaml:"table"`
+	KeyColumn string `yaml:"keyColumn"`
+	ReadBack  string `yaml:"readBack"`
 }
 
 // Request is an HTTP request template.

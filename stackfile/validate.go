@@ -256,6 +256,13 @@ func (c *checker) againstSchema(s *Stack, tables map[string][]string) {
 	if t.SoftDelete != "" && t.Unit.Table != "" && !has(t.Unit.Table, t.SoftDelete) {
 		c.add(c.at("tenancy.softDelete"), fmt.Sprintf("softDelete column %q is not on the unit table %s", t.SoftDelete, t.Unit.Table), "the column that marks a row deleted, or no softDelete")
 	}
+	if tr := s.Traffic; tr.Table != "" || tr.KeyColumn != "" {
+		if tr.Table == "" || tr.KeyColumn == "" {
+			c.add(c.at("traffic"), "traffic.table and traffic.keyColumn go together", "table: pages, keyColumn: slug")
+		} else {
+			check("traffic.keyColumn", tr.Table, tr.KeyColumn)
+		}
+	}
 	for i, j := range t.Joins {
 		rt, rc, ok := strings.Cut(j.References, ".")
 		if !ok {
@@ -329,7 +336,11 @@ func parseDDL(sql string) map[string][]string {
 
 func (c *checker) seeding(s *Stack) {
 	switch s.Seeding.Generator {
-	case "", "reference", "generic":
+	case "", "reference":
+	case "generic":
+		if s.Traffic.Table == "" && s.Traffic.KeyColumn == "" {
+			c.add(c.at("traffic"), "generic seeding needs to know where the writes land, to leave them out of the seeded rows' manifest", "table: pages, keyColumn: slug (under traffic)")
+		}
 	case "command":
 		if len(s.Seeding.Command) == 0 {
 			c.add(c.at("seeding.generator"), "generator command needs seeding.command", "command: [./seed.sh] (run after the schema; drdrill takes the manifest after it)")
