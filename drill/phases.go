@@ -342,7 +342,7 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		inc.ExitCode, inc.Duration.Round(time.Millisecond), len(blast.Sites), len(blast.Tenants), blast.Users)
 	if len(d.affected) > 0 && d.traffic != nil {
 		if d.verifier, err = measure.StartVerifier(d.bg, measure.VerifierConfig{
-			Observer: measure.DBObserver{DB: d.pool}, Tenants: d.affected, Baseline: d.manifest,
+			Observer: measure.DBObserver{DB: d.pool, Shape: d.manifest.Shape()}, Tenants: d.affected, Baseline: d.manifest,
 			Traffic: d.traffic, Interval: d.cfg.VerifyInterval,
 		}); err != nil {
 			return fmt.Errorf("start the verifier: %w", err)

@@ -7,23 +7,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/drdrill/drdrill/fixtures"
-	"github.com/drdrill/drdrill/stacks/reference/saas"
 )
 
-// liveSQL reads the live records a customer can see: those of sites and tenants that are not
-// soft-deleted. The records of a tenant deleted and not restored are thus absent, and its
-// acknowledged writes count as lost.
-const liveSQL = `SELECT r.tenant_id, r.site_id, r.key, r.value
-FROM records r
-JOIN sites s ON s.id = r.site_id AND s.deleted_at IS NULL
-JOIN tenants t ON t.id = r.tenant_id AND t.deleted_at IS NULL
-WHERE r.key LIKE '` + saas.LiveKeyPrefix + `%'`
-
-// LiveRecords reads the visible live records of the given tenants (nil: of every tenant).
-func LiveRecords(ctx context.Context, q fixtures.Querier, tenants []int64) ([]Record, error) {
-	sql, args := liveSQL, []any(nil)
+// LiveRecords reads the live records of the given tenants (nil: of every tenant) that a
+// customer can see, where the schema's shape keeps them (nil: the reference's). The records
+// of a tenant or unit deleted and not restored are absent, so its acknowledged writes count
+// as lost.
+func LiveRecords(ctx context.Context, q fixtures.Querier, shape *fixtures.Shape, tenants []int64) ([]Record, error) {
+	if shape == nil {
+		shape = fixtures.Reference
+	}
+	sql, args := shape.LiveSQL(false), []any(nil)
 	if tenants != nil {
-		sql, args = sql+" AND r.tenant_id = ANY($1::bigint[])", []any{tenants}
+		sql, args = shape.LiveSQL(true), []any{tenants}
 	}
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
@@ -48,7 +44,8 @@ type TxBeginner interface {
 // DBObserver observes tenants in the live database: manifest and live records read in one
 // REPEATABLE READ transaction, so both describe the same instant.
 type DBObserver struct {
-	DB TxBeginner
+	DB    TxBeginner
+	Shape *fixtures.Shape // where the schema keeps the data; nil: the reference's
 }
 
 // Observe implements Observer.
@@ -58,11 +55,15 @@ func (o DBObserver) Observe(ctx context.Context, tenants []int64) (map[int64]Obs
 		return nil, fmt.Errorf("observe tenants: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	m, err := fixtures.TakeManifest(ctx, tx, tenants)
+	shape := o.Shape
+	if shape == nil {
+		shape = fixtures.Reference
+	}
+	m, err := shape.TakeManifest(ctx, tx, tenants)
 	if err != nil {
 		return nil, fmt.Errorf("observe tenants: %w", err)
 	}
-	live, err := LiveRecords(ctx, tx, tenants)
+	live, err := LiveRecords(ctx, tx, shape, tenants)
 	if err != nil {
 		return nil, fmt.Errorf("observe tenants: %w", err)
 	}
@@ -95,10 +96,10 @@ func TakeFinalSnapshot(ctx context.Context, db TxBeginner, before fixtures.Manif
 		return snap, fmt.Errorf("final observation: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if snap.Records, err = LiveRecords(ctx, tx, nil); err != nil {
+	if snap.Records, err = LiveRecords(ctx, tx, before.Shape(), nil); err != nil {
 		return snap, fmt.Errorf("final observation: %w", err)
 	}
-	after, err := fixtures.TakeManifest(ctx, tx, nil)
+	after, err := before.Shape().TakeManifest(ctx, tx, nil)
 	if err != nil {
 		return snap, fmt.Errorf("final manifest: %w", err)
 	}

@@ -60,7 +60,7 @@ func TestDBObserver(t *testing.T) {
 	if ok, _ := JudgeData(before.Tenants[1], obs[1], nil); ok {
 		t.Error("soft-deleted site judged OK")
 	}
-	live, err := LiveRecords(ctx, pool, nil)
+	live, err := LiveRecords(ctx, pool, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func Assess(ctx context.Context, dsn string, before fixtures.Manifest) (BlastRad
 		return BlastRadius{}, fmt.Errorf("connect to live db: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	now, err := fixtures.TakeManifest(ctx, conn, before.Scope)
+	now, err := before.Shape().TakeManifest(ctx, conn, before.Scope)
 	if err != nil {
 		return BlastRadius{}, fmt.Errorf("manifest of live db: %w", err)
 	}
@@ -93,7 +93,7 @@ func (e *Env) checkManifest(ctx context.Context) error {
 			return fmt.Errorf("connect to live db: %w", err)
 		}
 		defer conn.Close(context.WithoutCancel(ctx))
-		now, err := fixtures.TakeManifest(ctx, conn, e.Blast.Tenants)
+		now, err := e.Before.Shape().TakeManifest(ctx, conn, e.Blast.Tenants)
 		if err != nil {
 			return fmt.Errorf("manifest of live db: %w", err)
 		}

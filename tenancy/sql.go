@@ -26,11 +26,17 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 // route returns the FROM clause of t joined along path, and the expression of col on the last
 // table of the path (on t when the path is empty).
 func (t Table) route(path []Edge, col string) (from, key string) {
+	joins, key := t.joins(path, col, "p")
+	return "FROM " + t.QualifiedName() + " t" + joins, key
+}
+
+// joins returns the JOINs that follow path from t, the tables aliased prefix1, prefix2, …, and
+// the expression of col on the last table of the path (on t when the path is empty).
+func (t Table) joins(path []Edge, col, prefix string) (joins, key string) {
 	var b strings.Builder
-	b.WriteString("FROM " + t.QualifiedName() + " t")
 	alias := "t"
 	for i, e := range path {
-		next := fmt.Sprintf("p%d", i+1)
+		next := fmt.Sprintf("%s%d", prefix, i+1)
 		ref := Table{Schema: t.Schema, Name: e.RefTable}
 		fmt.Fprintf(&b, " JOIN %s %s ON ", ref.QualifiedName(), next)
 		for j := range e.Columns {
@@ -88,6 +94,48 @@ func (t Table) CountByTenant(tenantsParam string) string {
 		where = fmt.Sprintf(" WHERE %s = ANY(%s)", key, tenantsParam)
 	}
 	return fmt.Sprintf("SELECT %s AS tenant, count(*) AS n %s%s GROUP BY 1 ORDER BY 1", key, from, where)
+}
+
+// SumByTenant returns, per tenant, the number of rows of the table and an order-independent
+// checksum of them, as rows (tenant, n, checksum text) — of the tenants in the array parameter
+// tenantsParam, or of all tenants when it is empty — leaving out rows for which the SQL
+// condition except holds (on alias t; "" keeps every row). Each row is hashed whole by
+// hash_record_extended (PostgreSQL 14+: the binary value of every column, so session settings
+// do not matter) and the hashes summed. Under SchemaPerTenant it is "".
+func (t Table) SumByTenant(tenantsParam, except string) string {
+	if t.wholeSchema() {
+		return ""
+	}
+	from, key := t.route(t.Path, t.TenantColumn)
+	var where []string
+	if tenantsParam != "" {
+		where = append(where, fmt.Sprintf("%s = ANY(%s)", key, tenantsParam))
+	}
+	if except != "" {
+		where = append(where, "NOT ("+except+")")
+	}
+	w := ""
+	if len(where) > 0 {
+		w = " WHERE " + strings.Join(where, " AND ")
+	}
+	return fmt.Sprintf("SELECT %s AS tenant, count(*) AS n, coalesce(sum(hash_record_extended(t, 0)), 0)::text AS checksum %s%s GROUP BY 1", key, from, w)
+}
+
+// SelectKeyed returns the rows of a table under the unit with their tenant and unit keys
+// first, as (drdrill_tenant, drdrill_unit, t.*: names no table has): of the tenants in the array parameter tenantsParam, or of
+// all when it is empty. The tenant's route and the unit's are joined side by side (aliases
+// p1… and u1…). "" when the table is not under the unit or its schema is its tenant.
+func (t Table) SelectKeyed(tenantsParam string) string {
+	if !t.UnderUnit || t.wholeSchema() {
+		return ""
+	}
+	pj, tenant := t.joins(t.Path, t.TenantColumn, "p")
+	uj, unit := t.joins(t.UnitPath, t.UnitColumn, "u")
+	q := fmt.Sprintf("SELECT %s AS drdrill_tenant, %s AS drdrill_unit, t.* FROM %s t%s%s", tenant, unit, t.QualifiedName(), pj, uj)
+	if tenantsParam != "" {
+		q += fmt.Sprintf(" WHERE %s = ANY(%s)", tenant, tenantsParam)
+	}
+	return q
 }
 
 // CountByUnit returns the number of rows of the table per unit of the array parameter
