@@ -236,18 +236,21 @@ func (m *Model) sharedReason(g *graph, name string, owned map[string]route) stri
 	return reason
 }
 
-// softDelete checks the declared soft-delete column, or looks for one: a nullable timestamptz
-// named like deleted_at on both the tenant and the unit tables (those that exist).
+// softDelete checks the declared soft-delete column, which the unit table must have (the
+// tenant table when there is no unit; the tenant table may have it too), or looks for one: a
+// nullable timestamptz named like deleted_at on both the tenant and the unit tables (those
+// that exist).
 func (m *Model) softDelete(cat *catalog, declared string) error {
 	var tables []*Table
-	for _, n := range []string{m.TenantTable, m.UnitTable} {
+	for _, n := range []string{m.UnitTable, m.TenantTable} {
 		if t := cat.tables[n]; t != nil {
 			tables = append(tables, t)
 		}
 	}
 	if declared != "" {
-		for _, t := range tables {
-			if _, ok := t.Column(declared); !ok {
+		if len(tables) > 0 {
+			if _, ok := tables[0].Column(declared); !ok {
+				t := tables[0]
 				return fmt.Errorf("tenancy: soft-delete column %s.%s not found (columns: %s): %w", t.Name, declared, columnNames(t), ErrSoftDelete)
 			}
 		}

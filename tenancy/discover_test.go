@@ -406,7 +406,7 @@ CREATE TABLE cyc.c (id bigint PRIMARY KEY, b_id bigint NOT NULL REFERENCES cyc.b
 			ErrTenantKey, []string{"tenant key orgs.uuid not found"}},
 		{"missing soft-delete column",
 			with(func(d *Declared) { d.SoftDelete = "archived" }),
-			ErrSoftDelete, []string{"orgs.archived"}},
+			ErrSoftDelete, []string{"workspaces.archived"}},
 		{"unknown model",
 			with(func(d *Declared) { d.Model = "row-level" }),
 			ErrModel, []string{`"row-level"`}},
