@@ -137,19 +137,20 @@ type Drill struct {
 	bg          context.Context // traffic, probes and the verifier run under it
 
 	// What later phases need from earlier ones.
-	profile   fixtures.Profile
-	seedStats fixtures.Stats
-	targets   fixtures.Targets
-	tenants   []measure.TenantInfo
-	sites     []measure.SiteRef
-	manifest  fixtures.Manifest // before the incident
-	idList    []int64
-	t0        time.Time
-	affected  []int64
-	armed     []scenarios.Fault // faults armed for the next runbook (see Inject)
-	ended     bool
-	order     order // the phases entered so far (Enter)
-	keep      bool  // Keep was called: Close leaves the stack
+	profile    fixtures.Profile
+	seedStats  fixtures.Stats
+	targets    fixtures.Targets
+	tenants    []measure.TenantInfo
+	sites      []measure.SiteRef
+	manifest   fixtures.Manifest // before the incident
+	tenantsSQL string            // lists (id, name) of every tenant, by id
+	idList     []int64
+	t0         time.Time
+	affected   []int64
+	armed      []scenarios.Fault // faults armed for the next runbook (see Inject)
+	ended      bool
+	order      order // the phases entered so far (Enter)
+	keep       bool  // Keep was called: Close leaves the stack
 }
 
 // New prepares a drill; nothing starts until StartStack.

@@ -57,20 +57,46 @@ func CheckDrillable(s *stackfile.Stack) error {
 		slices.Sort(apps)
 		why = append(why, fmt.Sprintf("services: drills start the database and one app service, the file has %d (%s)", len(apps), strings.Join(apps, ", ")))
 	}
-	if g := s.Seeding.Generator; g != "" && g != "reference" {
-		why = append(why, fmt.Sprintf("seeding.generator %s: drills seed the reference schema only yet", g))
+	generic := s.Seeding.Generator == "generic"
+	if g := s.Seeding.Generator; g != "" && g != "reference" && !generic {
+		why = append(why, fmt.Sprintf("seeding.generator %s: drills seed with the reference or the generic generator only yet", g))
 	}
-	if t := s.Tenancy; t.Tenant.Table != "tenants" || t.Unit.Table != "sites" || t.Model == tenancy.SchemaPerTenant {
-		why = append(why, "tenancy: the built-in seeding, script and manifest know tenants and sites only yet")
+	t := s.Tenancy
+	switch {
+	case t.Model == tenancy.SchemaPerTenant:
+		why = append(why, "tenancy.model schema-per-tenant: discovered and checked, but drills seed, script and manifest the foreign-keys model only yet")
+	case !generic && (t.Tenant.Table != "tenants" || t.Unit.Table != "sites"):
+		why = append(why, "tenancy: the reference seeding knows tenants and sites only: use generator: generic for another schema")
 	}
-	if s.Incident.Own != nil {
-		why = append(why, "incident.script: drills run the built-in script only yet")
+	if s.Incident.Own == nil && generic {
+		why = append(why, "incident: the built-in script deletes the reference's sites: give the stack's own script (incident.script: {image, command, ids})")
+	}
+	if o := s.Incident.Own; o != nil && o.IDs.Stdin {
+		why = append(why, "incident.script.ids.stdin: drills hand the ID list in a file or an environment variable only yet")
 	}
 	if len(why) == 0 {
 		return nil
 	}
 	slices.Sort(why)
 	return fmt.Errorf("%w: %s: %s", ErrNotDrillable, s.Path, strings.Join(why, "; "))
+}
+
+// ownScript is the stack file's own faulty script, nil for the built-in one.
+func (c Config) ownScript() *scenarios.OwnScript {
+	o := c.stackFile().Incident.Own
+	if o == nil {
+		return nil
+	}
+	return &scenarios.OwnScript{Image: o.Image, Command: o.Command, IDsFile: o.IDs.File, IDsEnv: o.IDs.Env, Refused: o.RefusedExitCodes}
+}
+
+// CheckIncident says whether the drill's stack can run the incident spec: a stack seeded by the
+// generic generator lists its units only (the reference's app IDs do not exist there).
+func (c Config) CheckIncident(spec IncidentSpec) error {
+	if s := c.stackFile(); s.Seeding.Generator == "generic" && spec.IDKind != "site" {
+		return fmt.Errorf("stack %s: the faulty list holds %s IDs, but on a generically seeded stack it holds the unit's (%s) IDs only: write \"with site IDs\"", s.Name, spec.IDKind, s.Tenancy.Unit.Table)
+	}
+	return nil
 }
 
 // stackFile is the drill's stack file: Config.Stack, or the reference one.

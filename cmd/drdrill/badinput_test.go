@@ -57,7 +57,7 @@ func TestBadInputClearErrors(t *testing.T) {
 		{name: "invalid stack file", args: []string{"--check", bad + "invalid-stack-file.feature"}, code: 2, want: []string{
 			bad + "invalid-stack-file.feature:4: ", "join-cycle.yaml:19:7: declared joins form a cycle: comments -> pages -> comments"}},
 		{name: "stack file not drillable yet", args: []string{"--check", bad + "undrillable-stack-file.feature"}, code: 2, want: []string{
-			bad + "undrillable-stack-file.feature:4: stack file not drillable yet", "incident.script: drills run the built-in script only yet"}},
+			bad + "undrillable-stack-file.feature:4: stack file not drillable yet", "tenancy.model schema-per-tenant: discovered and checked, but drills seed"}},
 		{name: "--stack invalid", args: []string{"--check", "--stack", "../../stackfile/testdata/malformed/unknown-field.yaml", bad + "unknown-backup-tool.feature"}, code: 2, want: []string{
 			`unknown-field.yaml:17:3: unknown field "softDeleted" in tenancy; write instead: softDelete`}},
 		{name: "unknown backup tool", args: []string{"--check", bad + "unknown-backup-tool.feature"}, code: 2, want: []string{

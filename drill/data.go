@@ -1,0 +1,101 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/measure"
+	"github.com/drdrill/drdrill/stackfile"
+	"github.com/drdrill/drdrill/tenancy"
+)
+
+// seedData fills the database as the stack file's seeding says (the reference generator, or
+// the generic one over the discovered schema) and returns where the data lives.
+func (d *Drill) seedData(ctx context.Context) (*fixtures.Shape, error) {
+	s := d.cfg.stackFile()
+	if s.Seeding.Generator != "generic" {
+		d.tenantsSQL = "SELECT id, name FROM tenants ORDER BY id"
+		return d.seedReference(ctx)
+	}
+	return d.seedGeneric(ctx, s)
+}
+
+// seedGeneric applies the stack file's schema, discovers its tenancy model, seeds it with the
+// generic generator (the profile's tenants and victims, the file's sizes), then applies the
+// file's constraints.
+func (d *Drill) seedGeneric(ctx context.Context, s *stackfile.Stack) (*fixtures.Shape, error) {
+	start := time.Now()
+	if err := d.applySQL(ctx, s, s.Database.Schema); err != nil {
+		return nil, err
+	}
+	m, err := tenancy.Discover(ctx, d.pool, s.Declared())
+	if err != nil {
+		return nil, fmt.Errorf("%s: the tenancy model of the schema: %w", s.Path, err)
+	}
+	writes := fixtures.Writes{Table: s.Traffic.Table, KeyColumn: s.Traffic.KeyColumn, ReadBack: s.Traffic.ReadBack}
+	shape, err := fixtures.ShapeOf(s.Name, m, writes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Path, err)
+	}
+	g := fixtures.Generic{
+		Model: m, Tenants: d.profile.Tenants, PerTenant: s.Seeding.PerTenant, PerUnit: s.Seeding.PerUnit,
+		Seed: d.cfg.Seed, Writes: writes, VictimTenants: d.profile.VictimTenants, VictimUnits: d.profile.VictimSites,
+	}
+	var last time.Time
+	res, err := fixtures.SeedGeneric(ctx, d.pool, g, func(p fixtures.Progress) {
+		if time.Since(last) >= 2*time.Second || p.Phase == "done" {
+			last = time.Now()
+			d.logf("seeding: %s %d/%d rows (%s)", p.Phase, p.Rows, p.Total, p.Elapsed.Round(100*time.Millisecond))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seed %s: %w", s.Name, err)
+	}
+	if err := d.applySQL(ctx, s, s.Database.Constraints); err != nil {
+		return nil, err
+	}
+	res.Stats.Profile = d.profile.Name
+	res.Stats.Duration = time.Since(start)
+	if sec := res.Stats.Duration.Seconds(); sec > 0 {
+		res.Stats.RowsPerSecond = float64(res.Stats.TotalRows) / sec
+	}
+	d.seedStats, d.targets = res.Stats, res.Targets
+	d.sites = d.sites[:0]
+	for _, u := range res.Units {
+		d.sites = append(d.sites, measure.SiteRef{ID: u.ID, Tenant: u.Tenant})
+	}
+	tenant, _ := m.Table(m.TenantTable)
+	name := "t." + pgx.Identifier{m.TenantKey}.Sanitize() + "::text"
+	if _, ok := tenant.Column("name"); ok {
+		name = "t.name::text"
+	}
+	d.tenantsSQL = fmt.Sprintf("SELECT t.%s::bigint, %s FROM %s t ORDER BY 1", pgx.Identifier{m.TenantKey}.Sanitize(), name, tenant.QualifiedName())
+	d.logf("seeding: tenancy of %s: %d owned tables from %s, unit %s; %d units, faulty list of %d units of %d tenants",
+		s.Name, len(m.Tables), m.TenantTable, m.UnitTable, len(res.Units), len(res.Targets.SiteIDs), len(res.Targets.Tenants))
+	return shape, nil
+}
+
+// applySQL runs one of the stack file's SQL files (relative to the file; "" does nothing).
+func (d *Drill) applySQL(ctx context.Context, s *stackfile.Stack, rel string) error {
+	if rel == "" {
+		return nil
+	}
+	p := rel
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(s.Path), rel)
+	}
+	sql, err := os.ReadFile(p)
+	if err != nil {
+		return fmt.Errorf("%s: database SQL: %w", s.Path, err)
+	}
+	if _, err := d.pool.Exec(ctx, string(sql)); err != nil {
+		return fmt.Errorf("%s: apply %s: %w", s.Path, p, err)
+	}
+	return nil
+}
