@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,44 @@ type IncidentSpec struct {
 	Image string
 	// IDFile, if not nil, is uploaded as the ID file instead of IDs (to drill bad input).
 	IDFile []byte
+	// Own, if set, is the stack's own faulty script, run instead of the built-in one.
+	Own *OwnScript
+}
+
+// OwnScript is a user's own faulty script (a stack file's incident.script): run as a one-shot
+// container of Image on the drill's network with Command. It gets the ID list one per line in
+// the file IDsFile, or comma-separated in the environment variable IDsEnv; the drill's live
+// database in libpq's variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) and LIVE_DSN;
+// the mode in DRDRILL_MODE (mark or purge), the guardrails as the drill writes them in
+// DRDRILL_GUARDRAILS (comma-separated: dry-run, check-kind, max-scope=N), the pacing in
+// DRDRILL_BATCH and DRDRILL_PAUSE when set, and the run in DRDRILL_RUN_ID. Exit 0 is done; an
+// exit code in Refused means a guardrail refused the run (its output should name it).
+type OwnScript struct {
+	Image           string
+	Command         []string
+	IDsFile, IDsEnv string
+	Refused         []int
+}
+
+// env is the own script's environment for spec on stack s.
+func (o OwnScript) env(s *stack.Stack, spec IncidentSpec) []string {
+	env := pgEnv(string(stack.DB), stack.DBPort, s.Password(), s.InternalDSN(), "", s.RunID())
+	env = slices.DeleteFunc(env, func(e string) bool { return strings.HasPrefix(e, "T0=") })
+	env = append(env, "DRDRILL_MODE="+spec.Mode, "DRDRILL_GUARDRAILS="+strings.Join(spec.Guardrails.Names(), ","))
+	if spec.Batch > 0 {
+		env = append(env, "DRDRILL_BATCH="+strconv.Itoa(spec.Batch))
+	}
+	if spec.Pause > 0 {
+		env = append(env, "DRDRILL_PAUSE="+spec.Pause.String())
+	}
+	if o.IDsEnv != "" {
+		ids := make([]string, len(spec.IDs))
+		for i, id := range spec.IDs {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		env = append(env, o.IDsEnv+"="+strings.Join(ids, ","))
+	}
+	return env
 }
 
 // Args returns the script's command line for run runID: it names the files the job uploads
@@ -97,10 +136,18 @@ func RunIncident(ctx context.Context, s *stack.Stack, spec IncidentSpec) (Incide
 		Labels:  s.Labels(),
 		Files:   map[string][]byte{idFilePath: ids, dsnFilePath: []byte(s.InternalDSN() + "\n")},
 	}
+	refused := []int{legacycleanup.ExitRefused}
+	if o := spec.Own; o != nil {
+		j.Name, j.Image, j.Cmd, j.Env, j.Files = incidentPrefix+" "+strings.Join(o.Command, " "), o.Image, o.Command, o.env(s, spec), nil
+		if o.IDsFile != "" {
+			j.Files = map[string][]byte{o.IDsFile: ids}
+		}
+		refused = o.Refused
+	}
 	jr, err := j.run(ctx, pool)
 	res.T0, res.Duration, res.ExitCode = jr.Started, jr.Duration, jr.ExitCode
-	res.Refused = err == nil && jr.ExitCode == legacycleanup.ExitRefused
-	res.Log = tail(jr.Log, logTailLines)
+	res.Refused = err == nil && slices.Contains(refused, jr.ExitCode)
+	res.Log = s.Redact(tail(jr.Log, logTailLines))
 	if err != nil {
 		return res, fmt.Errorf("incident: %w", err)
 	}

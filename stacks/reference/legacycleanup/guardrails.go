@@ -75,6 +75,21 @@ func (g Guardrails) Validate() error {
 	return nil
 }
 
+// Names returns g as a drill writes it (see ParseGuardrails), in a fixed order.
+func (g Guardrails) Names() []string {
+	var out []string
+	if g.DryRun {
+		out = append(out, GuardDryRun)
+	}
+	if g.CheckKind {
+		out = append(out, GuardCheckKind)
+	}
+	if g.MaxScope > 0 {
+		out = append(out, GuardMaxScope+"="+strconv.Itoa(g.MaxScope))
+	}
+	return out
+}
+
 // Args returns g as the script's flags (see Flags).
 func (g Guardrails) Args() []string {
 	var args []string

@@ -42,6 +42,12 @@ func TestGuardrailFlags(t *testing.T) {
 		if err := fs.Parse(g.Args()); err != nil || got != g {
 			t.Errorf("%+v: Args %q parsed back as %+v, %v", g, g.Args(), got, err)
 		}
+		if back, err := legacycleanup.ParseGuardrails(g.Names()); err != nil || back != g {
+			t.Errorf("%+v: Names %q parsed back as %+v, %v", g, g.Names(), back, err)
+		}
+	}
+	if n := (legacycleanup.Guardrails{CheckKind: true, MaxScope: 5}).Names(); !slices.Equal(n, []string{"check-kind", "max-scope=5"}) {
+		t.Errorf("Names = %q", n)
 	}
 	if args := (legacycleanup.Guardrails{MaxScope: 2}).Args(); !slices.Equal(args, []string{"--max-scope", "2"}) {
 		t.Errorf("Args = %q", args)
