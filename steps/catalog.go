@@ -96,9 +96,9 @@ func register(r registry) {
 		Step(`^the objectives:$`, useObjectives)
 
 	// Phases: each starts something or changes the stack.
-	r.Doc("Starts the stack: Postgres with WAL archiving and the reference service, on a private network.",
-		`And the reference stack is running`).
-		Step(`^the reference stack is running$`, startStack)
+	r.Doc("Starts the stack the drill runs on (the reference one unless `the stack \"FILE\"` chose another): Postgres with WAL archiving and the app service, on a private network. \"the reference stack is running\" says the same.",
+		`And the stack is running`).
+		Step(`^the (?:reference )?stack is running$`, startStack)
 
 	r.Doc("Seeds the profile's fake tenants, takes the data manifest and a first base backup.",
 		`And the tenants are seeded`).

@@ -291,6 +291,13 @@ func incident(ctx context.Context, spec drill.IncidentSpec) (context.Context, er
 	if err := spec.Validate(); err != nil {
 		return ctx, bad(ctx, err)
 	}
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	if err := d.Config().CheckIncident(spec); err != nil {
+		return ctx, bad(ctx, err)
+	}
 	return act(ctx, drill.PhaseIncident, func(d *drill.Drill) error { return d.RunIncident(ctx, spec) })
 }
 
