@@ -40,7 +40,7 @@ help: ## list the targets
 build: ## build bin/drdrill, the CLI
 	$(GO) build -o $(BIN) ./cmd/drdrill
 
-images: deps-images build ## build the images that are missing or whose inputs changed (drdrill/postgres:15, drdrill/saasd:dev)
+images: deps-images build ## build the images that are missing or whose inputs changed (drdrill/postgres:15, drdrill/saasd:dev, drdrill/notesd:dev)
 	$(BIN) images
 
 clean-docker: build ## remove containers, networks and volumes of drills whose process is gone

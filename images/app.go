@@ -17,17 +17,27 @@ import (
 // ReferenceCmd holds the main packages of the reference stack, relative to the module root.
 const ReferenceCmd = "stacks/reference/cmd"
 
-// appBinaries are the main packages (under ReferenceCmd) baked into the Go image, under their
-// names at /.
+// NotesCmd holds the main packages of the notes example stack, relative to the module root.
+const NotesCmd = "stacks/notes/cmd"
+
+// appBinaries are the main packages (under ReferenceCmd) baked into drdrill/saasd:dev, under
+// their names at /.
 var appBinaries = []string{"saasd", "legacy-cleanup"}
 
-// appImage is drdrill/saasd:dev: FROM scratch with static binaries. Its inputs are the built
-// binaries themselves (go build with -trimpath and no VCS stamp is reproducible), so a change
-// anywhere in their dependency graph rebuilds it and nothing else does.
+// notesBinaries are the main packages (under NotesCmd) baked into drdrill/notesd:dev.
+var notesBinaries = []string{"notesd", "notes-purge"}
+
+// appImage is an image FROM scratch with static Go binaries: drdrill/saasd:dev (the reference
+// stack's) or drdrill/notesd:dev (the notes stack's). Its inputs are the built binaries
+// themselves (go build with -trimpath and no VCS stamp is reproducible) and its Dockerfile, so a
+// change anywhere in their dependency graph rebuilds it and nothing else does.
 type appImage struct {
-	tag    string
-	want   string
-	ctxDir string // build context: Dockerfile + binaries
+	tag      string
+	dir      string   // the Dockerfile's directory under images/: saasd, notesd
+	cmdRoot  string   // the main packages' directory, relative to the module root
+	binaries []string // main packages under cmdRoot, copied to / under their names
+	want     string
+	ctxDir   string // build context: Dockerfile + binaries
 }
 
 func (a *appImage) name() string       { return a.tag }
@@ -46,7 +56,8 @@ func (a *appImage) status(ctx context.Context, b *builder) (ImageStatus, error) 
 	}
 	st.UpToDate = label == a.want
 	if !st.UpToDate {
-		st.Problem = fmt.Sprintf("image %s is older than the reference stack's saasd, legacy-cleanup or its Dockerfile: run `make images`", a.tag)
+		st.Problem = fmt.Sprintf("image %s is older than %s (%s) or its Dockerfile: run `make images`",
+			a.tag, strings.Join(a.binaries, ", "), a.cmdRoot)
 	}
 	return st, nil
 }
@@ -57,11 +68,11 @@ func (a *appImage) compile(ctx context.Context, b *builder) error {
 	if a.want != "" {
 		return nil
 	}
-	dockerfile, err := os.ReadFile(filepath.Join(b.opts.SourceDir, "images", "saasd", "Dockerfile"))
+	dockerfile, err := os.ReadFile(filepath.Join(b.opts.SourceDir, "images", a.dir, "Dockerfile"))
 	if err != nil {
 		return fmt.Errorf("read Dockerfile: %w", err)
 	}
-	a.ctxDir = filepath.Join(b.tmp, "app")
+	a.ctxDir = filepath.Join(b.tmp, a.dir)
 	if err := os.MkdirAll(a.ctxDir, 0o755); err != nil {
 		return err
 	}
@@ -73,8 +84,8 @@ func (a *appImage) compile(ctx context.Context, b *builder) error {
 		arch = goArch(info.Architecture, arch)
 	}
 	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", a.ctxDir + string(filepath.Separator)}
-	for _, bin := range appBinaries {
-		args = append(args, "./"+path.Join(ReferenceCmd, bin))
+	for _, bin := range a.binaries {
+		args = append(args, "./"+path.Join(a.cmdRoot, bin))
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.opts.SourceDir
@@ -82,10 +93,10 @@ func (a *appImage) compile(ctx context.Context, b *builder) error {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("cannot build %s in %s: %w: %s", strings.Join(args[len(args)-len(appBinaries):], " "), b.opts.SourceDir, err, strings.TrimSpace(out.String()))
+		return fmt.Errorf("cannot build %s in %s: %w: %s", strings.Join(args[len(args)-len(a.binaries):], " "), b.opts.SourceDir, err, strings.TrimSpace(out.String()))
 	}
 	parts := [][]byte{[]byte("Dockerfile"), dockerfile}
-	for _, bin := range appBinaries {
+	for _, bin := range a.binaries {
 		data, err := os.ReadFile(filepath.Join(a.ctxDir, bin))
 		if err != nil {
 			return fmt.Errorf("read built %s: %w", bin, err)

@@ -18,6 +18,7 @@ import (
 const (
 	Postgres = "drdrill/postgres:15"
 	App      = "drdrill/saasd:dev"
+	Notes    = "drdrill/notesd:dev"
 )
 
 // InputsLabel is the image label holding the SHA-256 of the image's build inputs.
@@ -37,7 +38,7 @@ const (
 	RouteRootfs     Route = "rootfs"
 )
 
-// Options configure Ensure and Status. The zero value builds both images from the module
+// Options configure Ensure and Status. The zero value builds every image from the module
 // found above the working directory.
 type Options struct {
 	// SourceDir is the module root (holding go.mod, images/ and the reference stack); empty: the nearest
@@ -47,8 +48,9 @@ type Options struct {
 	Progress io.Writer
 	// PostgresRoute forces a route for the Postgres image; empty chooses automatically.
 	PostgresRoute Route
-	// PostgresTag and AppTag override the image names (tests build under throwaway tags).
-	PostgresTag, AppTag string
+	// PostgresTag, AppTag and NotesTag override the image names (tests build under throwaway
+	// tags).
+	PostgresTag, AppTag, NotesTag string
 	// Only limits the work to these image names (after the overrides above); empty: all.
 	Only []string
 }
@@ -146,6 +148,7 @@ type builder struct {
 	tmp     string // scratch directory for binaries, removed by close
 	pg      *postgresImage
 	app     *appImage
+	notes   *appImage
 	workDir string
 }
 
@@ -155,6 +158,9 @@ func newBuilder(ctx context.Context, opts Options) (*builder, error) {
 	}
 	if opts.AppTag == "" {
 		opts.AppTag = App
+	}
+	if opts.NotesTag == "" {
+		opts.NotesTag = Notes
 	}
 	if opts.SourceDir == "" {
 		dir, err := findSourceDir()
@@ -173,14 +179,15 @@ func newBuilder(ctx context.Context, opts Options) (*builder, error) {
 	}
 	b := &builder{opts: opts, client: c, tmp: tmp}
 	b.pg = &postgresImage{tag: opts.PostgresTag}
-	b.app = &appImage{tag: opts.AppTag}
+	b.app = &appImage{tag: opts.AppTag, dir: "saasd", cmdRoot: ReferenceCmd, binaries: appBinaries}
+	b.notes = &appImage{tag: opts.NotesTag, dir: "notesd", cmdRoot: NotesCmd, binaries: notesBinaries}
 	return b, nil
 }
 
 func (b *builder) close() { os.RemoveAll(b.tmp) }
 
 func (b *builder) images() []image {
-	all := []image{b.pg, b.app}
+	all := []image{b.pg, b.app, b.notes}
 	if len(b.opts.Only) == 0 {
 		return all
 	}
