@@ -83,7 +83,7 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	}
 	if s.AppURL() != "" {
 		if err := env.Step(ctx, "wait for app healthy", func(ctx context.Context) error {
-			return waitHealthy(ctx, s.AppHealthURL(), env.Params.timeout())
+			return waitHealthy(ctx, s.AppHealthURL(), s.AppHealthStatus(), env.Params.timeout())
 		}); err != nil {
 			return err
 		}
@@ -141,8 +141,8 @@ func (e *Env) startAndWaitPromoted(ctx context.Context) error {
 	return e.waitPromoted(ctx, stack.DB, s.DSN())
 }
 
-// waitHealthy waits until url answers 200.
-func waitHealthy(ctx context.Context, url string, timeout time.Duration) error {
+// waitHealthy waits until url answers the healthy status.
+func waitHealthy(ctx context.Context, url string, healthy int, timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	return poll(ctx, timeout, 100*time.Millisecond, url, func(ctx context.Context) (bool, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -154,8 +154,8 @@ func waitHealthy(ctx context.Context, url string, timeout time.Duration) error {
 			return false, err
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return false, fmt.Errorf("%s: %s", url, resp.Status)
+		if resp.StatusCode != healthy {
+			return false, fmt.Errorf("%s: %s, want %d", url, resp.Status, healthy)
 		}
 		return true, nil
 	})

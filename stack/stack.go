@@ -366,6 +366,9 @@ func (s *Stack) AppHealthURL() string {
 	return ""
 }
 
+// AppHealthStatus is the status the app's health path answers when it is healthy.
+func (s *Stack) AppHealthStatus() int { return s.cfg.App.HealthStatus }
+
 // AppURL is the app's base URL from the harness (http://127.0.0.1:<port>); empty without app.
 func (s *Stack) AppURL() string {
 	if p := s.hostPort(App); p != 0 {
