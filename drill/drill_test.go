@@ -174,11 +174,67 @@ func TestRunbooks(t *testing.T) {
 	}
 }
 
+// groundStack is a stack the ground-truth tests run on, with the SQL they use to act behind the
+// harness's back: delete and tamper with one written key ($1 unit, $2 key), clear the marks of
+// the tenants in $1; and a guardrail its script refuses the faulty list with.
+type groundStack struct {
+	name                   string
+	file                   string // "" is the reference stack
+	deleteKey, tamperKey   string
+	clearMarks             []string
+	guardrail, refusedName string
+}
+
+var groundStacks = []groundStack{
+	{name: "reference",
+		deleteKey:  "DELETE FROM records WHERE site_id = $1 AND key = $2",
+		tamperKey:  "UPDATE records SET value = 'tampered' WHERE site_id = $1 AND key = $2",
+		clearMarks: []string{"sites", "products", "users", "apps"},
+		guardrail:  "check-kind", refusedName: "check-kind"},
+	{name: "notes", file: "../stacks/notes/stack.yaml",
+		deleteKey:  "DELETE FROM pages WHERE workspace_id = $1 AND slug = $2",
+		tamperKey:  "UPDATE pages SET body = 'tampered' WHERE workspace_id = $1 AND slug = $2",
+		clearMarks: []string{"UPDATE workspaces SET deleted_at = NULL WHERE deleted_at IS NOT NULL AND org_id = ANY($1)"},
+		guardrail:  "max-scope=5", refusedName: "max-scope"},
+}
+
+// config is cfg on the ground stack.
+func (g groundStack) config(t *testing.T, cfg Config) Config {
+	t.Helper()
+	if g.file == "" {
+		return cfg
+	}
+	s, err := LoadStack(g.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Stack = s
+	return cfg
+}
+
+// clearMarksSQL are the statements that clear the marks of the tenants in $1.
+func (g groundStack) clearMarksSQL() []string {
+	if g.file != "" {
+		return g.clearMarks
+	}
+	var out []string
+	for _, table := range g.clearMarks {
+		out = append(out, "UPDATE "+table+" SET deleted_at = NULL WHERE deleted_at IS NOT NULL AND tenant_id = ANY($1)")
+	}
+	return out
+}
+
 // TestLostWritesGroundTruth deletes exactly N acknowledged writes and changes M others behind
-// the harness's back: the report must say lost = N, changed = M, and the RPO must be T0 minus
-// the earliest deleted write's acknowledgement.
+// the harness's back, on each ground stack: the report must say lost = N, changed = M, and the
+// RPO must be T0 minus the earliest deleted write's acknowledgement.
 func TestLostWritesGroundTruth(t *testing.T) {
-	d := testDrill(t, Config{Scenario: "ground truth: lost writes", Tenants: 20})
+	for _, g := range groundStacks {
+		t.Run(g.name, func(t *testing.T) { testLostWritesGroundTruth(t, g) })
+	}
+}
+
+func testLostWritesGroundTruth(t *testing.T, g groundStack) {
+	d := testDrill(t, g.config(t, Config{Scenario: "ground truth: lost writes", Tenants: 20}))
 	ctx := t.Context()
 	d.traffic.Stop()
 	if err := d.ledger.Flush(); err != nil {
@@ -203,7 +259,7 @@ func TestLostWritesGroundTruth(t *testing.T) {
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(once), func(i, j int) { once[i], once[j] = once[j], once[i] })
 	earliest := once[0].At
 	for _, w := range once[:lost] {
-		if _, err := d.pool.Exec(ctx, "DELETE FROM records WHERE site_id = $1 AND key = $2", w.Site, w.Key); err != nil {
+		if _, err := d.pool.Exec(ctx, g.deleteKey, w.Site, w.Key); err != nil {
 			t.Fatal(err)
 		}
 		if w.At.Before(earliest) {
@@ -211,7 +267,7 @@ func TestLostWritesGroundTruth(t *testing.T) {
 		}
 	}
 	for _, w := range once[lost : lost+changed] {
-		if _, err := d.pool.Exec(ctx, "UPDATE records SET value = 'tampered' WHERE site_id = $1 AND key = $2", w.Site, w.Key); err != nil {
+		if _, err := d.pool.Exec(ctx, g.tamperKey, w.Site, w.Key); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -229,11 +285,17 @@ func TestLostWritesGroundTruth(t *testing.T) {
 }
 
 // TestRTOGroundTruth marks the victim sites deleted (the incident in mark mode), then clears
-// the marks by hand at a known moment: every affected tenant's RTO must be that moment − T0,
-// within one probe interval plus one verification interval.
+// the marks by hand at a known moment, on each ground stack: every affected tenant's RTO must be
+// that moment − T0, within one probe interval plus one verification interval.
 func TestRTOGroundTruth(t *testing.T) {
+	for _, g := range groundStacks {
+		t.Run(g.name, func(t *testing.T) { testRTOGroundTruth(t, g) })
+	}
+}
+
+func testRTOGroundTruth(t *testing.T, g groundStack) {
 	const interval = 250 * time.Millisecond
-	d := testDrill(t, Config{Scenario: "ground truth: RTO", Tenants: 40, ProbeInterval: interval, VerifyInterval: interval})
+	d := testDrill(t, g.config(t, Config{Scenario: "ground truth: RTO", Tenants: 40, ProbeInterval: interval, VerifyInterval: interval}))
 	ctx := t.Context()
 	if err := d.RunIncident(ctx, IncidentSpec{Mode: "mark", IDKind: "site"}); err != nil {
 		t.Fatal(err)
@@ -248,8 +310,8 @@ func TestRTOGroundTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range []string{"sites", "products", "users", "apps"} {
-		if _, err := tx.Exec(ctx, "UPDATE "+table+" SET deleted_at = NULL WHERE deleted_at IS NOT NULL AND tenant_id = ANY($1)", d.affected); err != nil {
+	for _, sql := range g.clearMarksSQL() {
+		if _, err := tx.Exec(ctx, sql, d.affected); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -281,12 +343,19 @@ func TestRTOGroundTruth(t *testing.T) {
 	t.Logf("NOTE RTO ground truth %v; measured max %v", truth, ms(r.Summary.RTOMaxMS))
 }
 
-// TestGuardrailRefuses runs the incident with the ID-kind check on: the script refuses,
-// nothing is deleted, and the results say so.
+// TestGuardrailRefuses runs the incident with a guardrail that refuses the faulty list (the
+// ID-kind check on the reference, the scope cap on notes): the script refuses, nothing is
+// deleted, and the results say so.
 func TestGuardrailRefuses(t *testing.T) {
-	d := testDrill(t, Config{Scenario: "ground truth: guardrail", Tenants: 20})
+	for _, g := range groundStacks {
+		t.Run(g.name, func(t *testing.T) { testGuardrailRefuses(t, g) })
+	}
+}
+
+func testGuardrailRefuses(t *testing.T, g groundStack) {
+	d := testDrill(t, g.config(t, Config{Scenario: "ground truth: guardrail", Tenants: 20}))
 	ctx := t.Context()
-	if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{"check-kind"}}); err != nil {
+	if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site", Guardrails: []string{g.guardrail}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.End(ctx); err != nil {
@@ -297,7 +366,7 @@ func TestGuardrailRefuses(t *testing.T) {
 		t.Errorf("incident: refused %v, affected %d sites of %d tenants; want refused and nothing touched",
 			r.Incident.Refused, r.Incident.AffectedSites, r.Incident.AffectedTenants)
 	}
-	if err := d.CheckRefused("check-kind"); err != nil {
+	if err := d.CheckRefused(g.refusedName); err != nil {
 		t.Error(err)
 	}
 	if r.Summary.LostWrites+r.Summary.BystanderLost != 0 {
