@@ -74,6 +74,8 @@ bench: images ## drdrill bench: the drill against the physical limit, BENCH_RUNS
 	$(BIN) bench -runs $(BENCH_RUNS) -project $(BENCH_PROJECT)
 	@echo "=== generic tenant copy (any tenancy model) against the reference schema's own, same data, same run (target generic/reference <= 1.25)"
 	$(GO) test -run '^$$' -bench 'CopyOwnedVsReference' -benchtime 5x ./scenarios | grep -E 'Benchmark'
+	@echo "=== generic seeding (from the discovered schema) against the reference generator, atlassian profile, same database and run (target reference/generic rows/s <= 1.25)"
+	DRDRILL_BENCH_PROFILE=atlassian $(GO) test -run '^$$' -bench 'SeedGenericVsReference' -benchtime 1x -timeout 30m ./fixtures | grep -E 'Benchmark|reference/generic'
 
 # Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.
 FUZZTIME ?= 10s

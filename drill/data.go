@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
@@ -31,12 +32,9 @@ func (d *Drill) seedData(ctx context.Context) (*fixtures.Shape, error) {
 // file's constraints.
 func (d *Drill) seedGeneric(ctx context.Context, s *stackfile.Stack) (*fixtures.Shape, error) {
 	start := time.Now()
-	if err := d.applySQL(ctx, s, s.Database.Schema); err != nil {
-		return nil, err
-	}
-	m, err := tenancy.Discover(ctx, d.pool, s.Declared())
+	m, err := d.discoverStack(ctx, s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: the tenancy model of the schema: %w", s.Path, err)
+		return nil, err
 	}
 	writes := fixtures.Writes{Table: s.Traffic.Table, KeyColumn: s.Traffic.KeyColumn, ReadBack: s.Traffic.ReadBack}
 	shape, err := fixtures.ShapeOf(s.Name, m, writes)
@@ -57,9 +55,12 @@ func (d *Drill) seedGeneric(ctx context.Context, s *stackfile.Stack) (*fixtures.
 	if err != nil {
 		return nil, fmt.Errorf("seed %s: %w", s.Name, err)
 	}
-	if err := d.applySQL(ctx, s, s.Database.Constraints); err != nil {
+	cs := time.Now()
+	if err := d.applySQL(ctx, d.pool, s, s.Database.Constraints); err != nil {
 		return nil, err
 	}
+	res.Stats.ConstraintsDuration = time.Since(cs)
+	res.Stats.ConstraintsAdded = s.Database.Constraints != ""
 	res.Stats.Profile = d.profile.Name
 	res.Stats.Duration = time.Since(start)
 	if sec := res.Stats.Duration.Seconds(); sec > 0 {
@@ -81,8 +82,35 @@ func (d *Drill) seedGeneric(ctx context.Context, s *stackfile.Stack) (*fixtures.
 	return shape, nil
 }
 
+// discoverStack applies the stack file's schema and discovers its tenancy model with the
+// constraints applied inside a transaction that is rolled back: the model sees every foreign
+// key, and the tables stay bare for the COPY, keys and indexes built once afterwards.
+func (d *Drill) discoverStack(ctx context.Context, s *stackfile.Stack) (*tenancy.Model, error) {
+	if err := d.applySQL(ctx, d.pool, s, s.Database.Schema); err != nil {
+		return nil, err
+	}
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("discover the tenancy model: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := d.applySQL(ctx, tx, s, s.Database.Constraints); err != nil {
+		return nil, err
+	}
+	m, err := tenancy.Discover(ctx, tx, s.Declared())
+	if err != nil {
+		return nil, fmt.Errorf("%s: the tenancy model of the schema: %w", s.Path, err)
+	}
+	return m, nil
+}
+
+// execer runs SQL: the pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
 // applySQL runs one of the stack file's SQL files (relative to the file; "" does nothing).
-func (d *Drill) applySQL(ctx context.Context, s *stackfile.Stack, rel string) error {
+func (d *Drill) applySQL(ctx context.Context, db execer, s *stackfile.Stack, rel string) error {
 	if rel == "" {
 		return nil
 	}
@@ -94,7 +122,7 @@ func (d *Drill) applySQL(ctx context.Context, s *stackfile.Stack, rel string) er
 	if err != nil {
 		return fmt.Errorf("%s: database SQL: %w", s.Path, err)
 	}
-	if _, err := d.pool.Exec(ctx, string(sql)); err != nil {
+	if _, err := db.Exec(ctx, string(sql)); err != nil {
 		return fmt.Errorf("%s: apply %s: %w", s.Path, p, err)
 	}
 	return nil
