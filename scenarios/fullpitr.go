@@ -83,7 +83,7 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	}
 	if s.AppURL() != "" {
 		if err := env.Step(ctx, "wait for app healthy", func(ctx context.Context) error {
-			return waitHealthy(ctx, s.AppHealthURL(), s.AppHealthStatus(), env.Params.timeout())
+			return waitHealthy(ctx, s.AppHealthURL(), s.AppHealthy, env.Params.timeout())
 		}); err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (e *Env) startAndWaitPromoted(ctx context.Context) error {
 }
 
 // waitHealthy waits until url answers the healthy status.
-func waitHealthy(ctx context.Context, url string, healthy int, timeout time.Duration) error {
+func waitHealthy(ctx context.Context, url string, healthy func(int) bool, timeout time.Duration) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	return poll(ctx, timeout, 100*time.Millisecond, url, func(ctx context.Context) (bool, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -154,8 +154,8 @@ func waitHealthy(ctx context.Context, url string, healthy int, timeout time.Dura
 			return false, err
 		}
 		resp.Body.Close()
-		if resp.StatusCode != healthy {
-			return false, fmt.Errorf("%s: %s, want %d", url, resp.Status, healthy)
+		if !healthy(resp.StatusCode) {
+			return false, fmt.Errorf("%s: %s, not the healthy answer", url, resp.Status)
 		}
 		return true, nil
 	})

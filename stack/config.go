@@ -135,8 +135,9 @@ type Config struct {
 	// App describes the app service (a stack file's app service); its zero fields take the
 	// reference service's values.
 	App AppSpec
-	// AppEnv adds environment variables to the app container (the DSN variable, LISTEN_ADDR
-	// and SAASD_ADMIN_TOKEN are set); AppArgs are arguments after App.Command (e.g. "-migrate").
+	// AppEnv adds environment variables to the app container (over LISTEN_ADDR and
+	// SAASD_ADMIN_TOKEN; never over App.DSNEnv, which always holds the drill's database);
+	// AppArgs are arguments after App.Command (e.g. "-migrate").
 	AppEnv  map[string]string
 	AppArgs []string
 	// WithoutApp starts only the database (for tests that need no HTTP service).
@@ -154,8 +155,8 @@ type Config struct {
 type AppSpec struct {
 	Command []string // the container's command; default [/saasd]
 	Port    int      // the port it listens on inside its container; default AppPort
-	// Health is the HTTP path that answers HealthStatus once the service reaches its database;
-	// default /healthz and 200.
+	// Health is the HTTP path that answers HealthStatus once the service reaches its database
+	// (0: any 2xx); default /healthz and 200.
 	Health       string
 	HealthStatus int
 	// DSNEnv is the variable of the app's environment that receives the database's DSN (never
@@ -163,13 +164,22 @@ type AppSpec struct {
 	DSNEnv string
 }
 
+// Healthy says whether code is the app's healthy answer.
+func (a AppSpec) Healthy(code int) bool {
+	if a.HealthStatus == 0 {
+		return code >= 200 && code < 300
+	}
+	return code == a.HealthStatus
+}
+
 func (a AppSpec) withDefaults() AppSpec {
 	if len(a.Command) == 0 {
 		a.Command = []string{"/saasd"}
 	}
 	a.Port = cmp.Or(a.Port, AppPort)
-	a.Health = cmp.Or(a.Health, "/healthz")
-	a.HealthStatus = cmp.Or(a.HealthStatus, 200)
+	if a.Health == "" {
+		a.Health, a.HealthStatus = "/healthz", cmp.Or(a.HealthStatus, 200)
+	}
 	a.DSNEnv = cmp.Or(a.DSNEnv, "DATABASE_URL")
 	return a
 }

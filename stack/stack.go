@@ -207,11 +207,13 @@ func (s *Stack) primarySettings() map[string]string {
 func (s *Stack) startApp(ctx context.Context) (*service, error) {
 	app := s.cfg.App
 	env := map[string]string{
-		app.DSNEnv:          s.InternalDSN(),
 		"LISTEN_ADDR":       ":" + strconv.Itoa(app.Port),
 		"SAASD_ADMIN_TOKEN": s.token,
 	}
 	maps.Copy(env, s.cfg.AppEnv)
+	// The drill's own database, whatever the stack's environment says (a compose file's
+	// DATABASE_URL points at its own server): the app must never write elsewhere.
+	env[app.DSNEnv] = s.InternalDSN()
 	port := strconv.Itoa(app.Port) + "/tcp"
 	req := testcontainers.ContainerRequest{
 		Image:        s.cfg.AppImage,
@@ -219,7 +221,7 @@ func (s *Stack) startApp(ctx context.Context) (*service, error) {
 		Env:          env,
 		ExposedPorts: []string{port},
 		// The health path answers only once the service reaches the database.
-		WaitingFor: wait.ForHTTP(app.Health).WithPort(port).WithStatusCodeMatcher(func(c int) bool { return c == app.HealthStatus }).
+		WaitingFor: wait.ForHTTP(app.Health).WithPort(port).WithStatusCodeMatcher(app.Healthy).
 			WithStartupTimeout(s.cfg.StartupTimeout).WithPollInterval(100 * time.Millisecond),
 	}
 	return s.run(ctx, App, req, s.cfg.AppHostPort, app.Port)
@@ -366,8 +368,8 @@ func (s *Stack) AppHealthURL() string {
 	return ""
 }
 
-// AppHealthStatus is the status the app's health path answers when it is healthy.
-func (s *Stack) AppHealthStatus() int { return s.cfg.App.HealthStatus }
+// AppHealthy says whether code is the app's healthy answer on its health path.
+func (s *Stack) AppHealthy(code int) bool { return s.cfg.App.Healthy(code) }
 
 // AppURL is the app's base URL from the harness (http://127.0.0.1:<port>); empty without app.
 func (s *Stack) AppURL() string {
