@@ -35,25 +35,23 @@ func LoadStack(path string) (*stackfile.Stack, error) {
 	return s, nil
 }
 
-// CheckDrillable lists what a stack file asks that the drill engine cannot do yet. The
-// engine seeds, scripts and manifests the reference schema (tenants, sites and their
-// children); services, images, waits, request templates and the tenancy model that
-// tenant-restore copies are taken from the file.
+// CheckDrillable lists what a stack file asks that the drill engine cannot do yet: a model
+// other than foreign keys, seeding by command, build contexts, more than one app service, the
+// built-in script on a schema that is not the reference's, IDs on stdin. Everything else
+// (services or a compose file, seeding, tenancy, traffic, probes, script, runbooks) is taken
+// from the file.
 func CheckDrillable(s *stackfile.Stack) error {
 	var why []string
-	if s.Compose != "" {
-		why = append(why, "compose: drills start a services list; a compose file is checked but not started yet")
-	}
 	var apps []string
 	for name, sv := range s.Services {
 		if !sv.Postgres {
 			apps = append(apps, name)
 		}
 		if sv.Image == "" {
-			why = append(why, fmt.Sprintf("services.%s: build contexts are not built by drills yet; build the image and name it", name))
+			why = append(why, fmt.Sprintf("services.%s: build contexts are not built by drills yet; build the image and name it (image: in the stack or compose file)", name))
 		}
 	}
-	if len(apps) != 1 && s.Compose == "" {
+	if len(apps) != 1 {
 		slices.Sort(apps)
 		why = append(why, fmt.Sprintf("services: drills start the database and one app service, the file has %d (%s)", len(apps), strings.Join(apps, ", ")))
 	}

@@ -108,6 +108,9 @@ func parse(c *checker, data []byte) (*Stack, error) {
 		return nil, c.err()
 	}
 	c.validate(s)
+	if s.Compose != "" && len(c.problems) == 0 {
+		c.composeServices(s)
+	}
 	if err := c.err(); err != nil {
 		return nil, err
 	}

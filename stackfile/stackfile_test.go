@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,32 @@ func TestValid(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestComposeServices reads a compose file's services as a drill starts them: the database in
+// drdrill's image, the app with its image, command, environment, container port and the path
+// of its healthcheck URL.
+func TestComposeServices(t *testing.T) {
+	s, err := Load("testdata/valid/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Service{
+		"postgres": {Image: DBImage, Postgres: true},
+		"web": {Image: "myco/web:dev", Command: []string{"/web", "--listen", ":8080"}, Port: 8080,
+			Env:  map[string]string{"LOG_LEVEL": "info", "DATABASE_URL": "postgres://postgres:example@postgres:5432/app"},
+			Wait: Wait{HTTP: "/healthz"}},
+	}
+	if !reflect.DeepEqual(s.Services, want) {
+		t.Errorf("services from compose:\n got %+v\nwant %+v", s.Services, want)
+	}
+	for _, c := range []struct {
+		ports, expose []string
+		want          int
+	}{{[]string{"8080:80"}, nil, 80}, {[]string{"127.0.0.1:8080:80/tcp"}, nil, 80}, {[]string{"9000"}, nil, 9000}, {nil, []string{"3000"}, 3000}, {nil, nil, 0}} {
+		if got := composePort(c.ports, c.expose); got != c.want {
+			t.Errorf("composePort(%q, %q) = %d, want %d", c.ports, c.expose, got, c.want)
+		}
 	}
 }
