@@ -13,7 +13,7 @@ Feature: A stack drilled from the team's own docker-compose.yml
     And the tenants are seeded
     And traffic is flowing
 
-  @quick
+  @stacks
   Scenario: The compose stack's workspaces are purged and restored org by org
     Given the objectives:
       | objective             | target |

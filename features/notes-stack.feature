@@ -16,7 +16,7 @@ Feature: A second stack, drilled from its stack file alone
     And the tenants are seeded
     And traffic is flowing
 
-  @quick
+  @stacks
   Scenario: notes-purge deletes workspaces, restored org by org from a side database
     Given the objectives:
       | objective             | target |
@@ -30,7 +30,7 @@ Feature: A second stack, drilled from its stack file alone
     Then every objective is met
     And no bystander lost acknowledged writes
 
-  @quick
+  @stacks
   Scenario: Full point-in-time recovery of the notes database rolls bystanders back too
     Given the objectives:
       | objective | target |
@@ -43,7 +43,7 @@ Feature: A second stack, drilled from its stack file alone
     Then every objective is met
     And some bystanders lost acknowledged writes
 
-  @quick
+  @stacks
   Scenario: The notes team's own shell runbook brings the workspaces back
     Given the objectives:
       | objective             | target |
@@ -57,7 +57,7 @@ Feature: A second stack, drilled from its stack file alone
     Then every objective is met
     And no bystander lost acknowledged writes
 
-  @quick
+  @stacks
   Scenario: notes-purge's scope cap refuses the run and nothing is deleted
     Given the objectives:
       | objective             | target |

@@ -17,8 +17,9 @@ import (
 //
 //	go test ./runner -run 'TestFeatures|TestBreached' -v -timeout 20m
 
-// TestFeatures is the `go test` entry point of the features: the default set, each scenario a
-// subtest. DRDRILL_OUT keeps the outputs; DRDRILL_TAGS picks another set.
+// TestFeatures is the `go test` entry point of the features: TestTags (the default set and the
+// other stacks' quick drills), each scenario a subtest. DRDRILL_OUT keeps the outputs;
+// DRDRILL_TAGS picks another set.
 func TestFeatures(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts containers: not in -short mode")
@@ -29,7 +30,7 @@ func TestFeatures(t *testing.T) {
 	}
 	tags := os.Getenv("DRDRILL_TAGS")
 	if tags == "" {
-		tags = DefaultTags
+		tags = TestTags
 	}
 	o, err := Run(context.Background(), Options{Paths: []string{"../features"}, Tags: tags, Out: out, CI: true, TestingT: t})
 	if err != nil {

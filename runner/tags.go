@@ -9,6 +9,11 @@ import (
 // paths are given.
 const DefaultTags = "@quick"
 
+// TestTags selects what `make test` drills: the default set, and the quick drills of the other
+// example stacks (@stacks: the notes stack from its stack file and from its compose file),
+// kept out of the default set so that `make drill` stays a few minutes.
+const TestTags = DefaultTags + ",@stacks"
+
 // checkTags refuses expressions godog would misread (a tag with a space in it selects
 // nothing) or panic on (an empty tag): godog matches tags itself, but does not check them.
 func checkTags(expr string) error {
