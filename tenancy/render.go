@@ -62,6 +62,8 @@ func Render(w io.Writer, m *Model, dsnRedacted string) error {
 	p("    url: TODO")
 	p("    body: '{\"value\":\"{value}\"}'")
 	p("    success: [200, 201]")
+	p("  table: TODO                      # TODO: the table the write lands in")
+	p("  keyColumn: TODO                  # TODO: its column holding {key}")
 	p("  readBack: TODO")
 	p("")
 	p("probes:")
