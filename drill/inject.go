@@ -3,11 +3,8 @@ package drill
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/drdrill/drdrill/scenarios"
-	"github.com/drdrill/drdrill/stack"
 )
 
 // Inject arms the named fault (see Faults) for the next runbook: it fires when that runbook
@@ -18,27 +15,12 @@ func (d *Drill) Inject(ctx context.Context, fault string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.cfg.CheckFaultTool(fault); err != nil {
-		return err
-	}
 	if d.h.Runbook != nil {
 		return errors.New("drill: the runbook has already run: inject a fault before the runbook step, it fires during the runbook")
 	}
 	d.armed = append(d.armed, f)
 	d.record(func(h *History) { h.Params.Faults = append(h.Params.Faults, fault) })
 	d.logf("fault %s armed for the next runbook: %s", fault, f.Description())
-	return nil
-}
-
-// plainRouteFaults act on the plain route's WAL archive and backups volumes, which pgBackRest
-// does not use: armed on a pgbackrest stack they would corrupt or delete nothing it reads.
-var plainRouteFaults = []string{"wal-segment-missing", "corrupt-base-backup"}
-
-// CheckFaultTool says whether the fault called name applies to the configured backup tool.
-func (c Config) CheckFaultTool(name string) error {
-	if c.BackupTool == stack.PgBackRest && slices.Contains(plainRouteFaults, name) {
-		return fmt.Errorf("fault %q acts on the plain route's archive and backups volumes, not on a pgBackRest repository: drill it with the plain backup tool (pgBackRest's own faults are not written yet)", name)
-	}
 	return nil
 }
 

@@ -60,3 +60,31 @@ Feature: The same incident restored with pgBackRest
     When the "undo-mark" runbook runs
     And the drill ends
     Then every objective is met
+
+  @faults
+  Scenario: A WAL segment is missing from the pgBackRest repository: the restore stops early and says what was lost
+    Given the objectives:
+      | objective        | target |
+      | restored tenants | 100%   |
+    When the cleanup script runs in purge mode with site IDs
+    And the fault "wal-segment-missing" is injected
+    And the "tenant-restore" runbook runs
+    And the drill ends
+    Then every objective is met
+    And the report has a finding about "from the pgBackRest repository's archive"
+    And the report has a finding about "is missing from the archive"
+    And no bystander lost acknowledged writes
+
+  @faults
+  Scenario: The differential backup is corrupt: pgbackrest verify catches it and the restore falls back to the full one
+    Given the objectives:
+      | objective        | target |
+      | restored tenants | 100%   |
+      | RPO max          | 0s     |
+    When the cleanup script runs in purge mode with site IDs
+    And the fault "corrupt-base-backup" is injected
+    And the "full-pitr" runbook runs
+    And the drill ends
+    Then every objective is met
+    And the report has a finding about "pgbackrest verify: backup"
+    And the report has a finding about "fell back to the older base backup"

@@ -20,12 +20,21 @@ var walName = regexp.MustCompile(`^[0-9A-F]{24}$`)
 
 // archivedSegments lists the WAL segment files in the archive, sorted (timeline, then LSN).
 func archivedSegments(ctx context.Context, s *stack.Stack) ([]string, error) {
-	code, out, err := s.Exec(ctx, stack.DB, []string{"ls", "-1", ArchiveDir})
+	dir, cmd := ArchiveDir, []string{"ls", "-1", ArchiveDir}
+	if s.BackupTool() == stack.PgBackRest {
+		// The repository keeps SEGMENT-SHA1[.gz…] under archive/STANZA/VERSION-ID/FIRST16/.
+		dir = repoArchive
+		cmd = []string{"sh", "-c", "ls -1 " + repoArchive + "/*/*/"}
+	}
+	code, out, err := s.Exec(ctx, stack.DB, cmd)
 	if err != nil || code != 0 {
-		return nil, fmt.Errorf("list %s (exit %d): %v %s", ArchiveDir, code, err, strings.TrimSpace(out))
+		return nil, fmt.Errorf("list %s (exit %d): %v %s", dir, code, err, strings.TrimSpace(out))
 	}
 	var segs []string
 	for _, f := range strings.Fields(out) {
+		if len(f) > 24 && f[24] == '-' {
+			f = f[:24]
+		}
 		if walName.MatchString(f) {
 			segs = append(segs, f)
 		}
@@ -49,6 +58,9 @@ func nextSegment(seg string) string {
 // backupSegments returns the WAL segments a base backup starts and ends in, read from its
 // backup_label and from the backup history file the archive keeps for it.
 func backupSegments(ctx context.Context, s *stack.Stack, bk Backup) (start, stop string, err error) {
+	if s.BackupTool() == stack.PgBackRest {
+		return repoBackupSegments(ctx, s, bk)
+	}
 	code, label, err := s.Exec(ctx, stack.DB, []string{"cat", path.Join(bk.Dir, "backup_label")})
 	if err != nil || code != 0 {
 		return "", "", fmt.Errorf("read %s/backup_label (exit %d): %v", bk.Dir, code, err)
@@ -67,6 +79,41 @@ func backupSegments(ctx context.Context, s *stack.Stack, bk Backup) (start, stop
 		stop = start
 	}
 	return start, stop, nil
+}
+
+// repoArchive is the pgBackRest repository's WAL archive of the stack's stanza.
+var repoArchive = path.Join(stack.RepoDir, "archive", stack.Stanza)
+
+// repoBackupSegments returns the segments a pgBackRest backup starts and ends in, from the LSNs
+// the repository records for it, on the live database's timeline.
+func repoBackupSegments(ctx context.Context, s *stack.Stack, bk Backup) (start, stop string, err error) {
+	conn, err := pgx.Connect(ctx, s.DSN())
+	if err != nil {
+		return "", "", fmt.Errorf("connect to live db: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var tli uint32
+	if err := conn.QueryRow(ctx, `SELECT timeline_id FROM pg_control_checkpoint()`).Scan(&tli); err != nil {
+		return "", "", fmt.Errorf("timeline of the live db: %w", err)
+	}
+	if start, err = lsnSegment(tli, bk.StartLSN); err != nil {
+		return "", "", err
+	}
+	if stop, err = lsnSegment(tli, bk.StopLSN); err != nil {
+		return start, start, nil
+	}
+	return start, stop, nil
+}
+
+// lsnSegment is the name of the 16 MB WAL segment holding lsn ("0/5000028") on timeline tli.
+func lsnSegment(tli uint32, lsn string) (string, error) {
+	hiS, loS, ok := strings.Cut(lsn, "/")
+	hi, err1 := strconv.ParseUint(hiS, 16, 32)
+	lo, err2 := strconv.ParseUint(loS, 16, 32)
+	if !ok || err1 != nil || err2 != nil {
+		return "", fmt.Errorf("LSN %q is not X/Y in hexadecimal", lsn)
+	}
+	return fmt.Sprintf("%08X%08X%08X", tli, hi, lo>>24), nil
 }
 
 // fileOf reads the "(file X)" of the line starting with prefix.

@@ -11,7 +11,8 @@ import (
 // walSegmentMissing deletes from the archive the first WAL segment after the chosen base
 // backup ended (or Segment, when a test names the one holding a known write): recovery
 // cannot pass it, so it stops before T0 and what was committed after the gap is lost. There
-// is no older path around a gap after the newest backup.
+// is no older path around a gap after the newest backup. With pgBackRest the segment goes from
+// the repository's archive (SEGMENT-SHA1 under archive/STANZA/…), where archive-get looks.
 type walSegmentMissing struct {
 	Segment string
 }
@@ -19,7 +20,7 @@ type walSegmentMissing struct {
 func (walSegmentMissing) Name() string { return "wal-segment-missing" }
 
 func (walSegmentMissing) Description() string {
-	return "deletes from the WAL archive the first segment after the chosen base backup, before recovery replays it"
+	return "deletes from the WAL archive (or the pgBackRest repository's) the first segment after the chosen base backup, before recovery replays it"
 }
 
 func (w walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, error) {
@@ -52,11 +53,16 @@ func (w walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, 
 		env.findingf("fault wal-segment-missing: segment %s, after base backup %s, is not archived: nothing deleted", victim, at.Backup.Name)
 		return true, nil
 	}
-	code, out, err := env.Stack.Exec(ctx, stack.DB, []string{"rm", "-f", path.Join(ArchiveDir, victim)})
-	if err != nil || code != 0 {
-		return true, fmt.Errorf("delete %s from the archive (exit %d): %v %s", victim, code, err, out)
+	rm, where := []string{"rm", "-f", path.Join(ArchiveDir, victim)}, "the archive"
+	if env.Stack.BackupTool() == stack.PgBackRest {
+		rm = []string{"sh", "-c", "rm -f " + repoArchive + "/*/" + victim[:16] + "/" + victim + "-*"}
+		where = "the pgBackRest repository's archive"
 	}
-	env.findingf("fault wal-segment-missing: deleted WAL segment %s from the archive at %s (base backup %s ended in %s; %d archived segments after it)",
-		victim, env.sinceT0(), at.Backup.Name, stop, later)
+	code, out, err := env.Stack.Exec(ctx, stack.DB, rm)
+	if err != nil || code != 0 {
+		return true, fmt.Errorf("delete %s from %s (exit %d): %v %s", victim, where, code, err, out)
+	}
+	env.findingf("fault wal-segment-missing: deleted WAL segment %s from %s at %s (base backup %s ended in %s; %d archived segments after it)",
+		victim, where, env.sinceT0(), at.Backup.Name, stop, later)
 	return true, nil
 }

@@ -195,3 +195,23 @@ func TestSQLBuilders(t *testing.T) {
 		t.Errorf("poolDSN = %q", got)
 	}
 }
+
+func TestLSNSegment(t *testing.T) {
+	for _, c := range []struct {
+		tli  uint32
+		lsn  string
+		want string
+		bad  bool
+	}{
+		{1, "0/5000028", "000000010000000000000005", false},
+		{1, "0/FF000000", "0000000100000000000000FF", false},
+		{2, "3/1A2B3C4D", "00000002000000030000001A", false},
+		{1, "5000028", "", true},
+		{1, "0/xyz", "", true},
+	} {
+		got, err := lsnSegment(c.tli, c.lsn)
+		if (err != nil) != c.bad || got != c.want {
+			t.Errorf("lsnSegment(%d, %q) = %q, %v; want %q (error %v)", c.tli, c.lsn, got, err, c.want, c.bad)
+		}
+	}
+}

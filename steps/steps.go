@@ -317,13 +317,6 @@ func inject(ctx context.Context, fault string) (context.Context, error) {
 	if err := drill.CheckFault(fault); err != nil {
 		return ctx, bad(ctx, err)
 	}
-	d, err := drillFrom(ctx)
-	if err != nil {
-		return ctx, err
-	}
-	if err := d.Config().CheckFaultTool(fault); err != nil {
-		return ctx, bad(ctx, err)
-	}
 	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.Inject(ctx, fault) })
 }
 

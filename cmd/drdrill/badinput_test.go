@@ -64,8 +64,6 @@ func TestBadInputClearErrors(t *testing.T) {
 			bad + `unknown-backup-tool.feature:5: bad stack config: unknown backup tool "barman": use plain or pgbackrest`}},
 		{name: "differential backup without pgbackrest", args: []string{"--check", bad + "diff-without-pgbackrest.feature"}, code: 2, want: []string{
 			bad + `diff-without-pgbackrest.feature:7: differential backups need pgBackRest: pg_basebackup (the plain backup tool) takes full base backups only`}},
-		{name: "plain-route fault with pgbackrest", args: []string{"--check", bad + "plain-fault-with-pgbackrest.feature"}, code: 2, want: []string{
-			bad + `plain-fault-with-pgbackrest.feature:9: fault "wal-segment-missing" acts on the plain route's archive and backups volumes, not on a pgBackRest repository`}},
 		{name: "runbook before the stack", args: []string{"--check", bad + "runbook-first.feature"}, code: 2, want: []string{
 			bad + "runbook-first.feature:5: a fault or runbook before the incident"}},
 		{name: "configuration after the stack started", args: []string{"--check", bad + "config-after-start.feature"}, code: 2, want: []string{
