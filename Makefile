@@ -52,7 +52,7 @@ TAGS      ?=
 FEATURES  ?=
 TEST_TIMEOUT ?= 80m
 
-.PHONY: drill test bench vet fuzz flake
+.PHONY: drill test bench vet fuzz flake faults
 
 drill: images ## run the default drill set (quick profile) and print where the outputs are (OUT=dir)
 	$(BIN) run --out $(OUT) $(if $(TAGS),--tags '$(TAGS)') $(FEATURES)
@@ -98,6 +98,10 @@ fuzz: ## run every fuzz target (parsers of user input) for FUZZTIME each (defaul
 	    done; \
 	  done; \
 	done
+
+faults: images ## the @faults drills (crashes, cuts, a missing WAL segment, a corrupt backup during the restore) with each backup tool: plain, then pgBackRest (OUT=dir)
+	$(BIN) run --out $(OUT)/faults-plain --backup-tool plain --tags '@faults && ~@pgbackrest' features/
+	$(BIN) run --out $(OUT)/faults-pgbackrest --backup-tool pgbackrest --tags @faults features/
 
 flake: images ## run the default drill set REPEAT times (default 5): verdicts must not differ; prints the RTO spread
 	set -o pipefail; DRDRILL_REPEAT=$(or $(REPEAT),5) $(GO) test -count=1 -timeout 60m -run '^TestVerdictsStable$$' -v ./runner | grep -E 'repeat_test|^(---|ok|FAIL)'

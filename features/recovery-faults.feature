@@ -96,4 +96,4 @@ Feature: Faults during recovery
     And the "full-pitr" runbook runs
     And the drill ends
     Then every objective is met
-    And the report has a finding about "fell back to the older base backup base-1"
+    And the report has a finding about "fell back to the older base backup"

@@ -10,9 +10,10 @@ import (
 
 	"github.com/drdrill/drdrill/drill"
 	"github.com/drdrill/drdrill/runner"
+	"github.com/drdrill/drdrill/stack"
 )
 
-const runUsage = `Usage: drdrill run [paths] [--tags expr] [--format fmt] [--out dir] [--seed n] [--shard i/n] [--group name] [--report-only] [--check] [--ci]
+const runUsage = `Usage: drdrill run [paths] [--tags expr] [--format fmt] [--out dir] [--seed n] [--shard i/n] [--group name] [--stack file] [--backup-tool plain|pgbackrest] [--report-only] [--check] [--ci]
 
 Runs drills written in Gherkin. Paths are feature files, directories, or file:LINE for one
 scenario (or one Examples row). With no paths, runs the default set: features/ with tags ` + runner.DefaultTags + `.
@@ -37,6 +38,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	var opt runner.Options
 	var stackFile string
 	fs.StringVar(&stackFile, "stack", "", "the stack file every drill runs on unless its feature names one with the step: the stack \"FILE\"; default the reference stack. Checked before anything starts (drdrill stack check FILE says why a file is wrong)")
+	var tool string
+	fs.StringVar(&tool, "backup-tool", "", "the backup tool of every drill whose feature does not choose one (plain or pgbackrest; default plain): run a feature set with both to compare them")
 	var shard string
 	fs.StringVar(&opt.Tags, "tags", "", `godog tag expression, e.g. "@matrix", "@quick && ~@slow", "@a,@b" (default "`+runner.DefaultTags+`" when no paths are given)`)
 	fs.StringVar(&opt.Format, "format", "", "godog console format: pretty, progress, … (default pretty)")
@@ -70,6 +73,13 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	if opt.Group != "" && !groupPattern.MatchString(opt.Group) {
 		return usagef("--group %q: use letters, digits, '_', '.', '-' (at most %d, first a letter or digit): it names Docker resources", opt.Group, maxGroup)
+	}
+	if tool != "" {
+		t, err := stack.ParseBackupTool(tool)
+		if err != nil {
+			return fmt.Errorf("%w: --backup-tool: %w", errUsage, err)
+		}
+		opt.Base.BackupTool = t
 	}
 	if stackFile != "" {
 		s, err := drill.LoadStack(stackFile)
