@@ -88,3 +88,17 @@ Feature: The same incident restored with pgBackRest
     Then every objective is met
     And the report has a finding about "pgbackrest verify: backup"
     And the report has a finding about "fell back to the older base backup"
+
+  @faults
+  Scenario: The pgBackRest repository is unavailable as the restore starts: full-pitr waits for it and runs the restore again
+    Given the objectives:
+      | objective        | target |
+      | restored tenants | 100%   |
+      | RPO max          | 0s     |
+    When the cleanup script runs in purge mode with site IDs
+    And the fault "repo-unavailable" is injected
+    And the "full-pitr" runbook runs
+    And the drill ends
+    Then every objective is met
+    And the report has a finding about "the pgBackRest repository was unavailable for 10s"
+    And the report has a finding about "recovered on attempt 2"

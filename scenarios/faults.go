@@ -62,6 +62,7 @@ var faultRegistry = []Fault{
 	networkCut{For: 10 * time.Second},
 	walSegmentMissing{},
 	corruptBaseBackup{},
+	repoUnavailable{For: 10 * time.Second},
 }
 
 // ErrUnknownFault is returned by LookupFault for a name no fault has.

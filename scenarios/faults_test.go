@@ -15,7 +15,7 @@ import (
 )
 
 func TestFaultRegistry(t *testing.T) {
-	want := []string{"db-killed", "side-db-killed", "network-cut", "wal-segment-missing", "corrupt-base-backup"}
+	want := []string{"db-killed", "side-db-killed", "network-cut", "wal-segment-missing", "corrupt-base-backup", "repo-unavailable"}
 	if got := Faults(); !slices.Equal(got, want) {
 		t.Errorf("Faults() = %v, want %v", got, want)
 	}

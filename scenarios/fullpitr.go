@@ -48,9 +48,16 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 		opts := restoreOptions(bk, target, env.Params.parallelism(), true)
 		restore, script = "pgbackrest restore "+strings.Join(opts, " "), pgBackRestRestoreScript(opts)
 	}
-	if err := env.Step(ctx, restore, func(ctx context.Context) error {
-		return env.dataDirJob(ctx, "restore "+bk.Name, script)
-	}); err != nil {
+	run := func(ctx context.Context) error { return env.dataDirJob(ctx, "restore "+bk.Name, script) }
+	if s.BackupTool() == stack.PgBackRest {
+		// A repository that is unreachable for a while (storage, a mount) is waited for and the
+		// restore run again; --delta keeps what the failed attempt already restored.
+		fromRepo := retry{attempts: 3, retryable: func(error) bool { return true }, ready: env.repoBack, what: "the pgBackRest repository was back"}
+		err = env.stepRetry(ctx, restore, fromRepo, run)
+	} else {
+		err = env.Step(ctx, restore, run)
+	}
+	if err != nil {
 		return err
 	}
 	replay := retry{attempts: 3, retryable: serverExited, ready: env.restartIfExited(stack.DB), what: "the db was started again"}
