@@ -32,6 +32,9 @@ type Config struct {
 	Archive     time.Duration // archive_timeout (default 10 s, as atlassian-2022.feature)
 	Probe       time.Duration // availability probe period (default 1 s, as atlassian-2022.feature)
 	FullPITR    bool          // also run the full-pitr drill for the runbook ratio
+	// PgBackRest also runs tenant-restore (and full-pitr with FullPITR) with pgBackRest as the
+	// backup tool, same profile and run, for the tool ratio.
+	PgBackRest bool
 	LedgerSizes []int         // checker cost at these ledger sizes (default 1e4, 1e5, 1e6)
 	// Project, when it lists three sizes or more, also runs tenant-restore on the same profile
 	// at each (its tenants and faulty list resized), fits the projection's cost model to their
@@ -39,6 +42,7 @@ type Config struct {
 	// larger than all of them).
 	Project []Point
 	Log     io.Writer // progress; nil = quiet
+	tool    stack.BackupTool
 }
 
 // Point is one drill size of the projection: tenants, and the faulty list's sites and tenants.
@@ -56,6 +60,8 @@ type Report struct {
 
 	Drill      DrillRun // tenant-restore, traffic on
 	PITR       DrillRun // full-pitr of the same profile (zero when not run)
+	// PgBackRest and PgBackRestPITR are the same two drills with pgBackRest (zero when not run).
+	PgBackRest, PgBackRestPITR DrillRun
 	Baseline   Baseline
 	CPU        time.Duration // user+system CPU of this process during the tenant-restore drill
 	PeakRSS    int64         // bytes, whole process, high-water mark at the tenant-restore drill's end
@@ -168,6 +174,18 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return r, err
 		}
 	}
+	if cfg.PgBackRest {
+		pb := cfg
+		pb.tool = stack.PgBackRest
+		if r.PgBackRest, err = runDrill(ctx, pb, "tenant-restore", nil); err != nil {
+			return r, fmt.Errorf("with pgbackrest: %w", err)
+		}
+		if cfg.FullPITR {
+			if r.PgBackRestPITR, err = runDrill(ctx, pb, "full-pitr", nil); err != nil {
+				return r, fmt.Errorf("with pgbackrest: %w", err)
+			}
+		}
+	}
 	for _, n := range cfg.LedgerSizes {
 		r.LedgerCost = append(r.LedgerCost, ledgerCost(n))
 	}
@@ -194,8 +212,8 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 	run.Runbook = runbook
 	d := drill.New(drill.Config{
 		Profile: cfg.Profile, Tenants: p.Tenants, VictimSites: p.VictimSites, VictimTenants: p.VictimTenants,
-		Seed: cfg.Seed, TrafficRate: cfg.TrafficRate,
-		ArchiveTimeout: cfg.Archive, ProbeInterval: cfg.Probe, Scenario: "bench " + runbook, Log: cfg.Log,
+		Seed: cfg.Seed, TrafficRate: cfg.TrafficRate, BackupTool: cfg.tool,
+		ArchiveTimeout: cfg.Archive, ProbeInterval: cfg.Probe, Scenario: "bench " + runbook + " " + string(cfg.tool), Log: cfg.Log,
 	})
 	defer func() {
 		if cerr := d.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {

@@ -22,6 +22,7 @@ const (
 	TargetOverhead     = 1.3  // drill wall ≤ 1.3× the necessary work
 	TargetRestoreRatio = 1.5  // restore phase ≤ 1.5× the necessary restore work
 	TargetRunbookRate  = 1.5  // tenant-restore's restore phase ≤ 1.5× full-pitr's
+	TargetToolRatio    = 1.0  // pgBackRest's restore phase ≤ 1.0× the plain route's
 	TargetCPUShare     = 0.06 // harness CPU ≤ 6 % of the drill's wall
 	TargetExponent     = 1.25 // the write checker's cost grows about linearly with the ledger
 )
@@ -34,6 +35,17 @@ func (r *Report) Overhead() float64 { return ratio(r.Drill.Wall, r.Baseline.Tota
 // tenants' rows back.
 func (r *Report) RestoreRatio() float64 {
 	return ratio(r.Drill.Phases["restore"], r.Baseline.SideStart+r.Baseline.CopyBack)
+}
+
+// ToolRatio is tenant-restore's restore phase with pgBackRest over the plain route's, and
+// PITRToolRatio full-pitr's (0 when not run).
+func (r *Report) ToolRatio() float64 {
+	return ratio(r.PgBackRest.Phases["restore"], r.Drill.Phases["restore"])
+}
+
+// PITRToolRatio is full-pitr's restore phase with pgBackRest over the plain route's.
+func (r *Report) PITRToolRatio() float64 {
+	return ratio(r.PgBackRestPITR.Phases["restore"], r.PITR.Phases["restore"])
 }
 
 // RunbookRatio is tenant-restore's restore phase over full-pitr's (0 when full-pitr did not run).
@@ -95,6 +107,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 		row("full-pitr drill wall (restore phase)", fmt.Sprintf("%s (%s)", sec(r.PITR.Wall), sec(r.PITR.Phases["restore"])), "", true)
 		row("restore: tenant-restore / full-pitr", fmt.Sprintf("%.2f×", r.RunbookRatio()), fmt.Sprintf("<= %.1f×", TargetRunbookRate), r.RunbookRatio() <= TargetRunbookRate)
 	}
+	if r.PgBackRest.Wall > 0 {
+		row("tenant-restore with pgBackRest: restore phase / plain's", fmt.Sprintf("%.2f× (%s / %s)", r.ToolRatio(), sec(r.PgBackRest.Phases["restore"]), sec(dr.Phases["restore"])),
+			fmt.Sprintf("<= %.1f×", TargetToolRatio), r.ToolRatio() <= TargetToolRatio)
+	}
+	if r.PgBackRestPITR.Wall > 0 {
+		row("full-pitr with pgBackRest: restore phase / plain's", fmt.Sprintf("%.2f× (%s / %s)", r.PITRToolRatio(), sec(r.PgBackRestPITR.Phases["restore"]), sec(r.PITR.Phases["restore"])),
+			fmt.Sprintf("<= %.1f×", TargetToolRatio), r.PITRToolRatio() <= TargetToolRatio)
+	}
 	row("harness CPU / drill wall", fmt.Sprintf("%.1f %% (%s)", 100*r.CPUShare(), sec(r.CPU)), fmt.Sprintf("<= %.0f %%", 100*TargetCPUShare), r.CPUShare() <= TargetCPUShare)
 	row("harness peak RSS", fmt.Sprintf("%d MiB", r.PeakRSS>>20), "", true)
 	for _, p := range r.LedgerCost {
@@ -135,6 +155,8 @@ var figures = []figure{
 	{"overhead: drill wall / necessary work", (*Report).Overhead, "×", TargetOverhead, true},
 	{"restore phase / necessary restore work", (*Report).RestoreRatio, "×", TargetRestoreRatio, true},
 	{"restore: tenant-restore / full-pitr", (*Report).RunbookRatio, "×", TargetRunbookRate, true},
+	{"tenant-restore pgBackRest / plain (restore phase)", (*Report).ToolRatio, "×", TargetToolRatio, true},
+	{"full-pitr pgBackRest / plain (restore phase)", (*Report).PITRToolRatio, "×", TargetToolRatio, true},
 	{"harness CPU / drill wall", func(r *Report) float64 { return 100 * r.CPUShare() }, "%", 100 * TargetCPUShare, true},
 	{"seeding / raw COPY throughput", (*Report).SeedRatio, "×", TargetSeedRatio, false},
 	{"checker growth exponent", (*Report).Exponent, "", TargetExponent, true},

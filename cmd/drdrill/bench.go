@@ -19,6 +19,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	profile := fs.String("profile", "atlassian", "fixtures profile: atlassian, or quick for a fast run of the tool itself")
 	tenants := fs.Int("tenants", 0, "override of the profile's tenant count")
 	pitr := fs.Bool("pitr", true, "also run the full-pitr drill (tenant-restore / full-pitr ratio)")
+	pgbr := fs.Bool("pgbackrest", true, "also run the drills with pgBackRest as the backup tool (pgBackRest / plain restore-phase ratio)")
 	ledger := fs.String("ledger", "10000,100000,1000000", "ledger sizes for the checker's cost, comma-separated")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	cpuprof := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
@@ -70,7 +71,7 @@ func cmdBench(ctx context.Context, args []string) error {
 			fmt.Printf("drdrill bench: run %d of %d\n", i+1, *runs)
 		}
 		var r *bench.Report
-		cfg := bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, LedgerSizes: sizes, Log: log}
+		cfg := bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, PgBackRest: *pgbr, LedgerSizes: sizes, Log: log}
 		if i == 0 {
 			cfg.Project = points
 		}
