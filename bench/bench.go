@@ -34,8 +34,8 @@ type Config struct {
 	FullPITR    bool          // also run the full-pitr drill for the runbook ratio
 	// PgBackRest also runs tenant-restore (and full-pitr with FullPITR) with pgBackRest as the
 	// backup tool, same profile and run, for the tool ratio.
-	PgBackRest bool
-	LedgerSizes []int         // checker cost at these ledger sizes (default 1e4, 1e5, 1e6)
+	PgBackRest  bool
+	LedgerSizes []int // checker cost at these ledger sizes (default 1e4, 1e5, 1e6)
 	// Project, when it lists three sizes or more, also runs tenant-restore on the same profile
 	// at each (its tenants and faulty list resized), fits the projection's cost model to their
 	// runbook steps, and checks it against the main drill (a size it was not fitted on, and
@@ -58,14 +58,14 @@ type Report struct {
 
 	Seed, Raw fixtures.Stats // the drill's seeding and the raw COPY baseline of the same rows
 
-	Drill      DrillRun // tenant-restore, traffic on
-	PITR       DrillRun // full-pitr of the same profile (zero when not run)
+	Drill DrillRun // tenant-restore, traffic on
+	PITR  DrillRun // full-pitr of the same profile (zero when not run)
 	// PgBackRest and PgBackRestPITR are the same two drills with pgBackRest (zero when not run).
 	PgBackRest, PgBackRestPITR DrillRun
-	Baseline   Baseline
-	CPU        time.Duration // user+system CPU of this process during the tenant-restore drill
-	PeakRSS    int64         // bytes, whole process, high-water mark at the tenant-restore drill's end
-	LedgerCost []LedgerPoint
+	Baseline                   Baseline
+	CPU                        time.Duration // user+system CPU of this process during the tenant-restore drill
+	PeakRSS                    int64         // bytes, whole process, high-water mark at the tenant-restore drill's end
+	LedgerCost                 []LedgerPoint
 
 	// The projection (Config.Project): the drills it was fitted on, the models, and the main
 	// drill's runbook as measured and as the models predict it.
