@@ -51,8 +51,9 @@ type Config struct {
 	// DetectionDelay is how long after T0 the incident is noticed: the runbook starts then.
 	DetectionDelay time.Duration
 	NoWALSwitch    bool // runbooks do not force the last WAL segment out: unarchived WAL is lost
-	// BackupTool is how the stack backs up and archives: stack.Plain (the zero value) or
-	// stack.PgBackRest; runbooks restore with the same tool.
+	// BackupTool is how the stack backs up and archives: stack.Plain or stack.PgBackRest
+	// (a step or --backup-tool); empty takes the stack file's backup.tool (Tool), else plain.
+	// Runbooks restore with the same tool.
 	BackupTool stack.BackupTool
 	// ScheduledBackup is the type of the backups BackupEvery takes (zero: full); diff and
 	// incr need BackupTool pgbackrest. The first backup, after seeding, is always full.

@@ -64,8 +64,8 @@ func (d *Drill) StartStack(ctx context.Context) error {
 			DetectionDelayMS:  results.MS(d.cfg.DetectionDelay),
 			Faults:            h.Params.Faults, // armed before the stack started
 		}
-		if d.cfg.BackupTool == stack.PgBackRest {
-			h.Params.BackupTool = string(d.cfg.BackupTool)
+		if d.cfg.Tool() == stack.PgBackRest {
+			h.Params.BackupTool = string(stack.PgBackRest)
 		}
 	})
 	defer d.phase("stack")()

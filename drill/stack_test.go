@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -165,5 +166,48 @@ func do(t *testing.T, method, url string, status int, token ...string) {
 	resp.Body.Close()
 	if resp.StatusCode != status {
 		t.Fatalf("%s %s: %s, want %d", method, url, resp.Status, status)
+	}
+}
+
+// TestStackPgBackRestOptions drills a stack file that chooses pgBackRest with the team's own
+// options: the configuration every container gets holds them, the repository's backup files are
+// compressed as they say (zst, not drdrill's lz4), and tenant-restore brings every tenant back.
+func TestStackPgBackRestOptions(t *testing.T) {
+	s, err := LoadStack("testdata/notes-pgbackrest.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tool := (Config{Stack: s}).Tool(); tool != stack.PgBackRest {
+		t.Fatalf("tool %q, want pgbackrest from the stack file", tool)
+	}
+	d := testDrill(t, Config{Scenario: "stack file pgbackrest options", Stack: s, Tenants: 20})
+	ctx := t.Context()
+	code, conf, err := d.st.Exec(ctx, stack.DB, []string{"cat", stack.PgBackRestConf})
+	if err != nil || code != 0 {
+		t.Fatalf("read %s: exit %d, %v", stack.PgBackRestConf, code, err)
+	}
+	for _, want := range []string{"compress-type=zst\n", "compress-level=3\n", "process-max=2\n", "repo1-path=" + stack.RepoDir + "\n"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("pgbackrest.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	code, files, err := d.st.Exec(ctx, stack.DB, []string{"sh", "-c", "ls " + stack.RepoDir + "/backup/" + stack.Stanza + "/*/pg_data/PG_VERSION*"})
+	if err != nil || code != 0 || !strings.Contains(files, "PG_VERSION.zst") {
+		t.Errorf("backup files %q (exit %d, %v): want them zst-compressed", files, code, err)
+	}
+	if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.RunRunbook(ctx, "tenant-restore"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sm := d.Results().Summary; sm.AffectedTenants == 0 || sm.RestoredTenants != sm.AffectedTenants {
+		t.Errorf("restored %d of %d affected tenants", sm.RestoredTenants, sm.AffectedTenants)
+	}
+	if got := d.Results().Params.BackupTool; got != "pgbackrest" {
+		t.Errorf("results say backup tool %q", got)
 	}
 }

@@ -97,6 +97,18 @@ func (c Config) CheckIncident(spec IncidentSpec) error {
 	return nil
 }
 
+// Tool is the drill's backup tool: the one a step or --backup-tool chose (Config.BackupTool),
+// else the stack file's backup.tool, else plain.
+func (c Config) Tool() stack.BackupTool {
+	if c.BackupTool != "" {
+		return c.BackupTool
+	}
+	if t, err := stack.ParseBackupTool(c.stackFile().Backup.Tool); err == nil && c.stackFile().Backup.Tool != "" {
+		return t
+	}
+	return stack.Plain
+}
+
 // stackFile is the drill's stack file: Config.Stack, or the reference one.
 func (c Config) stackFile() *stackfile.Stack {
 	if c.Stack != nil {
@@ -109,7 +121,10 @@ func (c Config) stackFile() *stackfile.Stack {
 // $DRDRILL_DB_IMAGE and $DRDRILL_APP_IMAGE win (tests point them at missing images).
 func (c Config) stackConfig() stack.Config {
 	s := c.stackFile()
-	sc := stack.Config{RunID: c.RunID, Group: c.Group, Keep: c.Keep, ArchiveTimeout: c.ArchiveTimeout, BackupTool: c.BackupTool, Log: c.Log}
+	sc := stack.Config{RunID: c.RunID, Group: c.Group, Keep: c.Keep, ArchiveTimeout: c.ArchiveTimeout, BackupTool: c.Tool(), Log: c.Log}
+	if sc.BackupTool == stack.PgBackRest {
+		sc.PgBackRestOptions = s.Backup.PgBackRest
+	}
 	for _, sv := range s.Services {
 		if sv.Postgres {
 			sc.DBImage = cmp.Or(os.Getenv(stack.EnvDBImage), sv.Image)

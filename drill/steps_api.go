@@ -98,7 +98,7 @@ func ParseBackupType(name string) (scenarios.BackupType, error) {
 // CheckBackupType says whether the configured backup tool can take backups of type t: the
 // plain route (pg_basebackup) takes full ones only.
 func (c Config) CheckBackupType(t scenarios.BackupType) error {
-	if t == "" || t == scenarios.Full || c.BackupTool == stack.PgBackRest {
+	if t == "" || t == scenarios.Full || c.Tool() == stack.PgBackRest {
 		return nil
 	}
 	name := string(t)

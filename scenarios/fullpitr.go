@@ -121,7 +121,7 @@ func (e *Env) dataDirJob(ctx context.Context, name, script string) error {
 	}
 	if s.BackupTool() == stack.PgBackRest {
 		j.Volumes[s.Volume("repo")] = stack.RepoDir
-		j.Cmd = []string{"sh", "-c", stack.PgBackRestConfScript() + script}
+		j.Cmd = []string{"sh", "-c", s.PgBackRestConfScript() + script}
 	}
 	res, err := j.run(ctx, pool)
 	if err != nil {

@@ -148,6 +148,9 @@ type Config struct {
 	// zero value) or PgBackRest, whose repository gets its own labelled volume ("repo", at
 	// RepoDir) and whose stanza is created and checked before Start returns.
 	BackupTool BackupTool
+	// PgBackRestOptions are the team's own options of pgbackrest.conf's [global] section
+	// (a stack file's backup.pgbackrest), written after drdrill's.
+	PgBackRestOptions map[string]string
 }
 
 // AppSpec is how the app service runs and says it is ready. The zero value is the reference

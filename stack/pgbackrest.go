@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -57,26 +58,43 @@ const (
 	PgBackRestConf = "/etc/pgbackrest/pgbackrest.conf"
 )
 
-// pgBackRestConfig is the content of PgBackRestConf. The cluster is reached over the local
-// socket, where pg_hba trusts postgres: no password is in the file, in argv or in a log.
-// Retention keeps every full backup a drill takes (a drill is short; Close removes the
+// pgBackRestGlobal is drdrill's [global] section of PgBackRestConf. The cluster is reached over
+// the local socket, where pg_hba trusts postgres: no password is in the file, in argv or in a
+// log. Retention keeps every full backup a drill takes (a drill is short; Close removes the
 // volume). lz4 trades a little repository size for restore speed on two cores.
-const pgBackRestConfig = `[global]
-repo1-path=` + RepoDir + `
-repo1-retention-full=9999
-start-fast=y
-compress-type=lz4
-log-level-console=warn
-log-level-file=off
+var pgBackRestGlobal = [][2]string{
+	{"repo1-path", RepoDir},
+	{"repo1-retention-full", "9999"},
+	{"start-fast", "y"},
+	{"compress-type", "lz4"},
+	{"log-level-console", "warn"},
+	{"log-level-file", "off"},
+}
 
-[` + Stanza + `]
-pg1-path=` + PGDATA + `
-`
-
-// PgBackRestConfScript is a shell snippet that writes PgBackRestConf; a container of the db
+// PgBackRestConfScript is a shell snippet that writes PgBackRestConf, the stack's own options
+// (Config.PgBackRestOptions) replacing or joining drdrill's in [global]; a container of the db
 // image runs it as postgres before it calls pgbackrest.
-func PgBackRestConfScript() string {
-	return "cat > " + PgBackRestConf + " <<'DRDRILL_PGBR_EOF'\n" + pgBackRestConfig + "DRDRILL_PGBR_EOF\n"
+func (s *Stack) PgBackRestConfScript() string {
+	return pgBackRestConfScript(s.cfg.PgBackRestOptions)
+}
+
+func pgBackRestConfScript(opts map[string]string) string {
+	var b strings.Builder
+	b.WriteString("[global]\n")
+	for _, kv := range pgBackRestGlobal {
+		v := kv[1]
+		if o, ok := opts[kv[0]]; ok {
+			v = o
+		}
+		fmt.Fprintf(&b, "%s=%s\n", kv[0], v)
+	}
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		if !slices.ContainsFunc(pgBackRestGlobal, func(kv [2]string) bool { return kv[0] == k }) {
+			fmt.Fprintf(&b, "%s=%s\n", k, opts[k])
+		}
+	}
+	fmt.Fprintf(&b, "\n[%s]\npg1-path=%s\n", Stanza, PGDATA)
+	return "cat > " + PgBackRestConf + " <<'DRDRILL_PGBR_EOF'\n" + b.String() + "DRDRILL_PGBR_EOF\n"
 }
 
 // PgBackRestCommand is the pgbackrest command line for a command of the stack's stanza, with

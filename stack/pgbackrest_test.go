@@ -138,3 +138,17 @@ func TestPgBackRestStack(t *testing.T) {
 		t.Errorf("%d resources left after Close", n)
 	}
 }
+
+// TestPgBackRestConfOptions: the team's options replace drdrill's of the same name (each
+// option once: pgBackRest refuses a repeated one) or follow them, sorted; the stanza section is
+// unchanged.
+func TestPgBackRestConfOptions(t *testing.T) {
+	got := pgBackRestConfScript(map[string]string{"process-max": "4", "compress-type": "zst"})
+	want := "start-fast=y\ncompress-type=zst\nlog-level-console=warn\nlog-level-file=off\nprocess-max=4\n\n[" + Stanza + "]\npg1-path=" + PGDATA + "\n"
+	if !strings.Contains(got, want) {
+		t.Errorf("conf script:\n%s\nwant it to hold:\n%s", got, want)
+	}
+	if plain := pgBackRestConfScript(nil); strings.Contains(plain, "process-max") || !strings.Contains(plain, "compress-type=lz4\n") {
+		t.Errorf("conf script without options:\n%s", plain)
+	}
+}

@@ -50,7 +50,7 @@ func (s *Stack) startPostgres(ctx context.Context, name Service, mounts map[stri
 	if s.BackupTool() == PgBackRest {
 		// Every Postgres of the stack archives or restores through pgbackrest: each gets its
 		// configuration before anything else runs.
-		init = PgBackRestConfScript() + init
+		init = s.PgBackRestConfScript() + init
 	}
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		args = append(args, "-c", k+"="+settings[k])

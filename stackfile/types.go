@@ -19,11 +19,21 @@ type Stack struct {
 	Probes     Probes             `yaml:"probes"`
 	Incident   Incident           `yaml:"incident"`
 	Runbooks   map[string]Runbook `yaml:"runbooks"`
+	Backup     Backup             `yaml:"backup"`
 
 	// Path is the file the stack was read from; relative paths in it are relative to its
 	// directory.
 	Path  string `yaml:"-"`
 	nodes map[string]*yaml.Node
+}
+
+// Backup is how the stack is backed up: the tool (plain: pg_basebackup and a cp archive, or
+// pgbackrest), and for pgBackRest the team's own options for the [global] section of its
+// configuration (compress-type, process-max, repo1-retention-full, …), so a drill runs with
+// the settings production runs with.
+type Backup struct {
+	Tool       string            `yaml:"tool"`
+	PgBackRest map[string]string `yaml:"pgbackrest"`
 }
 
 // Service is one container of the stack.

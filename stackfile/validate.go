@@ -53,6 +53,36 @@ func (c *checker) validate(s *Stack) {
 	}
 	c.incident(s)
 	c.runbooks(s)
+	c.backup(s)
+}
+
+// pgBackRestOption is the form of a pgBackRest option name.
+var pgBackRestOption = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// drdrillOwned are the pgBackRest options drdrill sets itself: where the repository and the
+// cluster are in its containers, and how the repository must keep every backup a drill takes.
+var drdrillOwned = []string{"repo1-path", "pg1-path", "stanza", "repo1-retention-full", "log-path", "lock-path", "spool-path"}
+
+func (c *checker) backup(s *Stack) {
+	b := s.Backup
+	switch b.Tool {
+	case "", "plain", "pgbackrest":
+	default:
+		c.add(c.at("backup.tool"), fmt.Sprintf("backup tool %q is not one drdrill runs", b.Tool), "tool: plain, or tool: pgbackrest")
+	}
+	if len(b.PgBackRest) > 0 && b.Tool != "pgbackrest" {
+		c.add(c.at("backup.pgbackrest"), "pgbackrest options without tool: pgbackrest", "tool: pgbackrest (under backup)")
+	}
+	for _, k := range slices.Sorted(mapsKeys(b.PgBackRest)) {
+		switch {
+		case !pgBackRestOption.MatchString(k):
+			c.add(c.at("backup.pgbackrest."+k), fmt.Sprintf("%q is not a pgBackRest option name", k), "an option of pgbackrest.conf, e.g. compress-type: zst")
+		case slices.Contains(drdrillOwned, k):
+			c.add(c.at("backup.pgbackrest."+k), fmt.Sprintf("pgBackRest option %s is drdrill's: it places the repository and cluster in its containers", k), "leave it out; options such as compress-type, compress-level, process-max, buffer-size are yours")
+		case strings.ContainsAny(b.PgBackRest[k], "\n\r"):
+			c.add(c.at("backup.pgbackrest."+k), fmt.Sprintf("pgBackRest option %s spans lines", k), "a one-line value")
+		}
+	}
 }
 
 func (c *checker) services(s *Stack) {
