@@ -63,21 +63,7 @@ func (r repoUnavailable) Fire(ctx context.Context, env *Env, at Point) (bool, er
 // repoJob runs script as postgres in a one-shot container of the db image with the pgBackRest
 // repository volume mounted where the db has it.
 func (e *Env) repoJob(ctx context.Context, name, script string) error {
-	pool, err := newPool()
-	if err != nil {
-		return err
-	}
-	s := e.Stack
-	j := job{Name: name, Image: e.Params.dbImage(), Cmd: []string{"sh", "-c", script}, Network: "none",
-		Labels: s.Labels(), Volumes: map[string]string{s.Volume("repo"): stack.RepoDir}}
-	res, err := j.run(ctx, pool)
-	if err != nil {
-		return err
-	}
-	if res.ExitCode != 0 {
-		return fmt.Errorf("%s: exit %d: %s", name, res.ExitCode, tail(res.Log, 10))
-	}
-	return nil
+	return e.dbJob(ctx, name, script, map[string]string{e.Stack.Volume("repo"): stack.RepoDir})
 }
 
 // repoBack waits, a check every interval (at least a second), for the repository's directories

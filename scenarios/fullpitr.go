@@ -106,23 +106,24 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 // data and backup volumes (and with pgBackRest its repository and configuration), while the
 // db is stopped.
 func (e *Env) dataDirJob(ctx context.Context, name, script string) error {
+	s := e.Stack
+	vols := map[string]string{s.Volume("pgdata"): DataDir, s.Volume("backups"): BackupRoot}
+	if s.BackupTool() == stack.PgBackRest {
+		vols[s.Volume("repo")] = stack.RepoDir
+		script = s.PgBackRestConfScript() + script
+	}
+	return e.dbJob(ctx, name, script, vols)
+}
+
+// dbJob runs script with sh as postgres in a one-shot container of the db image, off every
+// network, with the volumes mounted; a non-zero exit is an error quoting the output's tail.
+func (e *Env) dbJob(ctx context.Context, name, script string, volumes map[string]string) error {
 	pool, err := newPool()
 	if err != nil {
 		return err
 	}
-	s := e.Stack
-	j := job{
-		Name:    name,
-		Image:   e.Params.dbImage(),
-		Cmd:     []string{"sh", "-c", script},
-		Network: "none",
-		Labels:  s.Labels(),
-		Volumes: map[string]string{s.Volume("pgdata"): DataDir, s.Volume("backups"): BackupRoot},
-	}
-	if s.BackupTool() == stack.PgBackRest {
-		j.Volumes[s.Volume("repo")] = stack.RepoDir
-		j.Cmd = []string{"sh", "-c", s.PgBackRestConfScript() + script}
-	}
+	j := job{Name: name, Image: e.Params.dbImage(), Cmd: []string{"sh", "-c", script}, Network: "none",
+		Labels: e.Stack.Labels(), Volumes: volumes}
 	res, err := j.run(ctx, pool)
 	if err != nil {
 		return err
