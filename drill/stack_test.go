@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -209,5 +210,38 @@ func TestStackPgBackRestOptions(t *testing.T) {
 	}
 	if got := d.Results().Params.BackupTool; got != "pgbackrest" {
 		t.Errorf("results say backup tool %q", got)
+	}
+}
+
+// TestStackSeedCommand drills a stack seeded by its own command: drdrill takes the rows the
+// command made (counted against the SQL it ran), lists the units, chooses the faulty list among
+// them, and restores every tenant the incident hit.
+func TestStackSeedCommand(t *testing.T) {
+	s, err := LoadStack("testdata/notes-seedcommand.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testDrill(t, Config{Scenario: "stack file seeding command", Stack: s})
+	want := map[string]int64{"orgs": 30, "workspaces": 60, "members": 180, "pages": 600, "comments": 1200}
+	if got := d.SeedStats().Rows; !maps.Equal(got, want) {
+		t.Errorf("seeded rows %v, want what the command inserted: %v", got, want)
+	}
+	if len(d.sites) != 60 || len(d.targets.SiteIDs) != d.profile.VictimSites || len(d.targets.Tenants) != d.profile.VictimTenants {
+		t.Errorf("%d units, faulty list of %d units of %d tenants; want 60 units and the profile's %d of %d",
+			len(d.sites), len(d.targets.SiteIDs), len(d.targets.Tenants), d.profile.VictimSites, d.profile.VictimTenants)
+	}
+	ctx := t.Context()
+	if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.RunRunbook(ctx, "tenant-restore"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.End(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := d.Results()
+	if r.Incident.AffectedSites != d.profile.VictimSites || r.Summary.RestoredTenants != r.Summary.AffectedTenants {
+		t.Errorf("incident took %d units; restored %d of %d tenants", r.Incident.AffectedSites, r.Summary.RestoredTenants, r.Summary.AffectedTenants)
 	}
 }

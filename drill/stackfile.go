@@ -36,7 +36,7 @@ func LoadStack(path string) (*stackfile.Stack, error) {
 }
 
 // CheckDrillable lists what a stack file asks that the drill engine cannot do yet: a model
-// other than foreign keys, seeding by command, build contexts, more than one app service, the
+// other than foreign keys, build contexts, more than one app service, the
 // built-in script on a schema that is not the reference's, IDs on stdin. Everything else
 // (services or a compose file, seeding, tenancy, traffic, probes, script, runbooks) is taken
 // from the file.
@@ -56,15 +56,15 @@ func CheckDrillable(s *stackfile.Stack) error {
 		why = append(why, fmt.Sprintf("services: drills start the database and one app service, the file has %d (%s)", len(apps), strings.Join(apps, ", ")))
 	}
 	generic := s.Seeding.Generator == "generic"
-	if g := s.Seeding.Generator; g != "" && g != "reference" && !generic {
-		why = append(why, fmt.Sprintf("seeding.generator %s: drills seed with the reference or the generic generator only yet", g))
+	if s.Seeding.Generator == "command" {
+		generic = true // the data is the stack's own, read through its tenancy model
 	}
 	t := s.Tenancy
 	switch {
 	case t.Model == tenancy.SchemaPerTenant:
 		why = append(why, "tenancy.model schema-per-tenant: discovered and checked, but drills seed, script and manifest the foreign-keys model only yet")
 	case !generic && (t.Tenant.Table != "tenants" || t.Unit.Table != "sites"):
-		why = append(why, "tenancy: the reference seeding knows tenants and sites only: use generator: generic for another schema")
+		why = append(why, "tenancy: the reference seeding knows tenants and sites only: use generator: generic (or command) for another schema")
 	}
 	if s.Incident.Own == nil && generic {
 		why = append(why, "incident: the built-in script deletes the reference's sites: give the stack's own script (incident.script: {image, command, ids})")
@@ -89,9 +89,9 @@ func (c Config) ownScript() *scenarios.OwnScript {
 }
 
 // CheckIncident says whether the drill's stack can run the incident spec: a stack seeded by the
-// generic generator lists its units only (the reference's app IDs do not exist there).
+// generic generator or its own command lists its units only (the reference's app IDs do not exist there).
 func (c Config) CheckIncident(spec IncidentSpec) error {
-	if s := c.stackFile(); s.Seeding.Generator == "generic" && spec.IDKind != "site" {
+	if s := c.stackFile(); (s.Seeding.Generator == "generic" || s.Seeding.Generator == "command") && spec.IDKind != "site" {
 		return fmt.Errorf("stack %s: the faulty list holds %s IDs, but on a generically seeded stack it holds the unit's (%s) IDs only: write \"with site IDs\"", s.Name, spec.IDKind, s.Tenancy.Unit.Table)
 	}
 	return nil

@@ -121,3 +121,11 @@ func pgEnv(host string, port int, password, dsn, t0, run string) []string {
 		"PGDATABASE=" + stack.Database, "LIVE_DSN=" + dsn, "T0=" + t0, "DRDRILL_RUN_ID=" + run,
 	}
 }
+
+// RunCommand runs one command as a runbook step of the stack file runs (in a container of
+// st.Image, default the database's, on the drill's network with the live database in libpq's
+// variables, or on the host), outside any runbook: a stack file's seeding command. The output
+// is returned for errors; the password in it is the caller's to redact.
+func RunCommand(ctx context.Context, s *stack.Stack, st OwnStep) ([]byte, error) {
+	return st.run(ctx, &Env{Stack: s})
+}

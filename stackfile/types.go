@@ -99,6 +99,9 @@ type Seeding struct {
 	PerTenant map[string]int `yaml:"perTenant"`
 	PerUnit   map[string]int `yaml:"perUnit"`
 	Command   []string       `yaml:"command"`
+	// Image runs Command (default the database's image), on the drill's network with the live
+	// database in libpq's variables.
+	Image string `yaml:"image"`
 }
 
 // Traffic is the write the ledger counts and the SQL that reads it back.

@@ -367,12 +367,11 @@ func parseDDL(sql string) map[string][]string {
 func (c *checker) seeding(s *Stack) {
 	switch s.Seeding.Generator {
 	case "", "reference":
-	case "generic":
+	case "generic", "command":
 		if s.Traffic.Table == "" && s.Traffic.KeyColumn == "" {
-			c.add(c.at("traffic"), "generic seeding needs to know where the writes land, to leave them out of the seeded rows' manifest", "table: pages, keyColumn: slug (under traffic)")
+			c.add(c.at("traffic"), s.Seeding.Generator+" seeding needs to know where the writes land, to leave them out of the seeded rows' manifest", "table: pages, keyColumn: slug (under traffic)")
 		}
-	case "command":
-		if len(s.Seeding.Command) == 0 {
+		if s.Seeding.Generator == "command" && len(s.Seeding.Command) == 0 {
 			c.add(c.at("seeding.generator"), "generator command needs seeding.command", "command: [./seed.sh] (run after the schema; drdrill takes the manifest after it)")
 		}
 	default:
