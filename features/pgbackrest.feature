@@ -102,3 +102,17 @@ Feature: The same incident restored with pgBackRest
     Then every objective is met
     And the report has a finding about "the pgBackRest repository was unavailable for 10s"
     And the report has a finding about "recovered on attempt 2"
+
+  @faults
+  Scenario: The pgBackRest repository is unavailable as tenant-restore starts its side database: the restore waits and runs again
+    Given the objectives:
+      | objective             | target |
+      | restored tenants      | 100%   |
+      | bystander lost writes | 0      |
+    When the cleanup script runs in purge mode with site IDs
+    And the fault "repo-unavailable" is injected
+    And the "tenant-restore" runbook runs
+    And the drill ends
+    Then every objective is met
+    And the report has a finding about "the pgBackRest repository was unavailable for 10s"
+    And the report has a finding about "recovered on attempt 2"

@@ -12,9 +12,9 @@ import (
 // repoUnavailable makes the pgBackRest repository unavailable once the backup is chosen and
 // verified, just before the restore reads it (its backup and archive directories moved away
 // on the repository volume, as a storage outage or a lost mount would leave them), and brings
-// it back after For, whether or not the runbook has ended by then. full-pitr's restore then
-// fails, waits for the repository and runs again (--delta); the retried step and what it cost
-// are in the runbook and the findings. On the plain route there is no repository: nothing is
+// it back after For, whether or not the runbook has ended by then. The restore (full-pitr's,
+// or tenant-restore's into its side database) then fails, waits for the repository and runs
+// again; the retried step and what it cost are in the runbook and the findings. On the plain route there is no repository: nothing is
 // done, and a finding says so.
 type repoUnavailable struct {
 	For time.Duration
@@ -23,7 +23,7 @@ type repoUnavailable struct {
 func (repoUnavailable) Name() string { return "repo-unavailable" }
 
 func (r repoUnavailable) Description() string {
-	return fmt.Sprintf("makes the pgBackRest repository unavailable for %s as the restore starts (full-pitr retries once it is back)", r.For)
+	return fmt.Sprintf("makes the pgBackRest repository unavailable for %s as the restore starts (the restore runs again once it is back)", r.For)
 }
 
 // repoDirs are the repository's directories the fault moves away and back.

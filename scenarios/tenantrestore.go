@@ -112,7 +112,7 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		opts := restoreOptions(bk, target, env.Params.parallelism(), false)
 		start, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(opts)
 	}
-	err = env.Step(ctx, start, func(ctx context.Context) error {
+	startFresh := func(ctx context.Context) error {
 		var err error
 		// A fresh volume per restore: Docker hands back an existing volume of the same name,
 		// and the init script keeps a data directory it finds.
@@ -122,7 +122,16 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		}
 		side, err = startSide(ctx, s, SideAlias, vol, init)
 		return err
-	})
+	}
+	if s.BackupTool() == stack.PgBackRest {
+		// A repository unreachable for a while is waited for and the restore run again into a
+		// fresh volume; an archive that ends before T0 is handled below, not retried.
+		fromRepo := retry{attempts: 3, retryable: func(err error) bool { return !errors.Is(err, ErrTargetNotReached) },
+			ready: env.repoBack, what: "the pgBackRest repository was back"}
+		err = env.stepRetry(ctx, start, fromRepo, startFresh)
+	} else {
+		err = env.Step(ctx, start, startFresh)
+	}
 	if err == nil {
 		err = env.replayOnSide(ctx, "replay WAL on side db to T0", side)
 	}
