@@ -171,7 +171,7 @@ func do(t *testing.T, method, url string, status int, token ...string) {
 }
 
 // TestStackPgBackRestOptions drills a stack file that chooses pgBackRest with the team's own
-// options: the configuration every container gets holds them, the repository's backup files are
+// stanza and options: the configuration every container gets holds them, the repository's backup files are
 // compressed as they say (zst, not drdrill's lz4), and tenant-restore brings every tenant back.
 func TestStackPgBackRestOptions(t *testing.T) {
 	s, err := LoadStack("testdata/notes-pgbackrest.yaml")
@@ -187,12 +187,12 @@ func TestStackPgBackRestOptions(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("read %s: exit %d, %v", stack.PgBackRestConf, code, err)
 	}
-	for _, want := range []string{"compress-type=zst\n", "compress-level=3\n", "process-max=2\n", "repo1-path=" + stack.RepoDir + "\n"} {
+	for _, want := range []string{"compress-type=zst\n", "compress-level=3\n", "process-max=2\n", "repo1-path=" + stack.RepoDir + "\n", "[notes-prod]\n"} {
 		if !strings.Contains(conf, want) {
 			t.Errorf("pgbackrest.conf lacks %q:\n%s", want, conf)
 		}
 	}
-	code, files, err := d.st.Exec(ctx, stack.DB, []string{"sh", "-c", "ls " + stack.RepoDir + "/backup/" + stack.Stanza + "/*/pg_data/PG_VERSION*"})
+	code, files, err := d.st.Exec(ctx, stack.DB, []string{"sh", "-c", "ls " + stack.RepoDir + "/backup/" + d.st.Stanza() + "/*/pg_data/PG_VERSION*"})
 	if err != nil || code != 0 || !strings.Contains(files, "PG_VERSION.zst") {
 		t.Errorf("backup files %q (exit %d, %v): want them zst-compressed", files, code, err)
 	}

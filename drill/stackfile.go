@@ -123,7 +123,7 @@ func (c Config) stackConfig() stack.Config {
 	s := c.stackFile()
 	sc := stack.Config{RunID: c.RunID, Group: c.Group, Keep: c.Keep, ArchiveTimeout: c.ArchiveTimeout, BackupTool: c.Tool(), Log: c.Log}
 	if sc.BackupTool == stack.PgBackRest {
-		sc.PgBackRestOptions = s.Backup.PgBackRest
+		sc.PgBackRestOptions, sc.Stanza = s.Backup.PgBackRest, s.Backup.Stanza
 	}
 	for _, sv := range s.Services {
 		if sv.Postgres {

@@ -23,8 +23,8 @@ func archivedSegments(ctx context.Context, s *stack.Stack) ([]string, error) {
 	dir, cmd := ArchiveDir, []string{"ls", "-1", ArchiveDir}
 	if s.BackupTool() == stack.PgBackRest {
 		// The repository keeps SEGMENT-SHA1[.gz…] under archive/STANZA/VERSION-ID/FIRST16/.
-		dir = repoArchive
-		cmd = []string{"sh", "-c", "ls -1 " + repoArchive + "/*/*/"}
+		dir = repoArchive(s)
+		cmd = []string{"sh", "-c", "ls -1 " + dir + "/*/*/"}
 	}
 	code, out, err := s.Exec(ctx, stack.DB, cmd)
 	if err != nil || code != 0 {
@@ -82,7 +82,7 @@ func backupSegments(ctx context.Context, s *stack.Stack, bk Backup) (start, stop
 }
 
 // repoArchive is the pgBackRest repository's WAL archive of the stack's stanza.
-var repoArchive = path.Join(stack.RepoDir, "archive", stack.Stanza)
+func repoArchive(s *stack.Stack) string { return path.Join(stack.RepoDir, "archive", s.Stanza()) }
 
 // repoBackupSegments returns the segments a pgBackRest backup starts and ends in, from the LSNs
 // the repository records for it, on the live database's timeline.

@@ -55,7 +55,7 @@ func (w walSegmentMissing) Fire(ctx context.Context, env *Env, at Point) (bool, 
 	}
 	rm, where := []string{"rm", "-f", path.Join(ArchiveDir, victim)}, "the archive"
 	if env.Stack.BackupTool() == stack.PgBackRest {
-		rm = []string{"sh", "-c", "rm -f " + repoArchive + "/*/" + victim[:16] + "/" + victim + "-*"}
+		rm = []string{"sh", "-c", "rm -f " + repoArchive(env.Stack) + "/*/" + victim[:16] + "/" + victim + "-*"}
 		where = "the pgBackRest repository's archive"
 	}
 	code, out, err := env.Stack.Exec(ctx, stack.DB, rm)

@@ -46,7 +46,7 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	restore, script := "replace data directory with "+bk.Name, restoreDataDirScript(bk.Dir, target)
 	if s.BackupTool() == stack.PgBackRest {
 		opts := restoreOptions(bk, target, env.Params.parallelism(), true)
-		restore, script = "pgbackrest restore "+strings.Join(opts, " "), pgBackRestRestoreScript(opts)
+		restore, script = "pgbackrest restore "+strings.Join(opts, " "), pgBackRestRestoreScript(s, opts)
 	}
 	run := func(ctx context.Context) error { return env.dataDirJob(ctx, "restore "+bk.Name, script) }
 	if s.BackupTool() == stack.PgBackRest {

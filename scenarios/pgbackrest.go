@@ -61,21 +61,21 @@ func parseInfo(doc []byte, stanza string) ([]backupSet, error) {
 
 // repoBackups reads the backups of the stack's stanza from its repository.
 func repoBackups(ctx context.Context, s *stack.Stack) ([]backupSet, error) {
-	code, out, err := s.Exec(ctx, stack.DB, stack.PgBackRestCommand("info", "--output=json"))
+	code, out, err := s.Exec(ctx, stack.DB, s.PgBackRestCommand("info", "--output=json"))
 	if err != nil {
 		return nil, fmt.Errorf("pgbackrest info: %w", err)
 	}
 	if code != 0 {
 		return nil, fmt.Errorf("pgbackrest info: exit %d: %s", code, tail(strings.TrimSpace(out), 5))
 	}
-	return parseInfo([]byte(out), stack.Stanza)
+	return parseInfo([]byte(out), s.Stanza())
 }
 
 // asBackup is the Backup a repository's backup set describes.
-func (set backupSet) asBackup() Backup {
+func (set backupSet) asBackup(stanza string) Backup {
 	return Backup{
 		Name: set.Label, Label: set.Label, Type: BackupType(set.Type), References: set.Reference,
-		Dir:      path.Join(stack.RepoDir, "backup", stack.Stanza, set.Label),
+		Dir:      path.Join(stack.RepoDir, "backup", stanza, set.Label),
 		StartLSN: set.LSN.Start, StopLSN: set.LSN.Stop,
 		StartTime: time.Unix(set.Timestamp.Start, 0).UTC(), StopTime: time.Unix(set.Timestamp.Stop, 0).UTC(),
 	}
@@ -87,7 +87,7 @@ func (b *Backups) takePgBackRest(ctx context.Context, typ BackupType) (Backup, e
 	b.run.Lock()
 	defer b.run.Unlock()
 	started := time.Now()
-	cmd := stack.PgBackRestCommand("backup", "--type="+string(typ))
+	cmd := b.s.PgBackRestCommand("backup", "--type="+string(typ))
 	code, out, err := b.s.Exec(ctx, stack.DB, cmd)
 	if err != nil {
 		return Backup{}, fmt.Errorf("pgbackrest backup --type=%s: %w", typ, err)
@@ -108,7 +108,7 @@ func (b *Backups) takePgBackRest(ctx context.Context, typ BackupType) (Backup, e
 	if i < 0 {
 		return Backup{}, fmt.Errorf("pgbackrest backup --type=%s: exit 0 but the repository lists no new backup", typ)
 	}
-	bk := sets[i].asBackup()
+	bk := sets[i].asBackup(b.s.Stanza())
 	bk.Started, bk.Finished = started, finished
 	b.mu.Lock()
 	b.n++
@@ -138,21 +138,21 @@ func restoreOptions(bk Backup, target time.Time, processMax int, delta bool) []s
 // pgBackRestRestoreScript restores the data directory of a stopped server in place with
 // pgbackrest restore (the server must not run: a killed one's postmaster.pid is stale and
 // goes first).
-func pgBackRestRestoreScript(opts []string) string {
+func pgBackRestRestoreScript(s *stack.Stack, opts []string) string {
 	return fmt.Sprintf(`set -eu
 rm -f %[1]s/postmaster.pid
 %[2]s
-`, DataDir, stack.ShellQuote(stack.PgBackRestCommand("restore", opts...)))
+`, DataDir, stack.ShellQuote(s.PgBackRestCommand("restore", opts...)))
 }
 
 // sidePgBackRestInitScript is sideInitScript with pgbackrest restore in place of the copy of
 // a plain base backup: same idempotence (a side container killed part-way restores from
 // scratch), archiving off.
-func sidePgBackRestInitScript(opts []string) string {
+func sidePgBackRestInitScript(s *stack.Stack, opts []string) string {
 	return sideInit(fmt.Sprintf(`  %s
   chmod 700 "$D"
   echo "archive_mode = off" >> "$D/postgresql.auto.conf"
-`, stack.ShellQuote(stack.PgBackRestCommand("restore", opts...))))
+`, stack.ShellQuote(s.PgBackRestCommand("restore", opts...))))
 }
 
 // verifyReport is what pgbackrest verify --output=text --verbose says of the repository.
@@ -219,7 +219,7 @@ func (e *Env) pgBackRestVerify(ctx context.Context) (verifyReport, error) {
 	if e.verified != nil {
 		return *e.verified, nil
 	}
-	code, out, err := e.Stack.Exec(ctx, stack.DB, stack.PgBackRestCommand("verify", "--output=text", "--verbose"))
+	code, out, err := e.Stack.Exec(ctx, stack.DB, e.Stack.PgBackRestCommand("verify", "--output=text", "--verbose"))
 	if err != nil {
 		return verifyReport{}, fmt.Errorf("pgbackrest verify: %w", err)
 	}

@@ -151,6 +151,9 @@ type Config struct {
 	// PgBackRestOptions are the team's own options of pgbackrest.conf's [global] section
 	// (a stack file's backup.pgbackrest), written after drdrill's.
 	PgBackRestOptions map[string]string
+	// Stanza is the team's pgBackRest stanza name (a stack file's backup.stanza); default
+	// DefaultStanza.
+	Stanza string
 }
 
 // AppSpec is how the app service runs and says it is ready. The zero value is the reference

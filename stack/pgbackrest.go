@@ -52,8 +52,9 @@ func (t BackupTool) orPlain() BackupTool {
 const (
 	// RepoDir is where the pgBackRest repository volume ("repo") is mounted.
 	RepoDir = "/var/lib/pgbackrest"
-	// Stanza is the pgBackRest stanza of the stack's cluster.
-	Stanza = "drdrill"
+	// DefaultStanza is the pgBackRest stanza of the stack's cluster unless Config.Stanza names
+	// the team's own.
+	DefaultStanza = "drdrill"
 	// PgBackRestConf is the configuration file every container of a pgbackrest stack gets.
 	PgBackRestConf = "/etc/pgbackrest/pgbackrest.conf"
 )
@@ -75,10 +76,18 @@ var pgBackRestGlobal = [][2]string{
 // (Config.PgBackRestOptions) replacing or joining drdrill's in [global]; a container of the db
 // image runs it as postgres before it calls pgbackrest.
 func (s *Stack) PgBackRestConfScript() string {
-	return pgBackRestConfScript(s.cfg.PgBackRestOptions)
+	return pgBackRestConfScript(s.Stanza(), s.cfg.PgBackRestOptions)
 }
 
-func pgBackRestConfScript(opts map[string]string) string {
+// Stanza is the stack's pgBackRest stanza.
+func (s *Stack) Stanza() string {
+	if s.cfg.Stanza != "" {
+		return s.cfg.Stanza
+	}
+	return DefaultStanza
+}
+
+func pgBackRestConfScript(stanza string, opts map[string]string) string {
 	var b strings.Builder
 	b.WriteString("[global]\n")
 	for _, kv := range pgBackRestGlobal {
@@ -93,18 +102,20 @@ func pgBackRestConfScript(opts map[string]string) string {
 			fmt.Fprintf(&b, "%s=%s\n", k, opts[k])
 		}
 	}
-	fmt.Fprintf(&b, "\n[%s]\npg1-path=%s\n", Stanza, PGDATA)
+	fmt.Fprintf(&b, "\n[%s]\npg1-path=%s\n", stanza, PGDATA)
 	return "cat > " + PgBackRestConf + " <<'DRDRILL_PGBR_EOF'\n" + b.String() + "DRDRILL_PGBR_EOF\n"
 }
 
 // PgBackRestCommand is the pgbackrest command line for a command of the stack's stanza, with
-// its options after it: pgbackrest --stanza=drdrill <command> <options...>.
-func PgBackRestCommand(command string, options ...string) []string {
-	return append([]string{"pgbackrest", "--stanza=" + Stanza, command}, options...)
+// its options after it: pgbackrest --stanza=STANZA <command> <options...>.
+func (s *Stack) PgBackRestCommand(command string, options ...string) []string {
+	return append([]string{"pgbackrest", "--stanza=" + s.Stanza(), command}, options...)
 }
 
 // pgBackRestRestoreCommand is the restore_command of a pgbackrest stack.
-const pgBackRestRestoreCommand = `pgbackrest --stanza=` + Stanza + ` archive-get %f "%p"`
+func (s *Stack) pgBackRestRestoreCommand() string {
+	return `pgbackrest --stanza=` + s.Stanza() + ` archive-get %f "%p"`
+}
 
 // BackupTool is the stack's backup tool (Plain unless Config.BackupTool chose another).
 func (s *Stack) BackupTool() BackupTool { return s.cfg.BackupTool.orPlain() }
@@ -113,15 +124,15 @@ func (s *Stack) BackupTool() BackupTool { return s.cfg.BackupTool.orPlain() }
 // volume (RestoreCommand) or pgbackrest archive-get.
 func (s *Stack) RestoreCommand() string {
 	if s.BackupTool() == PgBackRest {
-		return pgBackRestRestoreCommand
+		return s.pgBackRestRestoreCommand()
 	}
 	return RestoreCommand
 }
 
 // pgBackRestSettings are the primary's settings that make pgBackRest its archiver.
-func pgBackRestSettings(set map[string]string) {
-	set["archive_command"] = strings.Join(PgBackRestCommand("archive-push", "%p"), " ")
-	set["restore_command"] = pgBackRestRestoreCommand
+func (s *Stack) pgBackRestSettings(set map[string]string) {
+	set["archive_command"] = strings.Join(s.PgBackRestCommand("archive-push", "%p"), " ")
+	set["restore_command"] = s.pgBackRestRestoreCommand()
 }
 
 // stanzaCreate creates the stanza in the new repository and checks it: check forces a WAL
@@ -130,7 +141,7 @@ func pgBackRestSettings(set map[string]string) {
 func (s *Stack) stanzaCreate(ctx context.Context) error {
 	for _, cmd := range []string{"stanza-create", "check"} {
 		t := time.Now()
-		code, out, err := s.Exec(ctx, DB, PgBackRestCommand(cmd))
+		code, out, err := s.Exec(ctx, DB, s.PgBackRestCommand(cmd))
 		if err != nil {
 			return fmt.Errorf("pgbackrest %s: %w", cmd, err)
 		}

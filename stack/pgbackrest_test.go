@@ -102,7 +102,7 @@ func TestPgBackRestStack(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // polling pg_stat_archiver: the condition, with a deadline
 	}
-	code, out, err := s.Exec(ctx, DB, PgBackRestCommand("info", "--output=json"))
+	code, out, err := s.Exec(ctx, DB, s.PgBackRestCommand("info", "--output=json"))
 	if err != nil || code != 0 {
 		t.Fatalf("info: exit %d %v %s", code, err, out)
 	}
@@ -115,8 +115,8 @@ func TestPgBackRestStack(t *testing.T) {
 		t.Fatalf("info json: %v\n%s", err, out)
 	}
 	// Status 2: the stanza exists and has no backup yet.
-	if len(info) != 1 || info[0].Name != Stanza || info[0].Status.Code != 2 || len(info[0].Archive) != 1 || info[0].Archive[0].Max < seg {
-		t.Errorf("info = %+v, want stanza %s with no backup and WAL up to %s", info, Stanza, seg)
+	if len(info) != 1 || info[0].Name != DefaultStanza || info[0].Status.Code != 2 || len(info[0].Archive) != 1 || info[0].Archive[0].Max < seg {
+		t.Errorf("info = %+v, want stanza %s with no backup and WAL up to %s", info, DefaultStanza, seg)
 	}
 	_, conf, err := s.Exec(ctx, DB, []string{"cat", PgBackRestConf})
 	if err != nil {
@@ -143,12 +143,12 @@ func TestPgBackRestStack(t *testing.T) {
 // option once: pgBackRest refuses a repeated one) or follow them, sorted; the stanza section is
 // unchanged.
 func TestPgBackRestConfOptions(t *testing.T) {
-	got := pgBackRestConfScript(map[string]string{"process-max": "4", "compress-type": "zst"})
-	want := "start-fast=y\ncompress-type=zst\nlog-level-console=warn\nlog-level-file=off\nprocess-max=4\n\n[" + Stanza + "]\npg1-path=" + PGDATA + "\n"
+	got := pgBackRestConfScript(DefaultStanza, map[string]string{"process-max": "4", "compress-type": "zst"})
+	want := "start-fast=y\ncompress-type=zst\nlog-level-console=warn\nlog-level-file=off\nprocess-max=4\n\n[" + DefaultStanza + "]\npg1-path=" + PGDATA + "\n"
 	if !strings.Contains(got, want) {
 		t.Errorf("conf script:\n%s\nwant it to hold:\n%s", got, want)
 	}
-	if plain := pgBackRestConfScript(nil); strings.Contains(plain, "process-max") || !strings.Contains(plain, "compress-type=lz4\n") {
+	if plain := pgBackRestConfScript(DefaultStanza, nil); strings.Contains(plain, "process-max") || !strings.Contains(plain, "compress-type=lz4\n") {
 		t.Errorf("conf script without options:\n%s", plain)
 	}
 }

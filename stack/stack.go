@@ -198,7 +198,7 @@ func (s *Stack) primarySettings() map[string]string {
 		"jit": "off",
 	}
 	if s.BackupTool() == PgBackRest {
-		pgBackRestSettings(set)
+		s.pgBackRestSettings(set)
 	}
 	maps.Copy(set, s.cfg.Settings)
 	return set

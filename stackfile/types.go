@@ -33,6 +33,7 @@ type Stack struct {
 // the settings production runs with.
 type Backup struct {
 	Tool       string            `yaml:"tool"`
+	Stanza     string            `yaml:"stanza"` // the team's pgBackRest stanza name; default drdrill
 	PgBackRest map[string]string `yaml:"pgbackrest"`
 }
 

@@ -56,6 +56,9 @@ func (c *checker) validate(s *Stack) {
 	c.backup(s)
 }
 
+// stanzaName is the form of a stanza name drdrill accepts.
+var stanzaName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
 // pgBackRestOption is the form of a pgBackRest option name.
 var pgBackRestOption = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
@@ -70,8 +73,11 @@ func (c *checker) backup(s *Stack) {
 	default:
 		c.add(c.at("backup.tool"), fmt.Sprintf("backup tool %q is not one drdrill runs", b.Tool), "tool: plain, or tool: pgbackrest")
 	}
-	if len(b.PgBackRest) > 0 && b.Tool != "pgbackrest" {
-		c.add(c.at("backup.pgbackrest"), "pgbackrest options without tool: pgbackrest", "tool: pgbackrest (under backup)")
+	if b.Stanza != "" && !stanzaName.MatchString(b.Stanza) {
+		c.add(c.at("backup.stanza"), fmt.Sprintf("stanza %q is not a pgBackRest stanza name", b.Stanza), "letters, digits, '_', '.', '-', e.g. stanza: main")
+	}
+	if (len(b.PgBackRest) > 0 || b.Stanza != "") && b.Tool != "pgbackrest" {
+		c.add(c.at("backup"), "a pgBackRest stanza or options without tool: pgbackrest", "tool: pgbackrest (under backup)")
 	}
 	for _, k := range slices.Sorted(mapsKeys(b.PgBackRest)) {
 		switch {
