@@ -51,13 +51,32 @@ func (s *Stack) Kill(ctx context.Context, name Service) error {
 		return err
 	}
 	id := svc.c.GetContainerID()
+	before, err := s.docker.InspectContainerWithContext(id, ctx)
+	if err != nil {
+		return fmt.Errorf("kill %s: inspect: %w", name, err)
+	}
 	if err := s.docker.KillContainer(dc.KillContainerOptions{ID: id, Signal: dc.SIGKILL, Context: ctx}); err != nil {
 		return fmt.Errorf("kill %s: %w", name, err)
 	}
-	if _, err := s.docker.WaitContainerWithContext(id, ctx); err != nil {
-		return fmt.Errorf("kill %s: wait for exit: %w", name, err)
+	// Exited, or already started again by someone recovering from it (a runbook's retry can
+	// restart it between the kill and this check): a wait for "not running" would then wait
+	// for the next run to end.
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		c, err := s.docker.InspectContainerWithContext(id, ctx)
+		if err != nil {
+			return fmt.Errorf("kill %s: wait for exit: %w", name, err)
+		}
+		if !c.State.Running || !c.State.StartedAt.Equal(before.State.StartedAt) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kill %s: wait for exit: %w", name, ctx.Err())
+		case <-t.C:
+		}
 	}
-	return nil
 }
 
 // Restart stops and starts a service and waits until it is ready.
