@@ -54,7 +54,7 @@ func (d *Drill) seedCommand(ctx context.Context, s *stackfile.Stack) (*fixtures.
 	if err != nil {
 		return nil, fmt.Errorf("%s: the tenancy model of the seeded schema: %w", s.Path, err)
 	}
-	shape, err := fixtures.ShapeOf(s.Name, m, fixtures.Writes{Table: s.Traffic.Table, KeyColumn: s.Traffic.KeyColumn, ReadBack: s.Traffic.ReadBack})
+	shape, err := fixtures.ShapeOf(s.Name, m, writesOf(s))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Path, err)
 	}
@@ -89,6 +89,11 @@ func (d *Drill) seedCommand(ctx context.Context, s *stackfile.Stack) (*fixtures.
 	return shape, nil
 }
 
+// writesOf is where the stack file's traffic lands and how it is read back.
+func writesOf(s *stackfile.Stack) fixtures.Writes {
+	return fixtures.Writes{Table: s.Traffic.Table, KeyColumn: s.Traffic.KeyColumn, ReadBack: s.Traffic.ReadBack}
+}
+
 // lastLines is the last n lines of s.
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -104,7 +109,7 @@ func (d *Drill) seedGeneric(ctx context.Context, s *stackfile.Stack) (*fixtures.
 	if err != nil {
 		return nil, err
 	}
-	writes := fixtures.Writes{Table: s.Traffic.Table, KeyColumn: s.Traffic.KeyColumn, ReadBack: s.Traffic.ReadBack}
+	writes := writesOf(s)
 	shape, err := fixtures.ShapeOf(s.Name, m, writes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Path, err)

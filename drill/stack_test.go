@@ -196,15 +196,7 @@ func TestStackPgBackRestOptions(t *testing.T) {
 	if err != nil || code != 0 || !strings.Contains(files, "PG_VERSION.zst") {
 		t.Errorf("backup files %q (exit %d, %v): want them zst-compressed", files, code, err)
 	}
-	if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.RunRunbook(ctx, "tenant-restore"); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.End(ctx); err != nil {
-		t.Fatal(err)
-	}
+	purgeAndRestore(t, d)
 	if sm := d.Results().Summary; sm.AffectedTenants == 0 || sm.RestoredTenants != sm.AffectedTenants {
 		t.Errorf("restored %d of %d affected tenants", sm.RestoredTenants, sm.AffectedTenants)
 	}
@@ -230,6 +222,17 @@ func TestStackSeedCommand(t *testing.T) {
 		t.Errorf("%d units, faulty list of %d units of %d tenants; want 60 units and the profile's %d of %d",
 			len(d.sites), len(d.targets.SiteIDs), len(d.targets.Tenants), d.profile.VictimSites, d.profile.VictimTenants)
 	}
+	purgeAndRestore(t, d)
+	r := d.Results()
+	if r.Incident.AffectedSites != d.profile.VictimSites || r.Summary.RestoredTenants != r.Summary.AffectedTenants {
+		t.Errorf("incident took %d units; restored %d of %d tenants", r.Incident.AffectedSites, r.Summary.RestoredTenants, r.Summary.AffectedTenants)
+	}
+}
+
+// purgeAndRestore runs the faulty script in purge mode with the unit IDs, tenant-restore, and
+// ends the drill.
+func purgeAndRestore(t *testing.T, d *Drill) {
+	t.Helper()
 	ctx := t.Context()
 	if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site"}); err != nil {
 		t.Fatal(err)
@@ -239,9 +242,5 @@ func TestStackSeedCommand(t *testing.T) {
 	}
 	if err := d.End(ctx); err != nil {
 		t.Fatal(err)
-	}
-	r := d.Results()
-	if r.Incident.AffectedSites != d.profile.VictimSites || r.Summary.RestoredTenants != r.Summary.AffectedTenants {
-		t.Errorf("incident took %d units; restored %d of %d tenants", r.Incident.AffectedSites, r.Summary.RestoredTenants, r.Summary.AffectedTenants)
 	}
 }

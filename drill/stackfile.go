@@ -103,8 +103,8 @@ func (c Config) Tool() stack.BackupTool {
 	if c.BackupTool != "" {
 		return c.BackupTool
 	}
-	if t, err := stack.ParseBackupTool(c.stackFile().Backup.Tool); err == nil && c.stackFile().Backup.Tool != "" {
-		return t
+	if t := c.stackFile().Backup.Tool; t != "" {
+		return stack.BackupTool(t) // plain or pgbackrest: stackfile checked it
 	}
 	return stack.Plain
 }
