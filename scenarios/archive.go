@@ -87,14 +87,9 @@ func repoArchive(s *stack.Stack) string { return path.Join(stack.RepoDir, "archi
 // repoBackupSegments returns the segments a pgBackRest backup starts and ends in, from the LSNs
 // the repository records for it, on the live database's timeline.
 func repoBackupSegments(ctx context.Context, s *stack.Stack, bk Backup) (start, stop string, err error) {
-	conn, err := pgx.Connect(ctx, s.DSN())
+	tli, err := liveTimeline(ctx, s.DSN())
 	if err != nil {
-		return "", "", fmt.Errorf("connect to live db: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	var tli uint32
-	if err := conn.QueryRow(ctx, `SELECT timeline_id FROM pg_control_checkpoint()`).Scan(&tli); err != nil {
-		return "", "", fmt.Errorf("timeline of the live db: %w", err)
+		return "", "", err
 	}
 	if start, err = lsnSegment(tli, bk.StartLSN); err != nil {
 		return "", "", err

@@ -76,6 +76,31 @@ func (e *Env) assess(ctx context.Context) error {
 	})
 }
 
+// assessWhile assesses the blast radius while prepare gets a restore ready: nothing before the
+// copy depends on who was hit, and an incident team would not wait either. An empty blast
+// radius cancels prepare's context: there is nothing to restore. hit says whether anyone was
+// hit; the error is the assessment's first, then prepare's.
+func (e *Env) assessWhile(ctx context.Context, prepare func(ctx context.Context) error) (hit bool, err error) {
+	prepCtx, stopPrep := context.WithCancel(ctx)
+	defer stopPrep()
+	assessed := make(chan error, 1)
+	go func() {
+		err := e.assess(ctx)
+		if err == nil && len(e.Blast.Tenants) == 0 {
+			stopPrep()
+		}
+		assessed <- err
+	}()
+	perr := prepare(prepCtx)
+	if err := <-assessed; err != nil {
+		return false, err
+	}
+	if len(e.Blast.Tenants) == 0 {
+		return false, nil
+	}
+	return true, perr
+}
+
 // ErrNotRestored means a runbook finished its work but some affected tenants still differ from
 // the pre-incident manifest (undo-mark after a purge, for one: the rows are gone).
 var ErrNotRestored = errors.New("affected tenants still differ from the pre-incident manifest")

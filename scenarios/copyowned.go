@@ -40,7 +40,18 @@ var ErrSchemaGone = errors.New("tenant schema gone from the live database")
 // foreign keys, nor its sequences, triggers or grants, and a half-faithful schema that takes
 // rows is worse than a clear "restore it in full" (full-pitr, or pg_dump --schema of the side db).
 func copyOwned(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Model, tenants []int64, t0 time.Time) (copyResult, error) {
+	return copyOwnedUnits(ctx, src, dst, m, tenants, nil, t0)
+}
+
+// copyOwnedUnits is copyOwned narrowed to some of the tenants' units: of the tables under a
+// unit only the rows under units (their keys, as text) are copied; the tenants' other rows are
+// copied as by copyOwned (live wins). Nil units copies every unit. The per-deletion restore
+// copies each unit from the side database as it was just before its own deletion with it.
+func copyOwnedUnits(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Model, tenants []int64, units []string, t0 time.Time) (copyResult, error) {
 	var res copyResult
+	if units != nil && m.Kind == tenancy.SchemaPerTenant {
+		return res, errors.New("a copy of some units only needs the foreign-keys model")
+	}
 	sc, err := src.Acquire(ctx)
 	if err != nil {
 		return res, fmt.Errorf("connect to side db: %w", err)
@@ -52,6 +63,11 @@ func copyOwned(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Model, te
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	c := &ownedCopy{m: m, src: sc.Conn().PgConn(), tx: tx, t0: t0}
+	if units != nil {
+		if c.units, err = c.unitArray(units); err != nil {
+			return res, err
+		}
+	}
 
 	if m.Kind == tenancy.SchemaPerTenant {
 		for _, id := range tenants {
@@ -87,6 +103,21 @@ type ownedCopy struct {
 	t0  time.Time
 	tmp int // temporary tables made so far: their names
 	res copyResult
+	// units, if not "", is the SQL array of the unit keys to copy (copyOwnedUnits).
+	units string
+}
+
+// unitArray renders unit keys as an SQL array of the unit key's type.
+func (c *ownedCopy) unitArray(keys []string) (string, error) {
+	unit, ok := c.m.Table(c.m.UnitTable)
+	if !ok {
+		return "", fmt.Errorf("units %v: the model has no unit table", keys)
+	}
+	key, ok := unit.Column(c.m.UnitKey)
+	if !ok {
+		return "", fmt.Errorf("unit table %s has no column %s", unit.QualifiedName(), c.m.UnitKey)
+	}
+	return textArray(keys) + "::" + key.Type + "[]", nil
 }
 
 // deferredSet is a table's deferred references, to set once every table is in: the side's rows
@@ -154,10 +185,6 @@ func (c *ownedCopy) liveUnits(ctx context.Context, byName map[string]tenancy.Tab
 	if c.m.UnitTable == "" || !ok {
 		return "", nil
 	}
-	key, ok := unit.Column(c.m.UnitKey)
-	if !ok {
-		return "", fmt.Errorf("unit table %s has no column %s", unit.QualifiedName(), c.m.UnitKey)
-	}
 	q := fmt.Sprintf(`SELECT s.%s::text FROM (%s) s ORDER BY 1 FOR KEY SHARE`, ident(c.m.UnitKey), unit.SelectOwned(in))
 	rows, err := c.tx.Query(ctx, q)
 	if err != nil {
@@ -167,12 +194,16 @@ func (c *ownedCopy) liveUnits(ctx context.Context, byName map[string]tenancy.Tab
 	if err != nil {
 		return "", fmt.Errorf("live units in %s: %w", unit.QualifiedName(), err)
 	}
-	return textArray(keys) + "::" + key.Type + "[]", nil
+	return c.unitArray(keys)
 }
 
 // table copies the owned rows of one table; it returns the deferred references left to set.
 func (c *ownedCopy) table(ctx context.Context, tb tenancy.Table, byName map[string]tenancy.Table, fks map[string]byte, live, in string) (*deferredSet, error) {
 	owned := tb.SelectOwned(in)
+	if c.units != "" && tb.UnderUnit {
+		from, key := unitRoute(tb, owned, false)
+		owned = fmt.Sprintf("SELECT o.* FROM %s WHERE %s = ANY(%s)", from, key, c.units)
+	}
 	var deferred []string
 	for _, e := range c.m.Deferred {
 		if e.Table == tb.Name {

@@ -151,10 +151,16 @@ func isPromoted(ctx context.Context, dsn string) (bool, error) {
 // and been promoted. If its container stops on the way, the error wraps errGiveUp, and also
 // ErrTargetNotReached when its log says the WAL archive ended before the recovery target.
 func (e *Env) waitPromoted(ctx context.Context, svc stack.Service, dsn string) error {
-	return poll(ctx, e.Params.timeout(), 100*time.Millisecond, string(svc)+" promoted", func(ctx context.Context) (bool, error) {
-		ok, err := isPromoted(ctx, dsn)
+	return e.waitRecovery(ctx, svc, dsn, "promoted", isPromoted)
+}
+
+// waitRecovery waits until the recovering Postgres of service svc, reached at dsn, is in the
+// state reached says (what names it), with waitPromoted's errors when its container stops.
+func (e *Env) waitRecovery(ctx context.Context, svc stack.Service, dsn, what string, reached func(ctx context.Context, dsn string) (bool, error)) error {
+	return poll(ctx, e.Params.timeout(), 100*time.Millisecond, string(svc)+" "+what, func(ctx context.Context) (bool, error) {
+		ok, err := reached(ctx, dsn)
 		if ok || err == nil {
-			return ok, nil // promoted, or answering and still replaying: alive either way
+			return ok, nil // there, or answering and still replaying: alive either way
 		}
 		if _, _, xerr := e.Stack.Exec(ctx, svc, []string{"true"}); xerr != nil && ctx.Err() == nil {
 			log := e.logTail(ctx, svc)

@@ -30,6 +30,7 @@ var registry = []Runbook{
 	undoMark{},
 	fullPITR{},
 	tenantRestore{},
+	perDeletionRestore{},
 }
 
 // ErrUnknownRunbook is returned by Lookup for a name no runbook has.

@@ -41,39 +41,14 @@ func (c CopyStats) RowsPerSecond() float64 {
 }
 
 func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
-	// The blast radius is assessed while the side db is prepared: nothing before the copy
-	// depends on who was hit, and an incident team would not wait either. The assessment is
-	// awaited before anything reads env.Blast; an empty blast radius stops the preparation,
-	// there is nothing to restore.
-	prepCtx, stopPrep := context.WithCancel(ctx)
-	defer stopPrep()
-	assessed := make(chan error, 1)
-	go func() {
-		err := env.assess(ctx)
-		if err == nil && len(env.Blast.Tenants) == 0 {
-			stopPrep()
-		}
-		assessed <- err
-	}()
-	side, err := prepareSide(prepCtx, env)
-	defer func() {
-		// The side database goes even when the runbook fails or is cancelled.
-		if side == nil {
-			return
-		}
-		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if terr := side.Terminate(tctx); terr != nil && err == nil {
-			err = fmt.Errorf("terminate side db: %w", terr)
-		}
-	}()
-	if aerr := <-assessed; aerr != nil {
-		return aerr
-	}
-	if len(env.Blast.Tenants) == 0 {
-		return nil
-	}
-	if err != nil {
+	var side *stack.Postgres
+	defer dropSide(ctx, &side, &err)
+	hit, err := env.assessWhile(ctx, func(ctx context.Context) error {
+		var err error
+		side, err = prepareSide(ctx, env)
+		return err
+	})
+	if !hit || err != nil {
 		return err
 	}
 
@@ -81,14 +56,33 @@ func (tenantRestore) Run(ctx context.Context, env *Env) (err error) {
 		return err
 	}
 
-	if err := env.Step(ctx, "stop side db", func(ctx context.Context) error {
-		p := side
-		side = nil
-		return p.Terminate(ctx)
-	}); err != nil {
+	if err := env.stopSide(ctx, &side); err != nil {
 		return err
 	}
 	return env.checkManifest(ctx)
+}
+
+// dropSide terminates the side db *side unless it is nil. Deferred by a runbook, it makes the
+// side db go even when the runbook fails or is cancelled; its error becomes the runbook's if
+// that had none.
+func dropSide(ctx context.Context, side **stack.Postgres, err *error) {
+	if *side == nil {
+		return
+	}
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if terr := (*side).Terminate(tctx); terr != nil && *err == nil {
+		*err = fmt.Errorf("terminate side db: %w", terr)
+	}
+}
+
+// stopSide terminates the side db as a runbook step, once its work is done.
+func (e *Env) stopSide(ctx context.Context, side **stack.Postgres) error {
+	return e.Step(ctx, "stop side db", func(ctx context.Context) error {
+		p := *side
+		*side = nil
+		return p.Terminate(ctx)
+	})
 }
 
 // prepareSide starts the side db from the latest good base backup before T0 and replays WAL
@@ -222,38 +216,68 @@ fi
 // BatchSize tenants, Parallelism batches at a time, one step per batch.
 func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
 	tenants := e.Blast.Tenants
+	par := e.Params.parallelism()
+	side, live, err := e.copyPools(ctx, sideDSN, par)
+	if err != nil {
+		return err
+	}
+	defer side.Close()
+	defer live.Close()
+	copyBatch := func(ctx context.Context, b []int64) (copyResult, error) { return copyTenants(ctx, side, live, b, e.T0) }
+	if e.Params.Tenancy != nil {
+		m, err := e.discoverOnSide(ctx, side)
+		if err != nil {
+			return err
+		}
+		copyBatch = func(ctx context.Context, b []int64) (copyResult, error) {
+			return copyOwned(ctx, side, live, m, b, e.T0)
+		}
+	}
+	if err := e.copyBatches(ctx, "copy tenants", tenants, copyBatch, e.restored); err != nil {
+		return err
+	}
+	e.progressf("tenant-restore: %d tenants, %d rows read, %d written, %.0f rows/s", len(tenants), e.Copy.RowsRead, e.Copy.RowsWritten, e.Copy.RowsPerSecond())
+	return nil
+}
+
+// copyPools connects to the side and the live db, each pool bounded to the copy's parallelism.
+func (e *Env) copyPools(ctx context.Context, sideDSN string, par int) (side, live *pgxpool.Pool, err error) {
+	side, err = pgxpool.New(ctx, poolDSN(sideDSN, par))
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to side db: %w", err)
+	}
+	live, err = pgxpool.New(ctx, poolDSN(e.Stack.DSN(), par))
+	if err != nil {
+		side.Close()
+		return nil, nil, fmt.Errorf("connect to live db: %w", err)
+	}
+	return side, live, nil
+}
+
+// discoverOnSide finds the tenancy model (Params.Tenancy) on the side db, as a step.
+func (e *Env) discoverOnSide(ctx context.Context, side *pgxpool.Pool) (*tenancy.Model, error) {
+	var m *tenancy.Model
+	err := e.Step(ctx, "discover the tenancy model on the side db", func(ctx context.Context) error {
+		var err error
+		m, err = tenancy.Discover(ctx, side, *e.Params.Tenancy)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tenancy of the side db: %w", err)
+	}
+	return m, nil
+}
+
+// copyBatches copies tenants with copyBatch in batches of BatchSize tenants, Parallelism
+// batches at a time, one step per batch named "<what> batch i/n (k tenants)"; done is told of
+// each batch committed. It adds to e.Copy.
+func (e *Env) copyBatches(ctx context.Context, what string, tenants []int64, copyBatch func(context.Context, []int64) (copyResult, error), done func([]int64, time.Time)) error {
 	n := e.Params.batchSize(len(tenants))
 	var batches [][]int64
 	for i := 0; i < len(tenants); i += n {
 		batches = append(batches, tenants[i:min(i+n, len(tenants))])
 	}
 	par := min(e.Params.parallelism(), len(batches))
-	side, err := pgxpool.New(ctx, poolDSN(sideDSN, par))
-	if err != nil {
-		return fmt.Errorf("connect to side db: %w", err)
-	}
-	defer side.Close()
-	live, err := pgxpool.New(ctx, poolDSN(e.Stack.DSN(), par))
-	if err != nil {
-		return fmt.Errorf("connect to live db: %w", err)
-	}
-	defer live.Close()
-
-	copyBatch := func(ctx context.Context, b []int64) (copyResult, error) { return copyTenants(ctx, side, live, b, e.T0) }
-	if d := e.Params.Tenancy; d != nil {
-		var m *tenancy.Model
-		err := e.Step(ctx, "discover the tenancy model on the side db", func(ctx context.Context) error {
-			var err error
-			m, err = tenancy.Discover(ctx, side, *d)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("tenancy of the side db: %w", err)
-		}
-		copyBatch = func(ctx context.Context, b []int64) (copyResult, error) {
-			return copyOwned(ctx, side, live, m, b, e.T0)
-		}
-	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -270,7 +294,7 @@ func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
 			defer wg.Done()
 			for i := range work {
 				b := batches[i]
-				name := fmt.Sprintf("copy tenants batch %d/%d (%d tenants)", i+1, len(batches), len(b))
+				name := fmt.Sprintf("%s batch %d/%d (%d tenants)", what, i+1, len(batches), len(b))
 				var st copyResult
 				err := e.stepRetry(ctx, name, e.copyRetry(), func(ctx context.Context) error {
 					if err := e.hook(ctx, Point{Hook: HookCopy, Service: stack.DB, Batch: i + 1, Batches: len(batches)}); err != nil {
@@ -290,7 +314,7 @@ func (e *Env) copyBack(ctx context.Context, sideDSN string) error {
 					e.Copy.RowsRead += st.read
 					e.Copy.RowsWritten += st.written
 					// Under the lock: the callback is never called concurrently.
-					e.restored(b, st.committed)
+					done(b, st.committed)
 				}
 				mu.Unlock()
 			}
@@ -306,15 +330,11 @@ feed:
 	}
 	close(work)
 	wg.Wait()
-	e.Copy.Duration = time.Since(start)
+	e.Copy.Duration += time.Since(start)
 	if first != nil {
 		return first
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	e.progressf("tenant-restore: %d tenants, %d rows read, %d written, %.0f rows/s", len(tenants), e.Copy.RowsRead, e.Copy.RowsWritten, e.Copy.RowsPerSecond())
-	return nil
+	return ctx.Err()
 }
 
 // poolDSN bounds a pool to the copy's parallelism.

@@ -1,0 +1,352 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/drdrill/drdrill/stack"
+	"github.com/drdrill/drdrill/tenancy"
+)
+
+// perDeletionRestore is tenant-restore with a target per victim: each unit comes back as it was
+// just before its own deletion, not as of T0. The deleting transactions are read from the WAL
+// archive (pg_waldump: the unit table's DELETE records and their commits); a side database is
+// recovered to just before the first (recovery_target_xid, exclusive, then paused), the units
+// that transaction deleted are read there by their tuple IDs and copied back, and the side db is
+// moved on to just before the next one, and so on. With a paced script, every write a victim
+// acknowledged between T0 and its deletion survives; tenant-restore (to T0) loses them.
+type perDeletionRestore struct{}
+
+func (perDeletionRestore) Name() string { return "tenant-restore-per-deletion" }
+
+// ErrNoDeletions means the WAL shows no committed deletion of a unit after T0: a per-deletion
+// restore has no target (soft-deleted units are undo-mark's, a truncated table full-pitr's).
+var ErrNoDeletions = errors.New("the WAL shows no deletion of a unit after T0")
+
+func (perDeletionRestore) Run(ctx context.Context, env *Env) (err error) {
+	d := env.Params.Tenancy
+	if d == nil || d.UnitTable == "" || d.Model == tenancy.SchemaPerTenant {
+		return errors.New("tenant-restore-per-deletion: needs the stack's tenancy model with a unit table (foreign-keys model)")
+	}
+	var (
+		side *stack.Postgres
+		dels []Deletion
+	)
+	defer dropSide(ctx, &side, &err)
+	hit, err := env.assessWhile(ctx, func(ctx context.Context) error {
+		var err error
+		side, dels, err = prepareSidePerDeletion(ctx, env, *d)
+		return err
+	})
+	if !hit || err != nil {
+		return err
+	}
+	if err := env.copyPerDeletion(ctx, side, dels); err != nil {
+		return err
+	}
+	if err := env.stopSide(ctx, &side); err != nil {
+		return err
+	}
+	return env.checkManifest(ctx)
+}
+
+// prepareSidePerDeletion finds the deletions in the WAL and starts the side db from the latest
+// good base backup before T0, paused just before the first. It returns the side db even with an
+// error, for the caller to terminate.
+func prepareSidePerDeletion(ctx context.Context, env *Env, d tenancy.Declared) (side *stack.Postgres, dels []Deletion, err error) {
+	s := env.Stack
+	if err := env.switchWAL(ctx); err != nil {
+		return nil, nil, err
+	}
+	bk, err := env.chooseBackup(ctx, "tenant-restore-per-deletion", env.T0)
+	if err != nil {
+		return nil, nil, err
+	}
+	unit := tenancy.Table{Schema: d.Schema, Name: d.UnitTable}
+	if unit.Schema == "" {
+		unit.Schema = "public"
+	}
+	err = env.Step(ctx, "find the deletions of "+d.UnitTable+" in the WAL (pg_waldump from "+bk.StartLSN+")", func(ctx context.Context) error {
+		var err error
+		if dels, err = env.findDeletions(ctx, bk, unit.QualifiedName()); err != nil {
+			return err
+		}
+		if len(dels) == 0 {
+			return fmt.Errorf("%w: no committed DELETE on %s since the backup", ErrNoDeletions, unit.QualifiedName())
+		}
+		n := 0
+		for _, del := range dels {
+			n += len(del.Tuples)
+		}
+		env.findingf("WAL: %d transactions deleted %d rows of %s, committed from T0%+.1fs to T0%+.1fs (xid %d … %d)", len(dels), n, d.UnitTable,
+			dels[0].Committed.Sub(env.T0).Seconds(), dels[len(dels)-1].Committed.Sub(env.T0).Seconds(), dels[0].XID, dels[len(dels)-1].XID)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	first := dels[0].XID
+	name, init := "start side db from "+bk.Name+" to just before deletion 1/"+strconv.Itoa(len(dels)), sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
+  chmod 700 "$D"
+  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
+%[2]sarchive_mode = off
+DRDRILL_EOF
+  touch "$D/recovery.signal"
+`, bk.Dir, recoveryXIDSettings(first)))
+	if s.BackupTool() == stack.PgBackRest {
+		opts := restoreXIDOptions(bk, first, env.Params.parallelism())
+		name, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
+	}
+	err = env.Step(ctx, name, func(ctx context.Context) error {
+		vol, err := s.NewVolume(ctx, fmt.Sprintf("%s-pgdata-%d", SideAlias, time.Now().UnixMilli()))
+		if err != nil {
+			return err
+		}
+		side, err = startSide(ctx, s, SideAlias, vol, init)
+		return err
+	})
+	if err == nil {
+		err = env.Step(ctx, fmt.Sprintf("replay WAL on side db to just before deletion 1/%d (xid %d)", len(dels), first), func(ctx context.Context) error {
+			return env.waitPaused(ctx, side)
+		})
+	}
+	return side, dels, err
+}
+
+// recoveryXIDSettings are the recovery settings that stop just before transaction xid commits
+// and pause there: a hot standby whose data is the moment before it, to read and copy from.
+func recoveryXIDSettings(xid uint32) string {
+	return strings.Join([]string{
+		"# drdrill recovery to just before a deletion",
+		"restore_command = '" + stack.RestoreCommand + "'",
+		"recovery_target_xid = '" + strconv.FormatUint(uint64(xid), 10) + "'",
+		"recovery_target_inclusive = off",
+		"recovery_target_action = 'pause'",
+	}, "\n") + "\n"
+}
+
+// restoreXIDOptions are the pgbackrest restore options for recoveryXIDSettings' target.
+func restoreXIDOptions(bk Backup, xid uint32, processMax int) []string {
+	return []string{"--set=" + bk.Label, "--type=xid", "--target=" + strconv.FormatUint(uint64(xid), 10),
+		"--target-exclusive", "--target-action=pause", fmt.Sprintf("--process-max=%d", max(processMax, 1))}
+}
+
+// waitPaused waits until the side db has reached its recovery target and paused there.
+func (e *Env) waitPaused(ctx context.Context, side *stack.Postgres) error {
+	return e.waitRecovery(ctx, side.Service(), side.DSN(), "paused at its recovery target", isPaused)
+}
+
+// isPaused reports whether the server at dsn answers and its WAL replay is paused.
+func isPaused(ctx context.Context, dsn string) (bool, error) {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, dsn)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var state string
+	if err := conn.QueryRow(cctx, `SELECT pg_get_wal_replay_pause_state()`).Scan(&state); err != nil {
+		return false, err
+	}
+	return state == "paused", nil
+}
+
+// copyPerDeletion copies each deletion's victim units from the side db, paused just before it,
+// then moves the side db on to the next deletion.
+func (e *Env) copyPerDeletion(ctx context.Context, side *stack.Postgres, dels []Deletion) error {
+	victims := map[string]bool{} // unit keys of the blast radius not yet copied
+	left := map[int64]int{}      // tenant → its victim units not yet copied
+	unitTenant := map[string]int64{}
+	for _, diff := range e.Blast.Diffs {
+		for _, u := range diff.SitesMissing {
+			k := strconv.FormatInt(u, 10)
+			victims[k] = true
+			unitTenant[k] = diff.Tenant
+			left[diff.Tenant]++
+		}
+	}
+	var m *tenancy.Model
+	for k, del := range dels {
+		last := k == len(dels)-1
+		units, err := e.copyAtStop(ctx, side, &m, k, len(dels), del, victims, last, func(units []string, at time.Time) {
+			var back []int64
+			for _, u := range units {
+				if !victims[u] {
+					continue
+				}
+				delete(victims, u)
+				t := unitTenant[u]
+				if left[t]--; left[t] == 0 {
+					back = append(back, t)
+				}
+			}
+			if len(back) > 0 {
+				e.restored(back, at)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		e.progressf("deletion %d/%d (xid %d, T0%+.1fs): %d units copied back as they were just before it", k+1, len(dels), del.XID, del.Committed.Sub(e.T0).Seconds(), units)
+		if last {
+			break
+		}
+		next := dels[k+1]
+		if err := e.Step(ctx, fmt.Sprintf("move side db on to just before deletion %d/%d (xid %d)", k+2, len(dels), next.XID), func(ctx context.Context) error {
+			return e.retarget(ctx, side, next.XID)
+		}); err != nil {
+			return err
+		}
+	}
+	if len(victims) > 0 {
+		return fmt.Errorf("%w: %d units of the blast radius are in no deletion the WAL shows, nor on the side db before the last one", ErrNotRestored, len(victims))
+	}
+	return nil
+}
+
+// copyAtStop copies, from the side db paused just before deletion del (number k of n), the
+// victim units it deleted: read at the tuple IDs the WAL names. At the last stop, victims no
+// deletion named are copied too, if the side db has them (and a finding says so). copied hears
+// of each batch of units committed live. It returns how many units it copied.
+func (e *Env) copyAtStop(ctx context.Context, sideDB *stack.Postgres, m **tenancy.Model, k, n int, del Deletion, victims map[string]bool, last bool, copied func([]string, time.Time)) (int, error) {
+	par := e.Params.parallelism()
+	side, live, err := e.copyPools(ctx, sideDB.DSN(), par)
+	if err != nil {
+		return 0, err
+	}
+	defer side.Close()
+	defer live.Close()
+	if *m == nil {
+		if *m, err = e.discoverOnSide(ctx, side); err != nil {
+			return 0, err
+		}
+	}
+	model := *m
+	unit, ok := model.Table(model.UnitTable)
+	if !ok {
+		return 0, fmt.Errorf("the tenancy model has no unit table %q", model.UnitTable)
+	}
+	tcol := model.UnitTenantColumn
+	if tcol == "" {
+		tcol = unit.TenantColumn
+	}
+	var units []string
+	tenantOf := map[string]int64{}
+	err = e.Step(ctx, fmt.Sprintf("read the units deletion %d/%d deletes (%d tuples) on the side db", k+1, n, len(del.Tuples)), func(ctx context.Context) error {
+		units, tenantOf, err = unitsAt(ctx, side, unit, model.UnitKey, tcol, del.Tuples)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	var mine []string
+	in := map[string]bool{}
+	for _, u := range units {
+		if victims[u] && !in[u] {
+			mine = append(mine, u)
+			in[u] = true
+		}
+	}
+	if last && len(victims) > len(mine) {
+		var rest []string
+		for u := range victims {
+			if !in[u] {
+				rest = append(rest, u)
+			}
+		}
+		found, owners, err := unitsByKey(ctx, side, unit, model.UnitKey, tcol, rest)
+		if err != nil {
+			return 0, err
+		}
+		if len(found) > 0 {
+			e.findingf("tenant-restore-per-deletion: %d units of the blast radius are in no deletion the WAL shows; copied as they were just before the last one", len(found))
+			mine = append(mine, found...)
+			for u, t := range owners {
+				tenantOf[u] = t
+			}
+		}
+	}
+	if len(mine) == 0 {
+		return 0, nil
+	}
+	var tenants []int64
+	seen := map[int64]bool{}
+	for _, u := range mine {
+		if t := tenantOf[u]; !seen[t] {
+			seen[t] = true
+			tenants = append(tenants, t)
+		}
+	}
+	byTenant := map[int64][]string{}
+	for _, u := range mine {
+		byTenant[tenantOf[u]] = append(byTenant[tenantOf[u]], u)
+	}
+	copyBatch := func(ctx context.Context, b []int64) (copyResult, error) {
+		return copyOwnedUnits(ctx, side, live, model, b, mine, e.T0)
+	}
+	done := func(b []int64, at time.Time) {
+		var us []string
+		for _, t := range b {
+			us = append(us, byTenant[t]...)
+		}
+		copied(us, at)
+	}
+	return len(mine), e.copyBatches(ctx, fmt.Sprintf("copy units of deletion %d/%d", k+1, n), tenants, copyBatch, done)
+}
+
+// unitsAt reads the keys and tenants of the unit rows at tuple IDs tuples.
+func unitsAt(ctx context.Context, q *pgxpool.Pool, unit tenancy.Table, key, tenantCol string, tuples []string) ([]string, map[string]int64, error) {
+	return unitRows(ctx, q, unit, key, tenantCol, "ctid = ANY($1::tid[])", tuples)
+}
+
+// unitsByKey reads the units of keys that the side db has, and their tenants.
+func unitsByKey(ctx context.Context, q *pgxpool.Pool, unit tenancy.Table, key, tenantCol string, keys []string) ([]string, map[string]int64, error) {
+	return unitRows(ctx, q, unit, key, tenantCol, ident(key)+"::text = ANY($1::text[])", keys)
+}
+
+func unitRows(ctx context.Context, q *pgxpool.Pool, unit tenancy.Table, key, tenantCol, where string, arg []string) ([]string, map[string]int64, error) {
+	sql := fmt.Sprintf(`SELECT %s::text, %s::bigint FROM %s WHERE %s`, ident(key), ident(tenantCol), unit.QualifiedName(), where)
+	rows, err := q.Query(ctx, sql, arg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("units of %s on the side db: %w", unit.QualifiedName(), err)
+	}
+	var keys []string
+	owners := map[string]int64{}
+	var k string
+	var t int64
+	if _, err := pgx.ForEachRow(rows, []any{&k, &t}, func() error {
+		keys = append(keys, k)
+		owners[k] = t
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("units of %s on the side db: %w", unit.QualifiedName(), err)
+	}
+	return keys, owners, nil
+}
+
+// retarget moves a paused side db on to just before transaction xid: the new target in its
+// postgresql.auto.conf (ALTER SYSTEM works on a standby), a restart (replay resumes from its
+// last restartpoint), and a wait until it has paused there.
+func (e *Env) retarget(ctx context.Context, side *stack.Postgres, xid uint32) error {
+	conn, err := pgx.Connect(ctx, side.DSN())
+	if err != nil {
+		return fmt.Errorf("connect to side db: %w", err)
+	}
+	_, err = conn.Exec(ctx, fmt.Sprintf("ALTER SYSTEM SET recovery_target_xid = '%d'", xid))
+	conn.Close(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("set recovery_target_xid: %w", err)
+	}
+	if err := e.Stack.Restart(ctx, side.Service()); err != nil {
+		return err
+	}
+	return e.waitPaused(ctx, side)
+}
