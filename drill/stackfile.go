@@ -168,9 +168,8 @@ func (c Config) ownRunbooks() []scenarios.Runbook {
 	return out
 }
 
-// CheckRunbook says whether RunRunbook knows the runbook called name: a built-in one or one of
-// the drill's stack file.
+// CheckRunbook says whether RunRunbook knows the runbook called name (a built-in one or one of
+// the drill's stack file) and whether it can work on the stack's tenancy model.
 func (d *Drill) CheckRunbook(name string) error {
-	_, err := scenarios.LookupIn(name, d.cfg.ownRunbooks())
-	return err
+	return scenarios.CheckRunbook(name, d.cfg.ownRunbooks(), d.cfg.tenancy())
 }

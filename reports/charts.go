@@ -402,7 +402,8 @@ func chartSteps(r *results.Results) (template.HTML, error) {
 }
 
 // chartCompare sets the drills of one run side by side: RTO p95 and max (left axis) against
-// writes lost by bystanders (right axis), the trade-off between runbooks.
+// the acknowledged writes lost or changed, by anyone (right axis: bystanders rolled back by
+// full-pitr, victims' writes after T0 by a restore to T0), the trade-off between runbooks.
 func chartCompare(rs []*results.Results) (template.HTML, error) {
 	maxMS := 0.0
 	for _, r := range rs {
@@ -426,7 +427,7 @@ func chartCompare(rs []*results.Results) (template.HTML, error) {
 		} else {
 			mx[i] = charts.GetNullValue()
 		}
-		by[i] = float64(r.Summary.BystanderLost)
+		by[i] = float64(r.Summary.LostWrites + r.Summary.ChangedWrites + r.Summary.CollateralLost)
 		maxLoss = math.Max(maxLoss, by[i])
 		labels[i] = shortName(fmt.Sprintf("%d. %s", i+1, firstNonEmpty(r.Runbook.Name, "no runbook")), 24)
 	}
@@ -435,7 +436,7 @@ func chartCompare(rs []*results.Results) (template.HTML, error) {
 	opt := charts.NewBarChartOptionWithData([][]float64{p95, mx, by})
 	opt.SeriesList[2].YAxisIndex = 1
 	opt.Theme = theme(colBlue, colTeal, colRed)
-	opt.Legend = charts.LegendOption{SeriesNames: []string{"RTO p95 (" + unitName(unit) + ", left)", "RTO max (" + unitName(unit) + ", left)", "bystander writes lost (right)"},
+	opt.Legend = charts.LegendOption{SeriesNames: []string{"RTO p95 (" + unitName(unit) + ", left)", "RTO max (" + unitName(unit) + ", left)", "writes lost or changed (right)"},
 		FontStyle: fontLegend}
 	opt.CategoryAxis = charts.CategoryAxisOption{Labels: labels, LabelFontStyle: fontAxis}
 	opt.ValueAxis = []charts.ValueAxisOption{

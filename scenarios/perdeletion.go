@@ -30,10 +30,18 @@ func (perDeletionRestore) Name() string { return "tenant-restore-per-deletion" }
 // restore has no target (soft-deleted units are undo-mark's, a truncated table full-pitr's).
 var ErrNoDeletions = errors.New("the WAL shows no deletion of a unit after T0")
 
-func (perDeletionRestore) Run(ctx context.Context, env *Env) (err error) {
-	d := env.Params.Tenancy
+// CheckTenancy refuses a tenancy it cannot follow: deletions are found per unit row.
+func (perDeletionRestore) CheckTenancy(d *tenancy.Declared) error {
 	if d == nil || d.UnitTable == "" || d.Model == tenancy.SchemaPerTenant {
-		return errors.New("tenant-restore-per-deletion: needs the stack's tenancy model with a unit table (foreign-keys model)")
+		return errors.New("tenant-restore-per-deletion needs a tenancy model with a unit table (the foreign-keys model): it follows the deletions of unit rows")
+	}
+	return nil
+}
+
+func (rb perDeletionRestore) Run(ctx context.Context, env *Env) (err error) {
+	d := env.Params.Tenancy
+	if err := rb.CheckTenancy(d); err != nil {
+		return err
 	}
 	var (
 		side *stack.Postgres
@@ -255,6 +263,20 @@ func (e *Env) copyAtStop(ctx context.Context, sideDB *stack.Postgres, m **tenanc
 			in[u] = true
 		}
 	}
+	if k == 0 {
+		// Rows the incident removed under units it left (an app deleted by its ID, the site
+		// kept) are in no unit deletion: the units still live of the affected tenants come back
+		// here, as they were just before the first deletion, live rows winning.
+		kept, err := liveUnitsOf(ctx, live, unit, model.UnitKey, tcol, e.Blast.Tenants, tenantOf)
+		if err != nil {
+			return 0, err
+		}
+		if len(kept) > 0 {
+			if err := e.copyUnits(ctx, "copy the affected tenants' live units", side, live, model, kept, tenantOf, nil); err != nil {
+				return 0, err
+			}
+		}
+	}
 	if last && len(victims) > len(mine) {
 		var rest []string
 		for u := range victims {
@@ -277,29 +299,47 @@ func (e *Env) copyAtStop(ctx context.Context, sideDB *stack.Postgres, m **tenanc
 	if len(mine) == 0 {
 		return 0, nil
 	}
+	return len(mine), e.copyUnits(ctx, fmt.Sprintf("copy units of deletion %d/%d", k+1, n), side, live, model, mine, tenantOf, copied)
+}
+
+// copyUnits copies units (tenantOf: their tenants) from side to live in batches of tenants,
+// as copyBatches does; copied, if not nil, hears of each batch's units once committed.
+func (e *Env) copyUnits(ctx context.Context, what string, side, live *pgxpool.Pool, model *tenancy.Model, units []string, tenantOf map[string]int64, copied func([]string, time.Time)) error {
 	var tenants []int64
-	seen := map[int64]bool{}
-	for _, u := range mine {
-		if t := tenantOf[u]; !seen[t] {
-			seen[t] = true
+	byTenant := map[int64][]string{}
+	for _, u := range units {
+		t := tenantOf[u]
+		if _, ok := byTenant[t]; !ok {
 			tenants = append(tenants, t)
 		}
-	}
-	byTenant := map[int64][]string{}
-	for _, u := range mine {
-		byTenant[tenantOf[u]] = append(byTenant[tenantOf[u]], u)
+		byTenant[t] = append(byTenant[t], u)
 	}
 	copyBatch := func(ctx context.Context, b []int64) (copyResult, error) {
-		return copyOwnedUnits(ctx, side, live, model, b, mine, e.T0)
+		return copyOwnedUnits(ctx, side, live, model, b, units, e.T0)
 	}
 	done := func(b []int64, at time.Time) {
+		if copied == nil {
+			return
+		}
 		var us []string
 		for _, t := range b {
 			us = append(us, byTenant[t]...)
 		}
 		copied(us, at)
 	}
-	return len(mine), e.copyBatches(ctx, fmt.Sprintf("copy units of deletion %d/%d", k+1, n), tenants, copyBatch, done)
+	return e.copyBatches(ctx, what, tenants, copyBatch, done)
+}
+
+// liveUnitsOf reads the units of tenants still in the live db, adding their tenants to owners.
+func liveUnitsOf(ctx context.Context, live *pgxpool.Pool, unit tenancy.Table, key, tenantCol string, tenants []int64, owners map[string]int64) ([]string, error) {
+	keys, of, err := unitRows(ctx, live, unit, key, tenantCol, ident(tenantCol)+"::bigint = ANY($1::bigint[])", tenants)
+	if err != nil {
+		return nil, fmt.Errorf("live db: %w", err)
+	}
+	for k, t := range of {
+		owners[k] = t
+	}
+	return keys, nil
 }
 
 // unitsAt reads the keys and tenants of the unit rows at tuple IDs tuples.
@@ -312,11 +352,11 @@ func unitsByKey(ctx context.Context, q *pgxpool.Pool, unit tenancy.Table, key, t
 	return unitRows(ctx, q, unit, key, tenantCol, ident(key)+"::text = ANY($1::text[])", keys)
 }
 
-func unitRows(ctx context.Context, q *pgxpool.Pool, unit tenancy.Table, key, tenantCol, where string, arg []string) ([]string, map[string]int64, error) {
+func unitRows(ctx context.Context, q *pgxpool.Pool, unit tenancy.Table, key, tenantCol, where string, arg any) ([]string, map[string]int64, error) {
 	sql := fmt.Sprintf(`SELECT %s::text, %s::bigint FROM %s WHERE %s`, ident(key), ident(tenantCol), unit.QualifiedName(), where)
 	rows, err := q.Query(ctx, sql, arg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("units of %s on the side db: %w", unit.QualifiedName(), err)
+		return nil, nil, fmt.Errorf("units of %s: %w", unit.QualifiedName(), err)
 	}
 	var keys []string
 	owners := map[string]int64{}
@@ -327,7 +367,7 @@ func unitRows(ctx context.Context, q *pgxpool.Pool, unit tenancy.Table, key, ten
 		owners[k] = t
 		return nil
 	}); err != nil {
-		return nil, nil, fmt.Errorf("units of %s on the side db: %w", unit.QualifiedName(), err)
+		return nil, nil, fmt.Errorf("units of %s: %w", unit.QualifiedName(), err)
 	}
 	return keys, owners, nil
 }

@@ -60,6 +60,19 @@ func LookupIn(name string, own []Runbook) (Runbook, error) {
 	return nil, fmt.Errorf("%w %q: known runbooks are %s", ErrUnknownRunbook, name, strings.Join(names, ", "))
 }
 
+// CheckRunbook finds the runbook called name (LookupIn) and checks that it can work on tenancy
+// d, the stack's (a runbook with a CheckTenancy method says what it needs).
+func CheckRunbook(name string, own []Runbook, d *tenancy.Declared) error {
+	rb, err := LookupIn(name, own)
+	if err != nil {
+		return err
+	}
+	if c, ok := rb.(interface{ CheckTenancy(*tenancy.Declared) error }); ok {
+		return c.CheckTenancy(d)
+	}
+	return nil
+}
+
 // Params tune how a runbook works. Zero values take the defaults.
 type Params struct {
 	// Parallelism is how many tenant batches tenant-restore copies at once (default 2).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
+	"github.com/drdrill/drdrill/tenancy"
 )
 
 func TestLatestBefore(t *testing.T) {
@@ -212,6 +213,28 @@ func TestLSNSegment(t *testing.T) {
 		got, err := lsnSegment(c.tli, c.lsn)
 		if (err != nil) != c.bad || got != c.want {
 			t.Errorf("lsnSegment(%d, %q) = %q, %v; want %q (error %v)", c.tli, c.lsn, got, err, c.want, c.bad)
+		}
+	}
+}
+
+func TestCheckRunbook(t *testing.T) {
+	withUnit := &tenancy.Declared{TenantTable: "tenants", TenantKey: "id", UnitTable: "sites", UnitKey: "id", UnitTenantColumn: "tenant_id"}
+	perTenant := &tenancy.Declared{Model: tenancy.SchemaPerTenant, SchemaPattern: "tenant_{tenant}"}
+	for _, c := range []struct {
+		name    string
+		tenancy *tenancy.Declared
+		err     string
+	}{
+		{"tenant-restore", nil, ""},
+		{"tenant-restore-per-deletion", withUnit, ""},
+		{"tenant-restore-per-deletion", nil, "needs a tenancy model with a unit table"},
+		{"tenant-restore-per-deletion", &tenancy.Declared{TenantTable: "orgs", TenantKey: "id"}, "needs a tenancy model with a unit table"},
+		{"tenant-restore-per-deletion", perTenant, "needs a tenancy model with a unit table"},
+		{"restore-everything", withUnit, "unknown runbook"},
+	} {
+		err := CheckRunbook(c.name, nil, c.tenancy)
+		if (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("CheckRunbook(%q, %+v) = %v, want %q", c.name, c.tenancy, err, c.err)
 		}
 	}
 }
