@@ -466,12 +466,14 @@ func TestPacedIncidentGroundTruth(t *testing.T) {
 func TestPerDeletionRestoreGroundTruth(t *testing.T) {
 	for _, c := range []struct {
 		runbook   string
+		tool      stack.BackupTool
 		loseWrite bool // the restore loses the victims' writes after T0
 	}{
-		{"tenant-restore", true},
-		{"tenant-restore-per-deletion", false},
+		{"tenant-restore", stack.Plain, true},
+		{"tenant-restore-per-deletion", stack.Plain, false},
+		{"tenant-restore-per-deletion", stack.PgBackRest, false}, // WAL fetched from the repository
 	} {
-		t.Run(c.runbook, func(t *testing.T) {
+		t.Run(c.runbook+"/"+string(c.tool), func(t *testing.T) {
 			const (
 				sites, tenants = 12, 9
 				batch          = 3
@@ -479,7 +481,7 @@ func TestPerDeletionRestoreGroundTruth(t *testing.T) {
 				noticed        = 8 * time.Second
 			)
 			d := testDrill(t, Config{Scenario: "ground truth: per-deletion restore", Tenants: 40, VictimSites: sites, VictimTenants: tenants,
-				ScriptBatch: batch, ScriptPause: pause, DetectionDelay: noticed})
+				ScriptBatch: batch, ScriptPause: pause, DetectionDelay: noticed, BackupTool: c.tool})
 			ctx := t.Context()
 			if err := d.RunIncident(ctx, IncidentSpec{Mode: "purge", IDKind: "site"}); err != nil {
 				t.Fatal(err)

@@ -402,6 +402,9 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 		Params:   scenarios.Params{Parallelism: d.cfg.Parallelism, NoWALSwitch: d.cfg.NoWALSwitch, Tenancy: d.cfg.tenancy()},
 		Progress: d.cfg.Log, Faults: d.takeArmed(), Own: d.cfg.ownRunbooks(),
 	}
+	if inc := d.h.Incident; inc != nil && inc.Readiness != nil {
+		env.WALAtT0 = inc.Readiness.InsertLSN
+	}
 	d.record(func(h *History) { h.Params.Runbook = name })
 	rb, err := scenarios.RunRunbook(ctx, name, env)
 	d.record(func(h *History) { h.Runbook = &RunbookRecord{Steps: rb, Findings: env.Findings} })

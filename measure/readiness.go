@@ -27,6 +27,9 @@ type Readiness struct {
 	// location minus the start of the oldest segment not archived yet (0: the archive held
 	// everything).
 	UnarchivedBytes int64
+	// InsertLSN is the WAL insert location read then ("0/5000028"): nothing the incident
+	// wrote is before it, so the WAL from there holds the incident whole.
+	InsertLSN string
 }
 
 // BackupAge is T0 minus the stop time of the last backup completed before T0: how much WAL a

@@ -81,35 +81,36 @@ func prepareSidePerDeletion(ctx context.Context, env *Env, d tenancy.Declared) (
 	if unit.Schema == "" {
 		unit.Schema = "public"
 	}
-	err = env.Step(ctx, "find the deletions of "+d.UnitTable+" in the WAL (pg_waldump from "+bk.StartLSN+")", func(ctx context.Context) error {
-		var err error
-		if dels, err = env.findDeletions(ctx, bk, unit.QualifiedName()); err != nil {
-			return err
-		}
-		if len(dels) == 0 {
-			return fmt.Errorf("%w: no committed DELETE on %s since the backup", ErrNoDeletions, unit.QualifiedName())
-		}
-		n := 0
-		for _, del := range dels {
-			n += len(del.Tuples)
-		}
-		env.findingf("WAL: %d transactions deleted %d rows of %s, committed from T0%+.1fs to T0%+.1fs (xid %d … %d)", len(dels), n, d.UnitTable,
-			dels[0].Committed.Sub(env.T0).Seconds(), dels[len(dels)-1].Committed.Sub(env.T0).Seconds(), dels[0].XID, dels[len(dels)-1].XID)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	first := dels[0].XID
-	name, init := "start side db from "+bk.Name+" to just before deletion 1/"+strconv.Itoa(len(dels)), sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
+	// The side db starts towards T0 (paused there) while pg_waldump reads the WAL: neither
+	// needs the other, and the first deletion's target then costs one restart, not a restore.
+	found := make(chan error, 1)
+	go func() {
+		found <- env.Step(ctx, "find the deletions of "+d.UnitTable+" in the WAL since T0 (pg_waldump)", func(ctx context.Context) error {
+			var err error
+			if dels, err = env.findDeletions(ctx, bk, unit.QualifiedName()); err != nil {
+				return err
+			}
+			if len(dels) == 0 {
+				return fmt.Errorf("%w: no committed DELETE on %s since the backup", ErrNoDeletions, unit.QualifiedName())
+			}
+			n := 0
+			for _, del := range dels {
+				n += len(del.Tuples)
+			}
+			env.findingf("WAL: %d transactions deleted %d rows of %s, committed from T0%+.1fs to T0%+.1fs (xid %d … %d)", len(dels), n, d.UnitTable,
+				dels[0].Committed.Sub(env.T0).Seconds(), dels[len(dels)-1].Committed.Sub(env.T0).Seconds(), dels[0].XID, dels[len(dels)-1].XID)
+			return nil
+		})
+	}()
+	name, init := "start side db from "+bk.Name+" towards T0", sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
   chmod 700 "$D"
   cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
 %[2]sarchive_mode = off
 DRDRILL_EOF
   touch "$D/recovery.signal"
-`, bk.Dir, recoveryXIDSettings(first)))
+`, bk.Dir, recoverySettingsThen(env.T0, "pause")))
 	if s.BackupTool() == stack.PgBackRest {
-		opts := restoreXIDOptions(bk, first, env.Params.parallelism())
+		opts := restoreOptionsThen(bk, env.T0, env.Params.parallelism(), false, "pause")
 		name, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
 	}
 	err = env.Step(ctx, name, func(ctx context.Context) error {
@@ -120,30 +121,15 @@ DRDRILL_EOF
 		side, err = startSide(ctx, s, SideAlias, vol, init)
 		return err
 	})
+	if ferr := <-found; err == nil {
+		err = ferr
+	}
 	if err == nil {
-		err = env.Step(ctx, fmt.Sprintf("replay WAL on side db to just before deletion 1/%d (xid %d)", len(dels), first), func(ctx context.Context) error {
-			return env.waitPaused(ctx, side)
+		err = env.Step(ctx, fmt.Sprintf("move side db on to just before deletion 1/%d (xid %d)", len(dels), dels[0].XID), func(ctx context.Context) error {
+			return env.retarget(ctx, side, dels[0].XID)
 		})
 	}
 	return side, dels, err
-}
-
-// recoveryXIDSettings are the recovery settings that stop just before transaction xid commits
-// and pause there: a hot standby whose data is the moment before it, to read and copy from.
-func recoveryXIDSettings(xid uint32) string {
-	return strings.Join([]string{
-		"# drdrill recovery to just before a deletion",
-		"restore_command = '" + stack.RestoreCommand + "'",
-		"recovery_target_xid = '" + strconv.FormatUint(uint64(xid), 10) + "'",
-		"recovery_target_inclusive = off",
-		"recovery_target_action = 'pause'",
-	}, "\n") + "\n"
-}
-
-// restoreXIDOptions are the pgbackrest restore options for recoveryXIDSettings' target.
-func restoreXIDOptions(bk Backup, xid uint32, processMax int) []string {
-	return []string{"--set=" + bk.Label, "--type=xid", "--target=" + strconv.FormatUint(uint64(xid), 10),
-		"--target-exclusive", "--target-action=pause", fmt.Sprintf("--process-max=%d", max(processMax, 1))}
 }
 
 // waitPaused waits until the side db has reached its recovery target and paused there.
@@ -380,7 +366,13 @@ func (e *Env) retarget(ctx context.Context, side *stack.Postgres, xid uint32) er
 	if err != nil {
 		return fmt.Errorf("connect to side db: %w", err)
 	}
-	_, err = conn.Exec(ctx, fmt.Sprintf("ALTER SYSTEM SET recovery_target_xid = '%d'", xid))
+	// One target at a time: the time target the side db started with goes (ALTER SYSTEM cannot
+	// run in a transaction block: one statement each).
+	for _, q := range []string{"ALTER SYSTEM RESET recovery_target_time", fmt.Sprintf("ALTER SYSTEM SET recovery_target_xid = '%d'", xid)} {
+		if _, err = conn.Exec(ctx, q); err != nil {
+			break
+		}
+	}
 	conn.Close(context.WithoutCancel(ctx))
 	if err != nil {
 		return fmt.Errorf("set recovery_target_xid: %w", err)

@@ -125,12 +125,18 @@ func (b *Backups) takePgBackRest(ctx context.Context, typ BackupType) (Backup, e
 // promote; a zero target recovers to the end of the archive. processMax restores that many
 // files at once; delta reuses the files of the data directory that match the backup.
 func restoreOptions(bk Backup, target time.Time, processMax int, delta bool) []string {
+	return restoreOptionsThen(bk, target, processMax, delta, "promote")
+}
+
+// restoreOptionsThen is restoreOptions with another --target-action (pause: see
+// recoverySettingsThen).
+func restoreOptionsThen(bk Backup, target time.Time, processMax int, delta bool, action string) []string {
 	opts := []string{"--set=" + bk.Label}
 	if delta {
 		opts = append(opts, "--delta")
 	}
 	if !target.IsZero() {
-		opts = append(opts, "--type=time", "--target="+recoveryTime(target), "--target-exclusive", "--target-action=promote")
+		opts = append(opts, "--type=time", "--target="+recoveryTime(target), "--target-exclusive", "--target-action="+action)
 	}
 	return append(opts, fmt.Sprintf("--process-max=%d", max(processMax, 1)))
 }
@@ -273,6 +279,7 @@ func ReadReadiness(ctx context.Context, s *stack.Stack, b *Backups) (measure.Rea
 		return r, fmt.Errorf("readiness: read pg_stat_archiver: %w", err)
 	}
 	r.ReadAt = time.Now()
+	r.InsertLSN = insert
 	pos, err := measure.ParseLSN(insert)
 	if err != nil {
 		return r, fmt.Errorf("readiness: %w", err)

@@ -36,11 +36,15 @@ func recoveryTime(t time.Time) string {
 // recovery that stops just before target and then promotes. recovery_target_inclusive = off
 // stops before any transaction that committed at target or later: nothing the incident did
 // (it started at T0 = target) survives. A zero target recovers to the end of the archive.
-func recoverySettings(target time.Time) string {
+func recoverySettings(target time.Time) string { return recoverySettingsThen(target, "promote") }
+
+// recoverySettingsThen is recoverySettings with another recovery_target_action: "pause" keeps
+// the server a hot standby at the target, to be read or moved on (recovery_target_xid).
+func recoverySettingsThen(target time.Time, action string) string {
 	lines := []string{
 		"# drdrill point-in-time recovery",
 		"restore_command = '" + stack.RestoreCommand + "'",
-		"recovery_target_action = 'promote'",
+		"recovery_target_action = '" + action + "'",
 	}
 	if !target.IsZero() {
 		lines = append(lines,

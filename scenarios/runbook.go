@@ -145,6 +145,9 @@ type Env struct {
 	// Before is the manifest taken before the incident; the blast radius is the diff against a
 	// manifest of the live db over the same tenants (Before.Scope).
 	Before fixtures.Manifest
+	// WALAtT0 is the live database's WAL insert location read just before T0 ("" unknown):
+	// the per-deletion restore reads the WAL from there instead of from the base backup.
+	WALAtT0 string
 	// IDs is the faulty script's input. Runbooks never act on it; it is kept for the report.
 	IDs    []int64
 	Params Params

@@ -50,10 +50,12 @@ func unitRelation(ctx context.Context, dsn, qualified string) (walRelation, erro
 // record not (yet) written. Anything else it reports is an error.
 var endOfWAL = regexp.MustCompile(`could not find file|invalid record length|invalid magic number 0000|record with incorrect prev-link|contrecord is requested`)
 
-// waldumpScript prints, from every WAL segment of segs (on timeline tli) starting at lsn, the
-// commit records and the records that touch rel, then a last line "drdrill-waldump: <its last
-// error>". With pgBackRest the segments are fetched from the repository first (archive-get
-// decompresses and checks them); on the plain route pg_waldump reads the archive volume.
+// waldumpScript prints, from the WAL segments segs (on timeline tli, sorted) from lsn to the
+// end of the last one, the commit records and the records that touch rel, then a last line
+// "drdrill-waldump: exit <status> <its last error>". With pgBackRest the segments are fetched
+// from the repository first (archive-get decompresses and checks them); on the plain route
+// pg_waldump reads the archive volume. The end is given: without one, pg_waldump waits five
+// seconds for a next segment that is not there.
 func waldumpScript(s *stack.Stack, segs []string, tli uint32, lsn string, rel walRelation) string {
 	work := fmt.Sprintf("/tmp/drdrill-waldump-%d", time.Now().UnixNano())
 	dir := ArchiveDir
@@ -65,13 +67,23 @@ func waldumpScript(s *stack.Stack, segs []string, tli uint32, lsn string, rel wa
 			fmt.Fprintf(&fetch, "%s\n", stack.ShellQuote(s.PgBackRestCommand("archive-get", seg, dir+"/"+seg)))
 		}
 	}
+	end := segmentLSN(nextSegment(segs[len(segs)-1]))
 	return fmt.Sprintf(`set -eu
 W=%[1]s
 mkdir "$W"
 trap 'rm -rf "$W"' EXIT
-%[2]spg_waldump -p %[3]s -t %[4]d -s %[5]s 2>"$W/err" | grep -E ' desc: COMMIT |blkref #[0-9]+: rel %[6]s (fork [a-z]+ )?blk ' || true
-echo "drdrill-waldump: $(tail -n 1 "$W/err")"
-`, work, fetch.String(), dir, tli, lsn, regexp.QuoteMeta(string(rel)))
+%[2]sst=0
+pg_waldump -p %[3]s -t %[4]d -s %[5]s -e %[6]s >"$W/out" 2>"$W/err" || st=$?
+grep -E ' desc: COMMIT |blkref #[0-9]+: rel %[7]s (fork [a-z]+ )?blk ' "$W/out" || true
+echo "drdrill-waldump: exit $st $(tail -n 1 "$W/err")"
+`, work, fetch.String(), dir, tli, lsn, end, regexp.QuoteMeta(string(rel)))
+}
+
+// segmentLSN is the LSN a WAL segment (16 MB) starts at.
+func segmentLSN(seg string) string {
+	hi, _ := strconv.ParseUint(seg[8:16], 16, 32)
+	lo, _ := strconv.ParseUint(seg[16:24], 16, 32)
+	return fmt.Sprintf("%X/%X", hi, lo<<24)
 }
 
 var (
@@ -133,14 +145,15 @@ func parseDeletions(out string, rel walRelation, from time.Time) ([]Deletion, er
 	if end == "" {
 		return nil, errors.New("pg_waldump: its output ended early (no end line)")
 	}
-	if !endOfWAL.MatchString(end) {
+	if !strings.HasPrefix(end, "exit 0") && !endOfWAL.MatchString(end) {
 		return nil, fmt.Errorf("pg_waldump: %s", end)
 	}
 	return dels, nil
 }
 
 // findDeletions reads, from the WAL archive, the transactions that deleted unit rows (table
-// qualified) since the base backup bk began and committed at or after T0: the incident as the
+// qualified) since the WAL insert location at T0 (or the start of the base backup bk when it
+// is unknown) and committed at or after T0: the incident as the
 // database itself recorded it, never as the script's input or log says.
 func (e *Env) findDeletions(ctx context.Context, bk Backup, qualified string) ([]Deletion, error) {
 	s := e.Stack
@@ -152,26 +165,29 @@ func (e *Env) findDeletions(ctx context.Context, bk Backup, qualified string) ([
 	if err != nil {
 		return nil, err
 	}
-	lsn := bk.StartLSN
+	lsn := e.WALAtT0 // the incident's WAL is all after it
+	if lsn == "" {
+		lsn = bk.StartLSN
+	}
 	if lsn == "" {
 		return nil, fmt.Errorf("base backup %s: no start LSN", bk.Name)
 	}
+	start, err := lsnSegment(tli, lsn)
+	if err != nil {
+		return nil, err
+	}
+	all, err := archivedSegments(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	var segs []string
-	if s.BackupTool() == stack.PgBackRest {
-		start, err := lsnSegment(tli, lsn)
-		if err != nil {
-			return nil, err
+	for _, seg := range slices.Compact(all) {
+		if seg[:8] == start[:8] && seg >= start {
+			segs = append(segs, seg)
 		}
-		all, err := archivedSegments(ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		all = slices.Compact(all)
-		for _, seg := range all {
-			if seg[:8] == start[:8] && seg >= start {
-				segs = append(segs, seg)
-			}
-		}
+	}
+	if len(segs) == 0 {
+		return nil, fmt.Errorf("pg_waldump: the archive holds no WAL segment from %s (LSN %s) on", start, lsn)
 	}
 	code, out, err := s.Exec(ctx, stack.DB, []string{"sh", "-c", waldumpScript(s, segs, tli, lsn, rel)})
 	if err != nil {

@@ -22,7 +22,7 @@ rmgr: Heap        len (rec/tot):     54/    54, tx:        728, lsn: 0/02000060,
 rmgr: Transaction len (rec/tot):     34/    34, tx:        728, lsn: 0/02000098, prev 0/02000060, desc: COMMIT 2026-12-03 11:00:23.000001 UTC
 `
 
-const waldumpEnd = "drdrill-waldump: pg_waldump: error: error in WAL record at 0/2000028: invalid record length at 0/2000050: wanted 24, got 0\n"
+const waldumpEnd = "drdrill-waldump: exit 1 pg_waldump: error: error in WAL record at 0/2000028: invalid record length at 0/2000050: wanted 24, got 0\n"
 
 func TestParseDeletions(t *testing.T) {
 	at := func(s string) time.Time {
@@ -48,11 +48,13 @@ func TestParseDeletions(t *testing.T) {
 			from: at("2026-12-03 11:00:22"), want: []Deletion{second}},
 		{name: "another relation", out: waldumpSample + waldumpEnd, rel: "1663/5/16390",
 			from: at("2026-12-03 11:00:00"), want: []Deletion{{XID: 725, Committed: first.Committed, CommitLSN: first.CommitLSN, Tuples: []string{"(4,2)"}}}},
+		{name: "the end given reached", out: waldumpSample + "drdrill-waldump: exit 0 \n", rel: "1663/5/16384",
+			from: at("2026-12-03 11:00:22"), want: []Deletion{second}},
 		{name: "no deletion", out: waldumpEnd, rel: "1663/5/16384", from: at("2026-12-03 11:00:00")},
 		{name: "end missing", out: waldumpSample, rel: "1663/5/16384", err: "ended early"},
-		{name: "pg_waldump failed", out: waldumpSample + "drdrill-waldump: pg_waldump: error: could not open directory \"/archive\": Permission denied\n",
+		{name: "pg_waldump failed", out: waldumpSample + "drdrill-waldump: exit 1 pg_waldump: error: could not open directory \"/archive\": Permission denied\n",
 			rel: "1663/5/16384", err: "Permission denied"},
-		{name: "missing next segment is the end", out: waldumpSample + "drdrill-waldump: pg_waldump: error: could not find file \"000000010000000000000003\": No such file or directory\n",
+		{name: "missing next segment is the end", out: waldumpSample + "drdrill-waldump: exit 1 pg_waldump: error: could not find file \"000000010000000000000003\": No such file or directory\n",
 			rel: "1663/5/16384", from: at("2026-12-03 11:00:22"), want: []Deletion{second}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -70,5 +72,17 @@ func TestParseDeletions(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v", got, c.want)
 			}
 		})
+	}
+}
+
+func TestSegmentLSN(t *testing.T) {
+	for seg, want := range map[string]string{
+		"000000010000000000000001": "0/1000000",
+		"0000000100000002000000FF": "2/FF000000",
+		"000000030000000A00000000": "A/0",
+	} {
+		if got := segmentLSN(seg); got != want {
+			t.Errorf("segmentLSN(%s) = %s, want %s", seg, got, want)
+		}
 	}
 }
