@@ -123,7 +123,7 @@ func register(r registry) {
 		`When the cleanup script runs in purge mode with site IDs and the guardrail "max-scope=5"`).
 		Step(`^the cleanup script runs in (\S+) mode with (\S+) IDs(?: and the guardrails? "([^"]*)")?$`, runIncident)
 
-	r.Doc("Runs a restore runbook to the end (undo-mark, full-pitr, tenant-restore); its steps are timed.",
+	r.Doc("Runs a restore runbook to the end (undo-mark, full-pitr, tenant-restore, tenant-restore-per-deletion); its steps are timed.",
 		`When the "tenant-restore" runbook runs`).
 		Step(`^the "([^"]*)" runbook runs$`, runRunbook)
 
