@@ -102,17 +102,6 @@ func pgBackRestConfScript(stanza string, opts map[string]string) string {
 			fmt.Fprintf(&b, "%s=%s\n", k, opts[k])
 		}
 	}
-	// WAL for recovery is fetched ahead, in parallel, into the spool (the Debian package's
-	// /var/spool/pgbackrest): restore_command then finds each segment waiting instead of
-	// starting a pgbackrest process that reads and decompresses it while replay stands still.
-	// archive-push stays synchronous: a segment counts as archived once it is in the repository.
-	// The team's own archive-async or process-max, if set, holds for archive-get too.
-	if _, own := opts["archive-async"]; !own {
-		b.WriteString("\n[global:archive-get]\narchive-async=y\n")
-		if _, own := opts["process-max"]; !own {
-			b.WriteString("process-max=2\n")
-		}
-	}
 	fmt.Fprintf(&b, "\n[%s]\npg1-path=%s\n", stanza, PGDATA)
 	return "cat > " + PgBackRestConf + " <<'DRDRILL_PGBR_EOF'\n" + b.String() + "DRDRILL_PGBR_EOF\n"
 }
