@@ -269,6 +269,10 @@ func runIncident(ctx context.Context, mode, kind, guards string) (context.Contex
 	return incident(ctx, drill.IncidentSpec{Mode: mode, IDKind: kind, Guardrails: guardrails(guards)})
 }
 
+func runTruncate(ctx context.Context, table, guards string) (context.Context, error) {
+	return incident(ctx, drill.IncidentSpec{Mode: "truncate", Table: table, Guardrails: guardrails(guards)})
+}
+
 func runMixedIncident(ctx context.Context, mode string, percent float64, guards string) (context.Context, error) {
 	if percent <= 0 || percent >= 100 {
 		return ctx, badf(ctx, "%g%% site IDs among app IDs: a mixed list needs more than 0%% and less than 100%% (or write site IDs / app IDs)", percent)
@@ -329,6 +333,10 @@ func checkBlastRadius(ctx context.Context, verb string, sites, tenants int) (con
 		return ctx, bad(ctx, err)
 	}
 	return act(ctx, drill.PhaseIncidentCheck, func(d *drill.Drill) error { return d.CheckBlastRadius(verb, sites, tenants) })
+}
+
+func checkChanged(ctx context.Context, tenants int) (context.Context, error) {
+	return act(ctx, drill.PhaseIncidentCheck, func(d *drill.Drill) error { return d.CheckChanged(tenants) })
 }
 
 func checkRefused(ctx context.Context, guardrail string) (context.Context, error) {
