@@ -77,13 +77,7 @@ func copyOwnedUnits(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Mode
 			}
 		}
 	} else {
-		keyType := "bigint"
-		if tt, ok := m.Table(m.TenantTable); ok {
-			if col, ok := tt.Column(m.TenantKey); ok {
-				keyType = col.Type
-			}
-		}
-		in := fmt.Sprintf("'%s'::%s[]", int64Array(tenants), keyType)
+		in := ownedTenants(m, tenants)
 		if err := c.scope(ctx, m.Tables, m.Schema, in); err != nil {
 			return c.res, fmt.Errorf("tenants %v: %w", tenants, err)
 		}

@@ -61,7 +61,6 @@ func (perDeletionRestore) Run(ctx context.Context, env *Env) (err error) {
 // good base backup before T0, paused just before the first. It returns the side db even with an
 // error, for the caller to terminate.
 func prepareSidePerDeletion(ctx context.Context, env *Env, d tenancy.Declared) (side *stack.Postgres, dels []Deletion, err error) {
-	s := env.Stack
 	if err := env.switchWAL(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -92,19 +91,28 @@ func prepareSidePerDeletion(ctx context.Context, env *Env, d tenancy.Declared) (
 	if err != nil {
 		return nil, nil, err
 	}
-	first := dels[0].XID
-	name, init := "start side db from "+bk.Name+" to just before deletion 1/"+strconv.Itoa(len(dels)), sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
+	side, err = env.startSideBeforeXID(ctx, bk, dels[0].XID, fmt.Sprintf("deletion 1/%d", len(dels)))
+	return side, dels, err
+}
+
+// startSideBeforeXID starts a side db from base backup bk recovered to just before transaction
+// xid commits and paused there (what names the transaction in the steps' names), as two steps:
+// the start, and the replay to the pause. It returns the side db even with an error, for the
+// caller to terminate.
+func (e *Env) startSideBeforeXID(ctx context.Context, bk Backup, xid uint32, what string) (side *stack.Postgres, err error) {
+	s := e.Stack
+	name, init := "start side db from "+bk.Name+" to just before "+what, sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
   chmod 700 "$D"
   cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
 %[2]sarchive_mode = off
 DRDRILL_EOF
   touch "$D/recovery.signal"
-`, bk.Dir, recoveryXIDSettings(first)))
+`, bk.Dir, recoveryXIDSettings(xid)))
 	if s.BackupTool() == stack.PgBackRest {
-		opts := restoreXIDOptions(bk, first, env.Params.parallelism())
+		opts := restoreXIDOptions(bk, xid, e.Params.parallelism())
 		name, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
 	}
-	err = env.Step(ctx, name, func(ctx context.Context) error {
+	err = e.Step(ctx, name, func(ctx context.Context) error {
 		vol, err := s.NewVolume(ctx, fmt.Sprintf("%s-pgdata-%d", SideAlias, time.Now().UnixMilli()))
 		if err != nil {
 			return err
@@ -113,11 +121,11 @@ DRDRILL_EOF
 		return err
 	})
 	if err == nil {
-		err = env.Step(ctx, fmt.Sprintf("replay WAL on side db to just before deletion 1/%d (xid %d)", len(dels), first), func(ctx context.Context) error {
-			return env.waitPaused(ctx, side)
+		err = e.Step(ctx, fmt.Sprintf("replay WAL on side db to just before %s (xid %d)", what, xid), func(ctx context.Context) error {
+			return e.waitPaused(ctx, side)
 		})
 	}
-	return side, dels, err
+	return side, err
 }
 
 // recoveryXIDSettings are the recovery settings that stop just before transaction xid commits

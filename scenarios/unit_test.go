@@ -92,7 +92,7 @@ func TestRecoverySettings(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	if got := Runbooks(); !slices.Equal(got, []string{"undo-mark", "full-pitr", "tenant-restore", "tenant-restore-per-deletion"}) {
+	if got := Runbooks(); !slices.Equal(got, []string{"undo-mark", "full-pitr", "tenant-restore", "tenant-restore-per-deletion", "tenant-repair"}) {
 		t.Fatalf("Runbooks() = %v", got)
 	}
 	for _, name := range Runbooks() {
