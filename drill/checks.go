@@ -58,6 +58,23 @@ func checkChanged(r *results.Results, tenants int) error {
 	return nil
 }
 
+// CheckRestored says whether restored of the affected tenants were verified restored, of
+// affected in all, as a scenario expects (every tenant, or none, when a runbook cannot recover
+// the incident). It needs End to have run.
+func (d *Drill) CheckRestored(restored, affected int) error {
+	return checkRestored(d.Results(), restored, affected)
+}
+
+func checkRestored(r *results.Results, restored, affected int) error {
+	if r.Verdict == "" {
+		return errors.New("the drill has not ended: restored tenants are counted when it ends")
+	}
+	if s := r.Summary; s.RestoredTenants != restored || s.AffectedTenants != affected {
+		return fmt.Errorf("%d of %d affected tenants are restored, expected %d of %d", s.RestoredTenants, s.AffectedTenants, restored, affected)
+	}
+	return nil
+}
+
 // blastVerbs maps the verb a blast-radius check uses to the mode that does it.
 var blastVerbs = map[string]string{"deleted": "purge", "marked": "mark"}
 

@@ -416,6 +416,25 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 	return d.settle(ctx)
 }
 
+// RunRunbookFailing runs the named runbook where a scenario expects it not to recover the
+// incident (tenant-restore after a corrupting update: its live-wins copy leaves present rows
+// as they are): its failure is recorded as a finding, and it is an error only when the runbook
+// succeeded or the drill was cancelled.
+func (d *Drill) RunRunbookFailing(ctx context.Context, name string) error {
+	err := d.RunRunbook(ctx, name)
+	switch {
+	case err == nil:
+		return fmt.Errorf("runbook %s succeeded, expected it to fail", name)
+	case ctx.Err() != nil, d.h.Runbook == nil:
+		return err
+	}
+	d.record(func(h *History) {
+		h.Runbook.Findings = append(h.Runbook.Findings, fmt.Sprintf("The runbook %s failed, as the scenario expects: %v", name, err))
+	})
+	d.logf("restore: runbook %s failed, as the scenario expects: %v", name, err)
+	return nil
+}
+
 // settle waits until the verifier has verified every affected tenant and the prober sees
 // all their sites up, then for one more sweep of every affected tenant so that "stays
 // restored" has a sample after the last rise.

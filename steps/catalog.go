@@ -131,6 +131,10 @@ func register(r registry) {
 		`When the "tenant-restore" runbook runs`).
 		Step(`^the "([^"]*)" runbook runs$`, runRunbook)
 
+	r.Doc("Runs a runbook where the scenario expects it not to recover the incident (tenant-restore after a corrupting update: its live-wins copy leaves present rows as they are): the failure becomes a finding; the step fails if the runbook succeeds.",
+		`When the "tenant-restore" runbook runs and fails`).
+		Step(`^the "([^"]*)" runbook runs and fails$`, runFailingRunbook)
+
 	r.Doc("Arms a named fault for the next runbook: it fires at the point of the runbook it applies to (db-killed, side-db-killed, network-cut, wal-segment-missing, corrupt-base-backup).",
 		`And the fault "db-killed" is injected`).
 		Step(`^the fault "([^"]*)" is injected$`, inject)
@@ -163,6 +167,10 @@ func register(r registry) {
 	r.Doc("Checks that the runbook step whose name starts with the text succeeded on that attempt (1: never retried).",
 		`Then the runbook step "copy tenants" succeeded on attempt 2`).
 		Step(`^the runbook step "([^"]*)" succeeded on attempt (\d+)$`, checkStepAttempts)
+
+	r.Doc("Checks how many of the affected tenants were verified restored (seeded rows equal to the manifest, acknowledged writes in place, sites healthy): all of them, or, where a runbook cannot recover the incident, how few.",
+		`Then 0 of 10 affected tenants are restored`).
+		Step(`^(\d+) of (\d+) affected tenants? (?:is|are) restored$`, checkRestored)
 
 	r.Doc("Fails with each breached or unmeasured objective: measured value, target and where it is written.",
 		`Then every objective is met`).

@@ -317,6 +317,17 @@ func runRunbook(ctx context.Context, name string) (context.Context, error) {
 	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.RunRunbook(ctx, name) })
 }
 
+func runFailingRunbook(ctx context.Context, name string) (context.Context, error) {
+	d, err := drillFrom(ctx)
+	if err != nil {
+		return ctx, err
+	}
+	if err := d.CheckRunbook(name); err != nil {
+		return ctx, bad(ctx, err)
+	}
+	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.RunRunbookFailing(ctx, name) })
+}
+
 func inject(ctx context.Context, fault string) (context.Context, error) {
 	if err := drill.CheckFault(fault); err != nil {
 		return ctx, bad(ctx, err)
@@ -356,6 +367,13 @@ func checkBystanders(ctx context.Context, quantity string) (context.Context, err
 		return ctx, badf(ctx, "%q bystanders: write \"no bystander lost ...\" or \"some bystanders lost ...\"", quantity)
 	}
 	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckBystanders(wantLoss) })
+}
+
+func checkRestored(ctx context.Context, restored, affected int) (context.Context, error) {
+	if restored > affected {
+		return ctx, badf(ctx, "%d of %d affected tenants: at most all of them can be restored", restored, affected)
+	}
+	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckRestored(restored, affected) })
 }
 
 func checkObjectives(ctx context.Context) (context.Context, error) {
