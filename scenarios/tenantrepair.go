@@ -183,16 +183,11 @@ func (e *Env) repairAt(ctx context.Context, sideDB *stack.Postgres, m *tenancy.M
 // db's, just before xid) values again. Rows are matched by primary key.
 func repairRows(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Model, tables []tenancy.Table, tenants []int64, xid uint32, updatedAt string) (copyResult, error) {
 	var res copyResult
-	sc, err := src.Acquire(ctx)
+	sc, tx, err := beginCopy(ctx, src, dst)
 	if err != nil {
-		return res, fmt.Errorf("connect to side db: %w", err)
+		return res, err
 	}
-	defer sc.Release()
-	tx, err := dst.Begin(ctx)
-	if err != nil {
-		return res, fmt.Errorf("begin on live db: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer endCopy(ctx, sc, tx)
 	in := ownedTenants(m, tenants)
 	for i, tb := range tables {
 		if len(tb.PrimaryKey) == 0 {

@@ -306,6 +306,15 @@ func incident(ctx context.Context, spec drill.IncidentSpec) (context.Context, er
 }
 
 func runRunbook(ctx context.Context, name string) (context.Context, error) {
+	return runbook(ctx, name, (*drill.Drill).RunRunbook)
+}
+
+func runFailingRunbook(ctx context.Context, name string) (context.Context, error) {
+	return runbook(ctx, name, (*drill.Drill).RunRunbookFailing)
+}
+
+// runbook checks the runbook's name and runs it with run.
+func runbook(ctx context.Context, name string, run func(*drill.Drill, context.Context, string) error) (context.Context, error) {
 	d, err := drillFrom(ctx)
 	if err != nil {
 		return ctx, err
@@ -314,18 +323,7 @@ func runRunbook(ctx context.Context, name string) (context.Context, error) {
 	if err := d.CheckRunbook(name); err != nil {
 		return ctx, bad(ctx, err)
 	}
-	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.RunRunbook(ctx, name) })
-}
-
-func runFailingRunbook(ctx context.Context, name string) (context.Context, error) {
-	d, err := drillFrom(ctx)
-	if err != nil {
-		return ctx, err
-	}
-	if err := d.CheckRunbook(name); err != nil {
-		return ctx, bad(ctx, err)
-	}
-	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.RunRunbookFailing(ctx, name) })
+	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return run(d, ctx, name) })
 }
 
 func inject(ctx context.Context, fault string) (context.Context, error) {
