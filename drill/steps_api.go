@@ -152,7 +152,7 @@ const modeTruncate = string(legacycleanup.ModeTruncate)
 func (s IncidentSpec) Validate() error {
 	if s.Mode == modeTruncate {
 		if s.Table == "" || s.IDKind != "" {
-			return errors.New("a truncating migration names its table and takes no ID list")
+			return errors.New(`a truncating migration names its table and takes no ID list: write When a migration truncates the "records" table`)
 		}
 		_, err := legacycleanup.ParseGuardrails(s.Guardrails)
 		return err

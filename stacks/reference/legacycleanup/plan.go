@@ -234,6 +234,11 @@ func MakePlan(ctx context.Context, db DB, ids []int64, mode Mode, appKey string)
 	p.Total.Products, p.Total.Users, p.Total.Records = s.Products, s.Users, s.Records
 	p.Total.Apps = s.Apps + a.Apps
 	p.AffectedSites = s.Sites + a.Sites
+	if mode == ModeCorrupt {
+		// Only the sites' records are rewritten; the sites and their other rows stay as they are.
+		p.BySite = Counts{Tenants: s.Tenants, Records: s.Records}
+		p.Total = p.BySite
+	}
 	return p, nil
 }
 

@@ -242,7 +242,7 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, log)
 		}
-		if d := (legacycleanup.Counts{Tenants: 2, Records: 10}); rep.Done != d || rep.AffectedSites != 2 || rep.Skipped != 1 || rep.Batches != 3 {
+		if d := (legacycleanup.Counts{Tenants: 2, Records: 10}); rep.Done != d || rep.Plan.Total != d || rep.AffectedSites != 2 || rep.Skipped != 1 || rep.Batches != 3 {
 			t.Fatalf("done %+v affected %d skipped %d batches %d, want %+v, 2 sites, 1 skipped, 3 batches\n%s", rep.Done, rep.AffectedSites, rep.Skipped, rep.Batches, d, log)
 		}
 		if got := snapshot(t, pool); got != seeded {
