@@ -7,6 +7,7 @@ import (
 
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
+	"github.com/drdrill/drdrill/stack"
 )
 
 // corruptTruth is what the ledger alone says a corrupting UPDATE of the victim sites did to
@@ -71,17 +72,19 @@ func TestCorruptingUpdateGroundTruth(t *testing.T) {
 		name, runbook string
 		stopTraffic   bool // at T0: every write the UPDATE can overwrite was acknowledged before it
 		batch         int  // sites a transaction (0: all 12 in one)
+		tool          stack.BackupTool
 	}{
-		{"no runbook, traffic stopped at T0", "", true, 0},
-		{"no runbook, traffic flowing", "", false, 0},
-		{"tenant-repair", "tenant-repair", false, 0},
+		{"no runbook, traffic stopped at T0", "", true, 0, ""},
+		{"no runbook, traffic flowing", "", false, 0, ""},
+		{"tenant-repair", "tenant-repair", false, 0, ""},
 		// Three corrupting transactions a second apart: the side db stops before each in turn,
 		// and the writes between T0 and a later batch survive (a side at T0 would lose them).
-		{"tenant-repair, 3 batches", "tenant-repair", false, 4},
+		{"tenant-repair, 3 batches", "tenant-repair", false, 4, ""},
+		{"tenant-repair, pgbackrest", "tenant-repair", false, 0, stack.PgBackRest},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
-			cfg := Config{Scenario: "ground truth: corrupting update " + c.name}
+			cfg := Config{Scenario: "ground truth: corrupting update " + c.name, BackupTool: c.tool}
 			if c.batch > 0 {
 				cfg.ScriptBatch, cfg.ScriptPause = c.batch, time.Second
 			}
