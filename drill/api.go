@@ -107,8 +107,9 @@ func (c Config) withDefaults() Config {
 
 // IncidentSpec is the faulty script's run: what it was meant to do and what it was given.
 type IncidentSpec struct {
-	Mode       string   // mark | purge
-	IDKind     string   // app | site | mixed: what the ID list holds
+	Mode       string   // mark | purge | corrupt, or truncate (a migration: no ID list)
+	IDKind     string   // app | site | mixed: what the ID list holds; "" for truncate
+	Table      string   // truncate: the table emptied for every tenant
 	Guardrails []string // dry-run, check-kind, max-scope=N
 	// SiteShare is, for a mixed list, the share (0..1, exclusive) of the listed sites given by
 	// their site ID; the others are given by their app's ID (fixtures.Targets.Mixed).

@@ -43,6 +43,38 @@ func checkBlastRadius(r *results.Results, verb string, sites, tenants int) error
 	return nil
 }
 
+// CheckChanged compares the tenants whose data the incident changed, found from the data (the
+// manifest diff: rows gone, emptied or rewritten), with what a scenario expects: for the
+// incidents that delete no site, a corrupting update or a truncating migration.
+func (d *Drill) CheckChanged(tenants int) error { return checkChanged(d.Results(), tenants) }
+
+func checkChanged(r *results.Results, tenants int) error {
+	if r.Incident.T0.IsZero() {
+		return errors.New("the incident has not run: no blast radius to check")
+	}
+	if n := r.Incident.AffectedTenants; n != tenants {
+		return fmt.Errorf("the incident changed the data of %d tenants (%d sites gone or marked), expected %d tenants", n, r.Incident.AffectedSites, tenants)
+	}
+	return nil
+}
+
+// CheckRestored says whether restored of the affected tenants were verified restored, of
+// affected in all, as a scenario expects (every tenant, or none, when a runbook cannot recover
+// the incident). It needs End to have run.
+func (d *Drill) CheckRestored(restored, affected int) error {
+	return checkRestored(d.Results(), restored, affected)
+}
+
+func checkRestored(r *results.Results, restored, affected int) error {
+	if r.Verdict == "" {
+		return errors.New("the drill has not ended: restored tenants are counted when it ends")
+	}
+	if s := r.Summary; s.RestoredTenants != restored || s.AffectedTenants != affected {
+		return fmt.Errorf("%d of %d affected tenants are restored, expected %d of %d", s.RestoredTenants, s.AffectedTenants, restored, affected)
+	}
+	return nil
+}
+
 // blastVerbs maps the verb a blast-radius check uses to the mode that does it.
 var blastVerbs = map[string]string{"deleted": "purge", "marked": "mark"}
 

@@ -311,7 +311,7 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 	if err := d.cfg.CheckIncident(spec); err != nil {
 		return err
 	}
-	is := scenarios.IncidentSpec{Mode: spec.Mode, Guardrails: guards, Batch: d.cfg.ScriptBatch, Pause: d.cfg.ScriptPause, Own: d.cfg.ownScript()}
+	is := scenarios.IncidentSpec{Mode: spec.Mode, Table: spec.Table, Guardrails: guards, Batch: d.cfg.ScriptBatch, Pause: d.cfg.ScriptPause, Own: d.cfg.ownScript()}
 	switch spec.IDKind {
 	case "site":
 		is.IDs = d.targets.SiteIDs
@@ -323,13 +323,17 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 	d.idList = is.IDs
 	d.record(func(h *History) {
 		h.Params.Mode, h.Params.IDKind, h.Params.Guardrails = spec.Mode, spec.IDKind, spec.Guardrails
-		h.Params.SiteIDShare = spec.SiteShare
+		h.Params.SiteIDShare, h.Params.Table = spec.SiteShare, spec.Table
 	})
 	script := "legacy-cleanup"
 	if is.Own != nil {
 		script = strings.Join(is.Own.Command, " ")
 	}
-	d.logf("incident: %s --mode %s with %d %s IDs %v%s", script, spec.Mode, len(is.IDs), spec.IDKind, spec.Guardrails, pacing(is))
+	if spec.Table != "" {
+		d.logf("incident: %s --mode %s --table %s %v", script, spec.Mode, spec.Table, spec.Guardrails)
+	} else {
+		d.logf("incident: %s --mode %s with %d %s IDs %v%s", script, spec.Mode, len(is.IDs), spec.IDKind, spec.Guardrails, pacing(is))
+	}
 	// Read as close to T0 as the script's start allows: the backup age and archive lag an
 	// auditor asks about are those of the moment the incident began.
 	var ready *measure.Readiness
@@ -413,6 +417,25 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 	}
 	d.logf("restore: runbook %s done in %s", name, results.Duration(rb.DurationMS).Round(time.Millisecond))
 	return d.settle(ctx)
+}
+
+// RunRunbookFailing runs the named runbook where a scenario expects it not to recover the
+// incident (tenant-restore after a corrupting update: its live-wins copy leaves present rows
+// as they are): its failure is recorded as a finding, and it is an error only when the runbook
+// succeeded or the drill was cancelled.
+func (d *Drill) RunRunbookFailing(ctx context.Context, name string) error {
+	err := d.RunRunbook(ctx, name)
+	switch {
+	case err == nil:
+		return fmt.Errorf("runbook %s succeeded, expected it to fail", name)
+	case ctx.Err() != nil, d.h.Runbook == nil:
+		return err
+	}
+	d.record(func(h *History) {
+		h.Runbook.Findings = append(h.Runbook.Findings, fmt.Sprintf("The runbook %s failed, as the scenario expects: %v", name, err))
+	})
+	d.logf("restore: runbook %s failed, as the scenario expects: %v", name, err)
+	return nil
 }
 
 // settle waits until the verifier has verified every affected tenant and the prober sees

@@ -10,11 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/scenarios"
 	"github.com/drdrill/drdrill/stack"
 	"github.com/drdrill/drdrill/stackfile"
 	"github.com/drdrill/drdrill/stacks/reference"
+	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 	"github.com/drdrill/drdrill/tenancy"
 )
 
@@ -89,10 +91,37 @@ func (c Config) ownScript() *scenarios.OwnScript {
 }
 
 // CheckIncident says whether the drill's stack can run the incident spec: a stack seeded by the
-// generic generator or its own command lists its units only (the reference's app IDs do not exist there).
+// generic generator or its own command lists its units only (the reference's app IDs do not
+// exist there); corrupt and truncate are modes of the built-in script; a truncate names a
+// table of the stack's that a tenant owns and no other table references.
 func (c Config) CheckIncident(spec IncidentSpec) error {
-	if s := c.stackFile(); (s.Seeding.Generator == "generic" || s.Seeding.Generator == "command") && spec.IDKind != "site" {
+	s := c.stackFile()
+	if spec.Mode == modeTruncate || spec.Mode == string(legacycleanup.ModeCorrupt) {
+		if s.Incident.Own != nil {
+			return fmt.Errorf("stack %s runs its own faulty script: the %s mode is the built-in legacy-cleanup's (mark and purge go to the stack's script)", s.Name, spec.Mode)
+		}
+	}
+	if spec.Mode == modeTruncate {
+		return checkTruncatable(s, spec.Table)
+	}
+	if (s.Seeding.Generator == "generic" || s.Seeding.Generator == "command") && spec.IDKind != "site" {
 		return fmt.Errorf("stack %s: the faulty list holds %s IDs, but on a generically seeded stack it holds the unit's (%s) IDs only: write \"with site IDs\"", s.Name, spec.IDKind, s.Tenancy.Unit.Table)
+	}
+	return nil
+}
+
+// checkTruncatable says whether a migration may truncate table on stack s: a table of the
+// stack's shape (the manifest's tables) that the built-in script can empty, i.e. not the
+// tenant or unit table, which the others reference.
+func checkTruncatable(s *stackfile.Stack, table string) error {
+	tables := fixtures.Reference.Tables
+	if !slices.Contains(tables, table) {
+		return fmt.Errorf("table %q is not a table of stack %s: its tables are %s; a migration truncates one of %s",
+			table, s.Name, strings.Join(tables, ", "), strings.Join(legacycleanup.TruncatableTables, ", "))
+	}
+	if !slices.Contains(legacycleanup.TruncatableTables, table) {
+		return fmt.Errorf("table %q of stack %s is referenced by the other tables (TRUNCATE would need CASCADE and take every tenant's data): a migration truncates one of %s",
+			table, s.Name, strings.Join(legacycleanup.TruncatableTables, ", "))
 	}
 	return nil
 }

@@ -137,17 +137,31 @@ func CheckFault(name string) error {
 	return err
 }
 
-// Modes and ID kinds of the faulty script.
+// Modes and ID kinds of the faulty script: truncate is the migration's, which takes no ID list.
 var (
-	incidentModes = []string{"mark", "purge"}
+	incidentModes = []string{"mark", "purge", "corrupt"}
 	idKinds       = []string{"app", "site", "mixed"}
 )
 
-// Validate checks an incident spec as a step writes it: the mode, the kind of IDs, and each
-// guardrail (dry-run, check-kind, max-scope=N with N ≥ 1).
+// modeTruncate is the migration that empties one table of every tenant (IncidentSpec.Table).
+const modeTruncate = string(legacycleanup.ModeTruncate)
+
+// Validate checks an incident spec as a step writes it: the mode, the kind of IDs (none for a
+// truncate, which names its table instead), and each guardrail (dry-run, check-kind,
+// max-scope=N with N ≥ 1). The table is checked against the stack by Config.CheckIncident.
 func (s IncidentSpec) Validate() error {
+	if s.Mode == modeTruncate {
+		if s.Table == "" || s.IDKind != "" {
+			return errors.New(`a truncating migration names its table and takes no ID list: write When a migration truncates the "records" table`)
+		}
+		_, err := legacycleanup.ParseGuardrails(s.Guardrails)
+		return err
+	}
+	if s.Table != "" {
+		return fmt.Errorf("table %q: only a truncating migration names a table", s.Table)
+	}
 	if !slices.Contains(incidentModes, s.Mode) {
-		return fmt.Errorf("unknown mode %q: the cleanup script runs in %s mode", s.Mode, strings.Join(incidentModes, " or "))
+		return fmt.Errorf("unknown mode %q: the cleanup script runs in %s mode", s.Mode, strings.Join(incidentModes, ", "))
 	}
 	if !slices.Contains(idKinds, s.IDKind) {
 		return fmt.Errorf("unknown ID kind %q: the ID list holds %s IDs", s.IDKind, strings.Join(idKinds, " or "))

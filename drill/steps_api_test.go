@@ -37,6 +37,13 @@ func TestCheckStepsOverResults(t *testing.T) {
 		{"purge did not mark", checkBlastRadius(purged, "marked", 12, 10), "ran in purge mode"},
 		{"nothing marked by a purge is fine", checkBlastRadius(refused, "marked", 0, 0), ""},
 		{"script not run", checkBlastRadius(notRun, "deleted", 0, 0), "has not run"},
+		{"changed as expected", checkChanged(purged, 10), ""},
+		{"restored as expected", checkRestored(&results.Results{Verdict: results.StatusBreached, Summary: results.Summary{AffectedTenants: 10}}, 0, 10), ""},
+		{"restored differs", checkRestored(&results.Results{Verdict: results.StatusOK, Summary: results.Summary{AffectedTenants: 10, RestoredTenants: 10}}, 0, 10),
+			"10 of 10 affected tenants are restored, expected 0 of 10"},
+		{"restored before the end", checkRestored(notRun, 0, 0), "has not ended"},
+		{"changed differs", checkChanged(purged, 100), "changed the data of 10 tenants (12 sites gone or marked), expected 100"},
+		{"changed before the incident", checkChanged(notRun, 0), "has not run"},
 		{"refused by the guardrail", checkRefused(refused, "max-scope"), ""},
 		{"refused by another guardrail", checkRefused(refused, "check-kind"), `does not name the "check-kind" guardrail`},
 		{"not refused", checkRefused(purged, "max-scope"), "was not refused"},
@@ -106,6 +113,21 @@ func TestValidateStepArguments(t *testing.T) {
 		{"max-scope needs N", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"max-scope"}}.Validate(), "unknown guardrail"},
 		{"max-scope N >= 1", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"max-scope=0"}}.Validate(), "max-scope needs a whole number"},
 		{"guardrail", IncidentSpec{Mode: "mark", IDKind: "app", Guardrails: []string{"prayer"}}.Validate(), `unknown guardrail "prayer"`},
+		{"corrupt", IncidentSpec{Mode: "corrupt", IDKind: "site"}.Validate(), ""},
+		{"truncate", IncidentSpec{Mode: "truncate", Table: "records", Guardrails: []string{"max-scope=3"}}.Validate(), ""},
+		{"truncate with IDs", IncidentSpec{Mode: "truncate", Table: "records", IDKind: "site"}.Validate(), "names its table and takes no ID list"},
+		{"table without truncate", IncidentSpec{Mode: "purge", IDKind: "site", Table: "records"}.Validate(), `table "records": only a truncating migration`},
+		{"truncate records", Config{}.CheckIncident(IncidentSpec{Mode: "truncate", Table: "records"}), ""},
+		{"truncate a table the stack lacks", Config{}.CheckIncident(IncidentSpec{Mode: "truncate", Table: "recordz"}),
+			`table "recordz" is not a table of stack reference: its tables are tenants, sites, products, users, apps, records`},
+		{"corrupt on a stack with its own script", func() error {
+			s, err := LoadStack("../stacks/notes/stack.yaml")
+			if err != nil {
+				return err
+			}
+			return Config{Stack: s}.CheckIncident(IncidentSpec{Mode: "corrupt", IDKind: "site"})
+		}(), "runs its own faulty script: the corrupt mode is the built-in legacy-cleanup's"},
+		{"truncate a referenced table", Config{}.CheckIncident(IncidentSpec{Mode: "truncate", Table: "sites"}), `table "sites" of stack reference is referenced by the other tables`},
 		{"runbook", New(Config{}).CheckRunbook("tenant-restore"), ""},
 		{"unknown runbook", New(Config{}).CheckRunbook("pray"), `unknown runbook "pray"`},
 		{"fault", CheckFault("wal-segment-missing"), ""},

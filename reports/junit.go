@@ -129,6 +129,9 @@ func junitDrill(i int, r *results.Results) junitSuite {
 	prop("runbook", firstNonEmpty(r.Runbook.Name, r.Params.Runbook))
 	prop("mode", r.Params.Mode)
 	prop("id_kind", r.Params.IDKind)
+	if r.Params.Table != "" {
+		prop("table", r.Params.Table)
+	}
 	prop("tags", strings.Join(r.Tags, " "))
 	prop("verdict", string(verdictOf(r.Verdict)))
 	prop("schema", strconv.Itoa(r.Schema))

@@ -215,11 +215,11 @@ func rtoMaxText(s results.Summary, missing string) string {
 // bystanders: the trade-off the comparison exists to show. Drills of different incidents are
 // not compared (undoing a mark is not an answer to a purge).
 func bestRunbook(rs []*results.Results) string {
-	type incident struct{ mode, kind string }
+	type incident struct{ mode, kind, table string }
 	var order []incident
 	groups := map[incident][]*results.Results{}
 	for _, r := range rs {
-		k := incident{r.Params.Mode, r.Params.IDKind}
+		k := incident{r.Params.Mode, r.Params.IDKind, r.Params.Table}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
@@ -245,6 +245,9 @@ func bestRunbook(rs []*results.Results) string {
 			}
 		}
 		what := fmt.Sprintf("%s with %s IDs", firstNonEmpty(k.mode, "?"), firstNonEmpty(k.kind, "?"))
+		if k.table != "" {
+			what = fmt.Sprintf("%s of table %s", k.mode, k.table)
+		}
 		if best == nil {
 			notes = append(notes, fmt.Sprintf("%s: no runbook restored every affected tenant without bystander loss.", what))
 			continue
@@ -275,6 +278,10 @@ func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
 	d.Incident = fmt.Sprintf("%s mode, %s IDs: %d tenants, %d sites, %s users affected",
 		firstNonEmpty(r.Params.Mode, "?"), firstNonEmpty(r.Params.IDKind, "?"), r.Incident.AffectedTenants,
 		r.Incident.AffectedSites, fmtCount(int64(r.Incident.AffectedUsers)))
+	if t := r.Params.Table; t != "" {
+		d.Incident = fmt.Sprintf("%s of table %s: %d tenants, %d sites, %s users affected", firstNonEmpty(r.Params.Mode, "?"), t,
+			r.Incident.AffectedTenants, r.Incident.AffectedSites, fmtCount(int64(r.Incident.AffectedUsers)))
+	}
 	if r.Incident.Refused {
 		d.Incident = "refused by a guardrail: nothing deleted"
 	}

@@ -106,3 +106,22 @@ func TestDeletionLine(t *testing.T) {
 		}
 	}
 }
+
+// TestTruncateIncidentNames: a truncating migration takes no ID list; the report names its
+// table instead, in the drill's incident line and in the comparison of its runbooks.
+func TestTruncateIncidentNames(t *testing.T) {
+	p95 := func(v float64) *float64 { return &v }
+	drill := func(runbook string, rto float64) *results.Results {
+		return &results.Results{Params: results.Params{Mode: "truncate", Table: "records"},
+			Incident: results.Incident{AffectedTenants: 100},
+			Runbook:  results.Runbook{Name: runbook},
+			Summary:  results.Summary{AffectedTenants: 100, RestoredTenants: 100, RTOP95MS: p95(rto)}}
+	}
+	rs := []*results.Results{drill("full-pitr", 3000), drill("tenant-restore", 2500)}
+	if got, want := bestRunbook(rs), "truncate of table records: the fastest runbook that restored every affected tenant without bystander loss is tenant-restore (RTO p95 2.5s)."; got != want {
+		t.Errorf("compare note %q, want %q", got, want)
+	}
+	if got := buildDrill(0, rs[0], nil).Incident; got != "truncate of table records: 100 tenants, 0 sites, 0 users affected" {
+		t.Errorf("incident line %q", got)
+	}
+}

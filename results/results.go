@@ -61,8 +61,9 @@ type Params struct {
 	VerifyIntervalMS  float64  `json:"verify_interval_ms"`
 	ArchiveTimeoutMS  float64  `json:"archive_timeout_ms"`
 	BaseBackupEveryMS float64  `json:"base_backup_every_ms"`
-	Mode              string   `json:"mode"`                    // mark | purge
-	IDKind            string   `json:"id_kind"`                 // app | site | mixed: what the ID list really holds
+	Mode              string   `json:"mode"`                    // mark | purge | corrupt | truncate
+	IDKind            string   `json:"id_kind"`                 // app | site | mixed: what the ID list really holds ("" for truncate)
+	Table             string   `json:"table,omitempty"`         // truncate: the table emptied
 	SiteIDShare       float64  `json:"site_id_share,omitempty"` // mixed: the share of site IDs
 	Guardrails        []string `json:"guardrails,omitempty"`
 	Runbook           string   `json:"runbook"`

@@ -22,6 +22,26 @@ type copyResult struct {
 	committed     time.Time
 }
 
+// beginCopy opens a copy's two ends: a connection to the side db src, and a transaction on
+// the live db dst; endCopy closes them (the transaction rolled back unless it committed).
+func beginCopy(ctx context.Context, src, dst *pgxpool.Pool) (*pgxpool.Conn, pgx.Tx, error) {
+	sc, err := src.Acquire(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to side db: %w", err)
+	}
+	tx, err := dst.Begin(ctx)
+	if err != nil {
+		sc.Release()
+		return nil, nil, fmt.Errorf("begin on live db: %w", err)
+	}
+	return sc, tx, nil
+}
+
+func endCopy(ctx context.Context, sc *pgxpool.Conn, tx pgx.Tx) {
+	_ = tx.Rollback(context.WithoutCancel(ctx))
+	sc.Release()
+}
+
 // copyTenants copies every row of tenants from src (the database restored to T0) into dst (the
 // live one), table by table in dependency order, in one transaction: a tenant comes back whole
 // or not at all. Rows keep their IDs. A row that is missing live is inserted; a row that is
@@ -36,16 +56,11 @@ type copyResult struct {
 func copyTenants(ctx context.Context, src, dst *pgxpool.Pool, tenants []int64, t0 time.Time) (copyResult, error) {
 	var res copyResult
 	in := int64Array(tenants)
-	sc, err := src.Acquire(ctx)
+	sc, tx, err := beginCopy(ctx, src, dst)
 	if err != nil {
-		return res, fmt.Errorf("connect to side db: %w", err)
+		return res, err
 	}
-	defer sc.Release()
-	tx, err := dst.Begin(ctx)
-	if err != nil {
-		return res, fmt.Errorf("begin on live db: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer endCopy(ctx, sc, tx)
 	// FOR KEY SHARE: a live site cannot vanish under the rows about to be upserted beneath it.
 	rows, err := tx.Query(ctx, `SELECT id FROM sites WHERE tenant_id = ANY($1) ORDER BY id FOR KEY SHARE`, tenants)
 	if err != nil {

@@ -52,16 +52,11 @@ func copyOwnedUnits(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Mode
 	if units != nil && m.Kind == tenancy.SchemaPerTenant {
 		return res, errors.New("a copy of some units only needs the foreign-keys model")
 	}
-	sc, err := src.Acquire(ctx)
+	sc, tx, err := beginCopy(ctx, src, dst)
 	if err != nil {
-		return res, fmt.Errorf("connect to side db: %w", err)
+		return res, err
 	}
-	defer sc.Release()
-	tx, err := dst.Begin(ctx)
-	if err != nil {
-		return res, fmt.Errorf("begin on live db: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer endCopy(ctx, sc, tx)
 	c := &ownedCopy{m: m, src: sc.Conn().PgConn(), tx: tx, t0: t0}
 	if units != nil {
 		if c.units, err = c.unitArray(units); err != nil {
@@ -77,13 +72,7 @@ func copyOwnedUnits(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Mode
 			}
 		}
 	} else {
-		keyType := "bigint"
-		if tt, ok := m.Table(m.TenantTable); ok {
-			if col, ok := tt.Column(m.TenantKey); ok {
-				keyType = col.Type
-			}
-		}
-		in := fmt.Sprintf("'%s'::%s[]", int64Array(tenants), keyType)
+		in := ownedTenants(m, tenants)
 		if err := c.scope(ctx, m.Tables, m.Schema, in); err != nil {
 			return c.res, fmt.Errorf("tenants %v: %w", tenants, err)
 		}

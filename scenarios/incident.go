@@ -29,8 +29,10 @@ const (
 
 // IncidentSpec is one run of the faulty script: what it was told to do and with which IDs.
 type IncidentSpec struct {
-	Mode string  // mark | purge (passed as is: the script itself judges bad input, exit 2)
+	Mode string  // mark | purge | corrupt | truncate (passed as is: the script itself judges bad input, exit 2)
 	IDs  []int64 // written one per line into the ID file the script reads
+	// Table is the table truncate mode empties; that mode takes no IDs.
+	Table string
 	// Guardrails the scenario switched on (legacycleanup.ParseGuardrails reads them as a drill
 	// writes them).
 	legacycleanup.Guardrails
@@ -84,6 +86,9 @@ func (o OwnScript) env(s *stack.Stack, spec IncidentSpec) []string {
 // (IDs, database URL), never a secret.
 func (sp IncidentSpec) Args(runID string) []string {
 	args := []string{ScriptPath, "--run-id", runID, "--mode", sp.Mode, "--ids", idFilePath, "--dsn-file", dsnFilePath}
+	if sp.Table != "" {
+		args = []string{ScriptPath, "--run-id", runID, "--mode", sp.Mode, "--table", sp.Table, "--dsn-file", dsnFilePath}
+	}
 	args = append(args, sp.Guardrails.Args()...)
 	if sp.Batch > 0 {
 		args = append(args, "--batch", strconv.Itoa(sp.Batch))

@@ -69,7 +69,6 @@ func (rb perDeletionRestore) Run(ctx context.Context, env *Env) (err error) {
 // good base backup before T0, paused just before the first. It returns the side db even with an
 // error, for the caller to terminate.
 func prepareSidePerDeletion(ctx context.Context, env *Env, d tenancy.Declared) (side *stack.Postgres, dels []Deletion, err error) {
-	s := env.Stack
 	if err := env.switchWAL(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -102,25 +101,8 @@ func prepareSidePerDeletion(ctx context.Context, env *Env, d tenancy.Declared) (
 			return nil
 		})
 	}()
-	name, init := "start side db from "+bk.Name+" towards T0", sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
-  chmod 700 "$D"
-  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
-%[2]sarchive_mode = off
-DRDRILL_EOF
-  touch "$D/recovery.signal"
-`, bk.Dir, recoverySettingsThen(env.T0, "pause")))
-	if s.BackupTool() == stack.PgBackRest {
-		opts := restoreOptionsThen(bk, env.T0, env.Params.parallelism(), false, "pause")
-		name, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
-	}
-	err = env.Step(ctx, name, func(ctx context.Context) error {
-		vol, err := s.NewVolume(ctx, fmt.Sprintf("%s-pgdata-%d", SideAlias, time.Now().UnixMilli()))
-		if err != nil {
-			return err
-		}
-		side, err = startSide(ctx, s, SideAlias, vol, init)
-		return err
-	})
+	side, err = env.startSidePaused(ctx, bk, "towards T0", recoverySettingsThen(env.T0, "pause"),
+		restoreOptionsThen(bk, env.T0, env.Params.parallelism(), false, "pause"))
 	if ferr := <-found; err == nil {
 		err = ferr
 	}
@@ -130,6 +112,57 @@ DRDRILL_EOF
 		})
 	}
 	return side, dels, err
+}
+
+// startSideBeforeXID starts a side db from base backup bk recovered to just before transaction
+// xid commits and paused there (what names the transaction in the steps' names), as two steps:
+// the start, and the replay to the pause. It returns the side db even with an error, for the
+// caller to terminate.
+func (e *Env) startSideBeforeXID(ctx context.Context, bk Backup, xid uint32, what string) (side *stack.Postgres, err error) {
+	x := strconv.FormatUint(uint64(xid), 10)
+	settings := strings.Join([]string{
+		"# drdrill recovery to just before a transaction",
+		"restore_command = '" + stack.RestoreCommand + "'",
+		"recovery_target_xid = '" + x + "'",
+		"recovery_target_inclusive = off",
+		"recovery_target_action = 'pause'",
+	}, "\n") + "\n"
+	opts := []string{"--set=" + bk.Label, "--type=xid", "--target=" + x, "--target-exclusive", "--target-action=pause",
+		fmt.Sprintf("--process-max=%d", max(e.Params.parallelism(), 1))}
+	side, err = e.startSidePaused(ctx, bk, "to just before "+what, settings, opts)
+	if err == nil {
+		err = e.Step(ctx, fmt.Sprintf("replay WAL on side db to just before %s (xid %d)", what, xid), func(ctx context.Context) error {
+			return e.waitPaused(ctx, side)
+		})
+	}
+	return side, err
+}
+
+// startSidePaused starts a side db from base backup bk into a fresh volume, as the step "start
+// side db from <bk> <what>", set to recover with settings (plain route) or restored with
+// pgbackrest restore opts (pgBackRest route). It returns once the side db answers; the side db
+// even with an error, for the caller to terminate.
+func (e *Env) startSidePaused(ctx context.Context, bk Backup, what, settings string, opts []string) (side *stack.Postgres, err error) {
+	s := e.Stack
+	name, init := "start side db from "+bk.Name+" "+what, sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
+  chmod 700 "$D"
+  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
+%[2]sarchive_mode = off
+DRDRILL_EOF
+  touch "$D/recovery.signal"
+`, bk.Dir, settings))
+	if s.BackupTool() == stack.PgBackRest {
+		name, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
+	}
+	err = e.Step(ctx, name, func(ctx context.Context) error {
+		vol, err := s.NewVolume(ctx, fmt.Sprintf("%s-pgdata-%d", SideAlias, time.Now().UnixMilli()))
+		if err != nil {
+			return err
+		}
+		side, err = startSide(ctx, s, SideAlias, vol, init)
+		return err
+	})
+	return side, err
 }
 
 // waitPaused waits until the side db has reached its recovery target and paused there.

@@ -31,6 +31,7 @@ var registry = []Runbook{
 	fullPITR{},
 	tenantRestore{},
 	perDeletionRestore{},
+	tenantRepair{},
 }
 
 // ErrUnknownRunbook is returned by Lookup for a name no runbook has.

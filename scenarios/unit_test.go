@@ -93,7 +93,7 @@ func TestRecoverySettings(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	if got := Runbooks(); !slices.Equal(got, []string{"undo-mark", "full-pitr", "tenant-restore", "tenant-restore-per-deletion"}) {
+	if got := Runbooks(); !slices.Equal(got, []string{"undo-mark", "full-pitr", "tenant-restore", "tenant-restore-per-deletion", "tenant-repair"}) {
 		t.Fatalf("Runbooks() = %v", got)
 	}
 	for _, name := range Runbooks() {
@@ -144,6 +144,9 @@ func TestIncidentArgs(t *testing.T) {
 		{IncidentSpec{Mode: "purge"}, "/legacy-cleanup --run-id R --mode purge --ids /incident-ids.txt --dsn-file /run/drdrill/dsn"},
 		{IncidentSpec{Mode: "mark", Guardrails: legacycleanup.Guardrails{DryRun: true, CheckKind: true, MaxScope: 5}, Batch: 2, Pause: 150 * time.Millisecond},
 			"/legacy-cleanup --run-id R --mode mark --ids /incident-ids.txt --dsn-file /run/drdrill/dsn --dry-run --check-kind --max-scope 5 --batch 2 --pause 150ms"},
+		{IncidentSpec{Mode: "truncate", Table: "records", Guardrails: legacycleanup.Guardrails{MaxScope: 5}},
+			"/legacy-cleanup --run-id R --mode truncate --table records --dsn-file /run/drdrill/dsn --max-scope 5"},
+		{IncidentSpec{Mode: "corrupt", Batch: 3}, "/legacy-cleanup --run-id R --mode corrupt --ids /incident-ids.txt --dsn-file /run/drdrill/dsn --batch 3"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(tt.spec.Args("R"), " "); got != tt.want {

@@ -196,6 +196,9 @@ func (s *Stack) primarySettings() map[string]string {
 		// second each, more than the queries themselves at the scoped sizes the verifier reads
 		// every round. Plans and results are unchanged; durability is not touched.
 		"jit": "off",
+		// The commit time of every transaction (pg_xact_commit_timestamp): tenant-repair finds
+		// the transactions that rewrote rows after T0 without moving their updated-at column.
+		"track_commit_timestamp": "on",
 	}
 	if s.BackupTool() == PgBackRest {
 		s.pgBackRestSettings(set)

@@ -69,6 +69,7 @@ type Tenancy struct {
 	Tenant        Tenant `yaml:"tenant"`
 	Unit          Unit   `yaml:"unit"`
 	SoftDelete    string `yaml:"softDelete"`
+	UpdatedAt     string `yaml:"updatedAt"`
 	SchemaPattern string `yaml:"schemaPattern"`
 	Joins         []Join `yaml:"joins"`
 }

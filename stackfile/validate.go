@@ -292,6 +292,9 @@ func (c *checker) againstSchema(s *Stack, tables map[string][]string) {
 	if t.SoftDelete != "" && t.Unit.Table != "" && !has(t.Unit.Table, t.SoftDelete) {
 		c.add(c.at("tenancy.softDelete"), fmt.Sprintf("softDelete column %q is not on the unit table %s", t.SoftDelete, t.Unit.Table), "the column that marks a row deleted, or no softDelete")
 	}
+	if ua := t.UpdatedAt; ua != "" && !slices.ContainsFunc(slices.Collect(mapsKeys(tables)), func(table string) bool { return has(table, ua) }) {
+		c.add(c.at("tenancy.updatedAt"), fmt.Sprintf("updatedAt column %q is on no table of %s", ua, s.Database.Schema), "the column every write moves (e.g. updated_at), or no updatedAt")
+	}
 	if tr := s.Traffic; tr.Table != "" || tr.KeyColumn != "" {
 		if tr.Table == "" || tr.KeyColumn == "" {
 			c.add(c.at("traffic"), "traffic.table and traffic.keyColumn go together", "table: pages, keyColumn: slug")
@@ -519,7 +522,7 @@ func (s *Stack) Declared() tenancy.Declared {
 	t := s.Tenancy
 	d := tenancy.Declared{Model: t.Model, TenantTable: t.Tenant.Table, TenantKey: t.Tenant.Key,
 		UnitTable: t.Unit.Table, UnitKey: t.Unit.Key, UnitTenantColumn: t.Unit.TenantColumn,
-		SoftDelete: t.SoftDelete, SchemaPattern: t.SchemaPattern}
+		SoftDelete: t.SoftDelete, UpdatedAt: t.UpdatedAt, SchemaPattern: t.SchemaPattern}
 	for _, j := range t.Joins {
 		rt, rc, _ := strings.Cut(j.References, ".")
 		d.Joins = append(d.Joins, tenancy.Join{Table: j.Table, Column: j.Column, RefTable: rt, RefColumn: rc})

@@ -119,13 +119,21 @@ func register(r registry) {
 		`And a differential backup is taken`).
 		Step(`^an? (full|differential|incremental) backup is taken$`, typedBackup)
 
-	r.Doc("Runs the faulty cleanup script (T0 is its start): mode mark or purge, given app or site IDs, optionally with guardrails (comma-separated: dry-run, check-kind, max-scope=N).",
+	r.Doc("Runs the faulty cleanup script (T0 is its start): mode mark, purge or corrupt (rewrites every record of the listed sites with garbage, updated_at left as it was), given app or site IDs, optionally with guardrails (comma-separated: dry-run, check-kind, max-scope=N).",
 		`When the cleanup script runs in purge mode with site IDs and the guardrail "max-scope=5"`).
 		Step(`^the cleanup script runs in (\S+) mode with (\S+) IDs(?: and the guardrails? "([^"]*)")?$`, runIncident)
 
-	r.Doc("Runs a restore runbook to the end (undo-mark, full-pitr, tenant-restore, tenant-restore-per-deletion); its steps are timed.",
+	r.Doc("Runs a migration that truncates one table of every tenant at once (T0 is its start), as a one-shot job of the built-in script on the drill's own database (legacy-cleanup --mode truncate); the table is checked against the stack's before anything starts (products, users, apps or records); guardrails as above.",
+		`When a migration truncates the "records" table`).
+		Step(`^a migration truncates the "([^"]*)" table(?: and the guardrails? "([^"]*)")?$`, runTruncate)
+
+	r.Doc("Runs a restore runbook to the end (undo-mark, full-pitr, tenant-restore, tenant-restore-per-deletion, tenant-repair); its steps are timed.",
 		`When the "tenant-restore" runbook runs`).
 		Step(`^the "([^"]*)" runbook runs$`, runRunbook)
+
+	r.Doc("Runs a runbook where the scenario expects it not to recover the incident (tenant-restore after a corrupting update: its live-wins copy leaves present rows as they are): the failure becomes a finding; the step fails if the runbook succeeds.",
+		`When the "tenant-restore" runbook runs and fails`).
+		Step(`^the "([^"]*)" runbook runs and fails$`, runFailingRunbook)
 
 	r.Doc("Arms a named fault for the next runbook: it fires at the point of the runbook it applies to (db-killed, side-db-killed, network-cut, wal-segment-missing, corrupt-base-backup).",
 		`And the fault "db-killed" is injected`).
@@ -139,6 +147,10 @@ func register(r registry) {
 	r.Doc("Checks the blast radius found in the data: sites and tenants deleted (purge) or marked (mark).",
 		`Then the incident deleted 12 sites of 10 tenants`).
 		Step(`^the incident (\S+) (\d+) sites? of (\d+) tenants?$`, checkBlastRadius)
+
+	r.Doc("Checks the blast radius found in the data for an incident that deletes no site (a corrupting update, a truncating migration): how many tenants' data differs from the pre-incident manifest.",
+		`Then the incident changed the data of 10 tenants`).
+		Step(`^the incident changed the data of (\d+) tenants?$`, checkChanged)
 
 	r.Doc("Checks that the named guardrail stopped the script before it changed anything.",
 		`Then the cleanup script is refused by the "max-scope" guardrail`).
@@ -155,6 +167,10 @@ func register(r registry) {
 	r.Doc("Checks that the runbook step whose name starts with the text succeeded on that attempt (1: never retried).",
 		`Then the runbook step "copy tenants" succeeded on attempt 2`).
 		Step(`^the runbook step "([^"]*)" succeeded on attempt (\d+)$`, checkStepAttempts)
+
+	r.Doc("Checks how many of the affected tenants were verified restored (seeded rows equal to the manifest, acknowledged writes in place, sites healthy): all of them, or, where a runbook cannot recover the incident, how few.",
+		`Then 0 of 10 affected tenants are restored`).
+		Step(`^(\d+) of (\d+) affected tenants? (?:is|are) restored$`, checkRestored)
 
 	r.Doc("Fails with each breached or unmeasured objective: measured value, target and where it is written.",
 		`Then every objective is met`).

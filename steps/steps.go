@@ -269,6 +269,10 @@ func runIncident(ctx context.Context, mode, kind, guards string) (context.Contex
 	return incident(ctx, drill.IncidentSpec{Mode: mode, IDKind: kind, Guardrails: guardrails(guards)})
 }
 
+func runTruncate(ctx context.Context, table, guards string) (context.Context, error) {
+	return incident(ctx, drill.IncidentSpec{Mode: "truncate", Table: table, Guardrails: guardrails(guards)})
+}
+
 func runMixedIncident(ctx context.Context, mode string, percent float64, guards string) (context.Context, error) {
 	if percent <= 0 || percent >= 100 {
 		return ctx, badf(ctx, "%g%% site IDs among app IDs: a mixed list needs more than 0%% and less than 100%% (or write site IDs / app IDs)", percent)
@@ -302,6 +306,15 @@ func incident(ctx context.Context, spec drill.IncidentSpec) (context.Context, er
 }
 
 func runRunbook(ctx context.Context, name string) (context.Context, error) {
+	return runbook(ctx, name, (*drill.Drill).RunRunbook)
+}
+
+func runFailingRunbook(ctx context.Context, name string) (context.Context, error) {
+	return runbook(ctx, name, (*drill.Drill).RunRunbookFailing)
+}
+
+// runbook checks the runbook's name and runs it with run.
+func runbook(ctx context.Context, name string, run func(*drill.Drill, context.Context, string) error) (context.Context, error) {
 	d, err := drillFrom(ctx)
 	if err != nil {
 		return ctx, err
@@ -310,7 +323,7 @@ func runRunbook(ctx context.Context, name string) (context.Context, error) {
 	if err := d.CheckRunbook(name); err != nil {
 		return ctx, bad(ctx, err)
 	}
-	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return d.RunRunbook(ctx, name) })
+	return act(ctx, drill.PhaseRestore, func(d *drill.Drill) error { return run(d, ctx, name) })
 }
 
 func inject(ctx context.Context, fault string) (context.Context, error) {
@@ -331,6 +344,10 @@ func checkBlastRadius(ctx context.Context, verb string, sites, tenants int) (con
 	return act(ctx, drill.PhaseIncidentCheck, func(d *drill.Drill) error { return d.CheckBlastRadius(verb, sites, tenants) })
 }
 
+func checkChanged(ctx context.Context, tenants int) (context.Context, error) {
+	return act(ctx, drill.PhaseIncidentCheck, func(d *drill.Drill) error { return d.CheckChanged(tenants) })
+}
+
 func checkRefused(ctx context.Context, guardrail string) (context.Context, error) {
 	if err := drill.CheckGuardrail(guardrail); err != nil {
 		return ctx, bad(ctx, err)
@@ -348,6 +365,13 @@ func checkBystanders(ctx context.Context, quantity string) (context.Context, err
 		return ctx, badf(ctx, "%q bystanders: write \"no bystander lost ...\" or \"some bystanders lost ...\"", quantity)
 	}
 	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckBystanders(wantLoss) })
+}
+
+func checkRestored(ctx context.Context, restored, affected int) (context.Context, error) {
+	if restored > affected {
+		return ctx, badf(ctx, "%d of %d affected tenants: at most all of them can be restored", restored, affected)
+	}
+	return act(ctx, drill.PhaseVerdictCheck, func(d *drill.Drill) error { return d.CheckRestored(restored, affected) })
 }
 
 func checkObjectives(ctx context.Context) (context.Context, error) {

@@ -61,6 +61,9 @@ type Declared struct {
 	UnitTable, UnitKey, UnitTenantColumn string
 	// SoftDelete is the column that marks a row deleted; empty lets Discover look for one.
 	SoftDelete string
+	// UpdatedAt is the column every write of the application moves, on the tables that have
+	// it; empty: none is declared (tenant-repair needs one).
+	UpdatedAt string
 	// SchemaPattern names the tenant schemas under SchemaPerTenant, e.g. "tenant_{tenant}".
 	SchemaPattern string
 	// Joins are the relations with no foreign key.

@@ -61,12 +61,17 @@ func (t Table) wholeSchema() bool { return t.TenantColumn == "" && len(t.Path) =
 //
 // Under SchemaPerTenant (a table of Model.InTenant) it returns every row of the table in that
 // tenant's schema and tenantsParam is not used.
-func (t Table) SelectOwned(tenantsParam string) string {
+func (t Table) SelectOwned(tenantsParam string) string { return t.SelectOwnedAs("t.*", tenantsParam) }
+
+// SelectOwnedAs is SelectOwned with the select list cols over the table's rows as t (system
+// columns such as t.xmin included); the query ends with its WHERE condition (none for a
+// whole schema), so that a caller may add " AND …" conditions and a GROUP BY.
+func (t Table) SelectOwnedAs(cols, tenantsParam string) string {
 	if t.wholeSchema() {
-		return "SELECT t.* FROM " + t.QualifiedName() + " t"
+		return "SELECT " + cols + " FROM " + t.QualifiedName() + " t"
 	}
 	from, key := t.route(t.Path, t.TenantColumn)
-	return fmt.Sprintf("SELECT t.* %s WHERE %s = ANY(%s)", from, key, tenantsParam)
+	return fmt.Sprintf("SELECT %s %s WHERE %s = ANY(%s)", cols, from, key, tenantsParam)
 }
 
 // SelectUnderUnits returns the rows of the table under the units whose keys are in the array

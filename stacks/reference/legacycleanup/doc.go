@@ -7,6 +7,11 @@
 // purge: the site is deleted and the foreign keys cascade to its products, users, apps and
 // records). Other IDs (tenants, products, users, records, unknown) are skipped and logged.
 //
+// Two more modes replay other incident kinds through the same safety checks and exit codes:
+// ModeCorrupt rewrites every record of each listed site with garbage in batches and leaves
+// updated_at alone (changed writes, not lost ones), and ModeTruncate empties one table
+// (Options.Table) of every tenant at once, a migration against the wrong database.
+//
 // Data enters as an ID file (ParseIDs, a pure function) and a database connection; it leaves as
 // progress lines and a Report. The guardrails a drill can switch on (Guardrails: DryRun,
 // CheckKind, MaxScope; ParseGuardrails reads them as a drill writes them) are evaluated on a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,10 +15,23 @@ import (
 type Mode string
 
 // Modes: mark sets deleted_at (reversible), purge deletes rows (the foreign keys cascade).
+// Two more incident kinds real post-mortems show: truncate empties one table for every tenant
+// at once (a migration run against the wrong database; it takes no IDs, Options.Table names the
+// table), corrupt rewrites the records of the listed sites with garbage and, the bug, leaves
+// updated_at as it was (data present but wrong).
 const (
-	ModeMark  Mode = "mark"
-	ModePurge Mode = "purge"
+	ModeMark     Mode = "mark"
+	ModePurge    Mode = "purge"
+	ModeTruncate Mode = "truncate"
+	ModeCorrupt  Mode = "corrupt"
 )
+
+// Modes lists the script's modes, as --mode takes them.
+var Modes = []Mode{ModeMark, ModePurge, ModeTruncate, ModeCorrupt}
+
+// TruncatableTables are the tables truncate mode empties: those a tenant owns that no other
+// table references (TRUNCATE of sites or tenants would need CASCADE: everything would go).
+var TruncatableTables = []string{"products", "users", "apps", "records"}
 
 // Kind is what an ID turned out to be in the database.
 type Kind string
@@ -61,13 +75,20 @@ type Options struct {
 	Pause time.Duration
 	// Log gets the progress lines; io.Discard when nil.
 	Log io.Writer
+	// Table is the table truncate mode empties (one of TruncatableTables); only that mode
+	// takes one.
+	Table string
 }
 
 func (o *Options) normalize() error {
-	switch o.Mode {
-	case ModeMark, ModePurge:
-	default:
-		return fmt.Errorf("%w: mode %q: want mark or purge", ErrBadInput, o.Mode)
+	if !slices.Contains(Modes, o.Mode) {
+		return fmt.Errorf("%w: mode %q: want mark, purge, truncate or corrupt", ErrBadInput, o.Mode)
+	}
+	switch {
+	case o.Mode == ModeTruncate && !slices.Contains(TruncatableTables, o.Table):
+		return fmt.Errorf("%w: truncate mode: table %q: want one of %s", ErrBadInput, o.Table, strings.Join(TruncatableTables, ", "))
+	case o.Mode != ModeTruncate && o.Table != "":
+		return fmt.Errorf("%w: a table (%q) is for truncate mode only, not %s", ErrBadInput, o.Table, o.Mode)
 	}
 	if o.RunID == "" {
 		return fmt.Errorf("%w: no run id: the script acts only on the database of the drill run it is told (--run-id)", ErrBadInput)
@@ -199,8 +220,8 @@ func MakePlan(ctx context.Context, db DB, ids []int64, mode Mode, appKey string)
 	if siteIDs == nil {
 		siteIDs = []int64{}
 	}
-	if appIDs == nil {
-		appIDs = []int64{}
+	if appIDs == nil || mode == ModeCorrupt {
+		appIDs = []int64{} // corrupt mode rewrites the records of sites; an app holds none
 	}
 	s, a := &p.BySite, &p.ByApp
 	err = db.QueryRow(ctx, fmt.Sprintf(radiusSQL, markCond(mode)), siteIDs, appIDs).Scan(
@@ -213,6 +234,11 @@ func MakePlan(ctx context.Context, db DB, ids []int64, mode Mode, appKey string)
 	p.Total.Products, p.Total.Users, p.Total.Records = s.Products, s.Users, s.Records
 	p.Total.Apps = s.Apps + a.Apps
 	p.AffectedSites = s.Sites + a.Sites
+	if mode == ModeCorrupt {
+		// Only the sites' records are rewritten; the sites and their other rows stay as they are.
+		p.BySite = Counts{Tenants: s.Tenants, Records: s.Records}
+		p.Total = p.BySite
+	}
 	return p, nil
 }
 
@@ -241,8 +267,11 @@ func (p Plan) write(w io.Writer) {
 }
 
 func verb(m Mode) string {
-	if m == ModeMark {
+	switch m {
+	case ModeMark:
 		return "would be marked deleted"
+	case ModeCorrupt:
+		return "records would be rewritten"
 	}
 	return "would be deleted"
 }

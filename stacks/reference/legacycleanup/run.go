@@ -41,6 +41,10 @@ const (
 		SELECT (SELECT count(*) FROM s), coalesce((SELECT tenant_id FROM s), 0),
 			(SELECT count(*) FROM p), (SELECT count(*) FROM u), (SELECT count(*) FROM a),
 			(SELECT count(*) FROM records WHERE site_id IN (SELECT id FROM s))`
+	// corruptSiteSQL is the corrupting UPDATE: every record of the site gets a value no write
+	// produced, and updated_at is left as it was (the bug: the rows look untouched since).
+	corruptSiteSQL = `WITH u AS (UPDATE records SET value = 'corrupt:' || md5(value) WHERE site_id = $1 RETURNING 1)
+		SELECT (SELECT count(*) FROM u), coalesce((SELECT tenant_id FROM sites WHERE id = $1), 0)`
 	purgeAppSQL = `DELETE FROM apps WHERE id = $1 RETURNING site_id, tenant_id`
 	markAppSQL  = `UPDATE apps SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING site_id, tenant_id`
 )
@@ -57,13 +61,16 @@ func Run(ctx context.Context, db DB, ids []int64, opts Options) (Report, error) 
 	if err := opts.normalize(); err != nil {
 		return rep, err
 	}
-	if len(ids) == 0 {
+	if len(ids) == 0 && opts.Mode != ModeTruncate {
 		return rep, ErrNoIDs
 	}
 	log := opts.Log
 	if err := dbmark.Check(ctx, db, opts.RunID); err != nil {
 		fmt.Fprintf(log, "refused: %v\n", err)
 		return rep, err
+	}
+	if opts.Mode == ModeTruncate {
+		return truncate(ctx, db, opts, start)
 	}
 	fmt.Fprintf(log, "legacy-cleanup: remove app %q: mode=%s ids=%d batch=%d dry_run=%t check_kind=%t max_scope=%d\n",
 		opts.AppKey, opts.Mode, len(ids), opts.Batch, opts.DryRun, opts.CheckKind, opts.MaxScope)
@@ -202,7 +209,7 @@ func runBatch(ctx context.Context, db DB, opts Options, chunk []Target, n, of in
 		if err := removeOne(ctx, tx, opts, t, st); err != nil {
 			return fmt.Errorf("batch %d/%d: id %d (%s): %w", n, of, t.ID, t.Kind, err)
 		}
-		if t.Kind != KindSite && t.Kind != KindApp {
+		if t.Kind != KindSite && (t.Kind != KindApp || opts.Mode == ModeCorrupt) {
 			skipped++
 		}
 	}
@@ -219,8 +226,19 @@ func runBatch(ctx context.Context, db DB, opts Options, chunk []Target, n, of in
 
 func removeOne(ctx context.Context, tx pgx.Tx, opts Options, t Target, st *tally) error {
 	action := string(opts.Mode)
-	switch t.Kind {
-	case KindSite:
+	switch {
+	case opts.Mode == ModeCorrupt && t.Kind == KindSite:
+		var n, tenant int64
+		if err := tx.QueryRow(ctx, corruptSiteSQL, t.ID).Scan(&n, &tenant); err != nil {
+			return err
+		}
+		st.pending.Records += n
+		st.pSites = append(st.pSites, t.ID)
+		st.pTenants = append(st.pTenants, tenant)
+		fmt.Fprintf(opts.Log, "id=%d kind=site action=corrupt records=%d\n", t.ID, n)
+	case opts.Mode == ModeCorrupt:
+		fmt.Fprintf(opts.Log, "id=%d kind=%s action=skip reason=\"corrupt mode rewrites the records of sites\"\n", t.ID, t.Kind)
+	case t.Kind == KindSite:
 		q := purgeSiteSQL
 		if opts.Mode == ModeMark {
 			q = markSiteSQL
@@ -241,7 +259,7 @@ func removeOne(ctx context.Context, tx pgx.Tx, opts Options, t Target, st *tally
 		}
 		fmt.Fprintf(opts.Log, "id=%d kind=site action=%s sites=%d products=%d users=%d apps=%d records=%d\n",
 			t.ID, action, c.Sites, c.Products, c.Users, c.Apps, c.Records)
-	case KindApp:
+	case t.Kind == KindApp:
 		q := purgeAppSQL
 		if opts.Mode == ModeMark {
 			q = markAppSQL

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/dbmark"
@@ -230,6 +232,85 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	t.Run("corrupt mode rewrites the listed sites' records and leaves updated_at", func(t *testing.T) {
+		pool := db.NewDatabase(t)
+		sites := pgtest.Seed(t, pool, shape)
+		ctx := context.Background()
+		ids := []int64{sites[0].ID, sites[3].ID, sites[4].AppIDs[0]} // an app id holds no records: skipped
+		before := recordsOf(t, pool)
+		rep, log, err := run(t, pool, ids, legacycleanup.Options{Mode: legacycleanup.ModeCorrupt, Batch: 1})
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, log)
+		}
+		if d := (legacycleanup.Counts{Tenants: 2, Records: 10}); rep.Done != d || rep.Plan.Total != d || rep.AffectedSites != 2 || rep.Skipped != 1 || rep.Batches != 3 {
+			t.Fatalf("done %+v affected %d skipped %d batches %d, want %+v, 2 sites, 1 skipped, 3 batches\n%s", rep.Done, rep.AffectedSites, rep.Skipped, rep.Batches, d, log)
+		}
+		if got := snapshot(t, pool); got != seeded {
+			t.Fatalf("corrupt mode removed rows: %+v", got)
+		}
+		listed := map[int64]bool{sites[0].ID: true, sites[3].ID: true}
+		for id, r := range recordsOf(t, pool) {
+			b := before[id]
+			if !r.updated.Equal(b.updated) {
+				t.Fatalf("record %d: updated_at moved from %v to %v", id, b.updated, r.updated)
+			}
+			if changed := r.value != b.value; changed != listed[r.site] || (changed && !strings.HasPrefix(r.value, "corrupt:")) {
+				t.Fatalf("record %d of site %d: value %q → %q (listed %v)", id, r.site, b.value, r.value, listed[r.site])
+			}
+		}
+		var n int64
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM records WHERE value LIKE 'corrupt:%'").Scan(&n); err != nil || n != 10 {
+			t.Fatalf("%d corrupt records (%v), want 10", n, err)
+		}
+		// The guardrails hold as for the other modes.
+		if _, _, err := run(t, pool, ids, legacycleanup.Options{Mode: legacycleanup.ModeCorrupt, Guardrails: legacycleanup.Guardrails{MaxScope: 1}}); !errors.Is(err, legacycleanup.ErrRefused) {
+			t.Fatalf("max-scope 1 over 2 sites: %v, want refused", err)
+		}
+	})
+
+	t.Run("truncate mode empties the table of every tenant", func(t *testing.T) {
+		pool := db.NewDatabase(t)
+		pgtest.Seed(t, pool, shape)
+		for _, c := range []struct {
+			name string
+			g    legacycleanup.Guardrails
+			msg  string
+		}{
+			{"check-kind", legacycleanup.Guardrails{CheckKind: true}, "truncate mode removes no"},
+			{"max-scope", legacycleanup.Guardrails{MaxScope: 9}, "--max-scope 9: 10 sites would be affected (rows of records)"},
+		} {
+			_, log, err := run(t, pool, nil, legacycleanup.Options{Mode: legacycleanup.ModeTruncate, Table: "records", Guardrails: c.g})
+			if !errors.Is(err, legacycleanup.ErrRefused) || !strings.Contains(err.Error(), c.msg) {
+				t.Fatalf("%s: err %v, want refused with %q\n%s", c.name, err, c.msg, log)
+			}
+		}
+		rep, log, err := run(t, pool, nil, legacycleanup.Options{Mode: legacycleanup.ModeTruncate, Table: "records", Guardrails: legacycleanup.Guardrails{DryRun: true}})
+		if err != nil || rep.Plan.Total.Records != 50 || rep.Plan.AffectedSites != 10 || rep.Plan.Total.Tenants != 5 {
+			t.Fatalf("dry run: %+v affected %d, %v\n%s", rep.Plan.Total, rep.Plan.AffectedSites, err, log)
+		}
+		if got := snapshot(t, pool); got != seeded {
+			t.Fatalf("refused or dry runs changed data: %+v", got)
+		}
+		rep, log, err = run(t, pool, nil, legacycleanup.Options{Mode: legacycleanup.ModeTruncate, Table: "records"})
+		if err != nil || rep.Done.Records != 50 || rep.Batches != 1 {
+			t.Fatalf("truncate: done %+v batches %d, %v\n%s", rep.Done, rep.Batches, err, log)
+		}
+		want := seeded
+		want.Records = 0
+		if got := snapshot(t, pool); got != want {
+			t.Fatalf("after truncate: %+v, want %+v", got, want)
+		}
+		for _, opts := range []legacycleanup.Options{
+			{Mode: legacycleanup.ModeTruncate, Table: "sites"},
+			{Mode: legacycleanup.ModeTruncate},
+			{Mode: legacycleanup.ModePurge, Table: "records"},
+		} {
+			if _, _, err := run(t, pool, []int64{1}, opts); !errors.Is(err, legacycleanup.ErrBadInput) {
+				t.Errorf("%+v: err %v, want bad input", opts, err)
+			}
+		}
+	})
+
 	t.Run("a database not the run's changes nothing", func(t *testing.T) {
 		pool := db.NewDatabase(t)
 		sites := pgtest.Seed(t, pool, shape)
@@ -323,4 +404,26 @@ func itoa(n int64) string {
 		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
+}
+
+type record struct {
+	site    int64
+	value   string
+	updated time.Time
+}
+
+// recordsOf reads every record by id.
+func recordsOf(t *testing.T, pool *pgxpool.Pool) map[int64]record {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "SELECT id, site_id, value, updated_at FROM records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]record{}
+	var id int64
+	var r record
+	if _, err := pgx.ForEachRow(rows, []any{&id, &r.site, &r.value, &r.updated}, func() error { out[id] = r; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

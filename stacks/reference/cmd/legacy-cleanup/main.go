@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -23,7 +24,8 @@ import (
 	"github.com/drdrill/drdrill/stacks/reference/legacycleanup"
 )
 
-const usage = `usage: legacy-cleanup --run-id RUN --mode mark|purge --ids FILE --dsn-file FILE [flags]
+const usage = `usage: legacy-cleanup --run-id RUN --mode mark|purge|corrupt --ids FILE --dsn-file FILE [flags]
+       legacy-cleanup --run-id RUN --mode truncate --table TABLE --dsn-file FILE [flags]
 
 Removes the deprecated app (--app-key, default "insight") from sites. Each line of FILE is one
 id; blank lines and '#' comments are allowed. FILE may be "-" (stdin) or "env:NAME" (the value
@@ -33,6 +35,10 @@ removes that app installation, a SITE ID REMOVES THE WHOLE SITE with its product
 
   mark   sets deleted_at (reversible: clear deleted_at to undo)
   purge  deletes rows; foreign keys cascade from sites to everything they hold
+  corrupt  rewrites every record of each listed site with garbage, leaving updated_at as it
+         was (the rows look untouched); app ids hold no records and are skipped
+  truncate  empties --table (products, users, apps or records) for every tenant at once, as
+         a migration run against the wrong database would; takes no ids
 
 Safety (not the original's): the script acts only on a database that a drdrill run made and
 marked with its run id (table drdrill_meta); --run-id must name that run, or it changes nothing
@@ -78,7 +84,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	mode := fs.String("mode", "", "mark or purge (required)")
+	mode := fs.String("mode", "", "mark, purge, corrupt or truncate (required)")
+	table := fs.String("table", "", "the table truncate mode empties")
 	idsFile := fs.String("ids", "", "file of ids, one per line; - for stdin, env:NAME for a variable (required)")
 	runID := fs.String("run-id", "", "the drill run whose database this must be (required; see drdrill_meta)")
 	dsnFile := fs.String("dsn-file", "", "file holding the PostgreSQL URL (one of --dsn-file, --dsn is required)")
@@ -101,10 +108,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q (flags only; see --help)", fs.Arg(0))
 	}
-	if *mode != string(legacycleanup.ModeMark) && *mode != string(legacycleanup.ModePurge) {
-		return bad("--mode %q: want mark or purge", *mode)
+	truncate := *mode == string(legacycleanup.ModeTruncate)
+	if !slices.Contains(legacycleanup.Modes, legacycleanup.Mode(*mode)) {
+		return bad("--mode %q: want mark, purge, corrupt or truncate", *mode)
 	}
-	if *idsFile == "" {
+	switch {
+	case truncate && *idsFile != "":
+		return bad("--ids: truncate mode takes no ids (it empties --table for every tenant)")
+	case truncate && !slices.Contains(legacycleanup.TruncatableTables, *table):
+		return bad("--table %q: truncate mode empties one of %s", *table, strings.Join(legacycleanup.TruncatableTables, ", "))
+	case !truncate && *table != "":
+		return bad("--table is for truncate mode only")
+	case !truncate && *idsFile == "":
 		return bad("--ids FILE is required")
 	}
 	if err := guards.Validate(); err != nil {
@@ -128,17 +143,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case *dsn == "":
 		return bad("no database: give --dsn-file FILE (there is no default, DATABASE_URL is ignored)")
 	}
-	src, err := readIDs(*idsFile, stdin)
-	if err != nil {
-		return bad("read ids file: %v", err)
-	}
-	ids, err := legacycleanup.ParseIDs(src)
-	if err != nil {
-		var pe *legacycleanup.ParseError
-		if errors.As(err, &pe) {
-			return bad("%s:%d: %q: %s", *idsFile, pe.Line, pe.Text, pe.Reason)
+	var ids []int64
+	if !truncate {
+		src, err := readIDs(*idsFile, stdin)
+		if err != nil {
+			return bad("read ids file: %v", err)
 		}
-		return bad("%s: %v", *idsFile, err)
+		if ids, err = legacycleanup.ParseIDs(src); err != nil {
+			var pe *legacycleanup.ParseError
+			if errors.As(err, &pe) {
+				return bad("%s:%d: %q: %s", *idsFile, pe.Line, pe.Text, pe.Reason)
+			}
+			return bad("%s: %v", *idsFile, err)
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
@@ -160,7 +177,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	_, err = legacycleanup.Run(ctx, conn, ids, legacycleanup.Options{
 		RunID: *runID, Mode: legacycleanup.Mode(*mode), AppKey: *appKey, Guardrails: guards,
-		Batch: *batch, Pause: *pause, Log: stdout,
+		Batch: *batch, Pause: *pause, Log: stdout, Table: *table,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "legacy-cleanup: %v\n", err)

@@ -78,7 +78,7 @@ func TestExitCodes(t *testing.T) {
 		stdout    string // substring
 		sitesLeft int64
 	}{
-		{"no mode", []string{"--ids", writeIDs(t, "1\n"), "--run-id", runID, "--dsn-file", dsnFile}, 2, `--mode "": want mark or purge`, "", 4},
+		{"no mode", []string{"--ids", writeIDs(t, "1\n"), "--run-id", runID, "--dsn-file", dsnFile}, 2, `--mode "": want mark, purge, corrupt or truncate`, "", 4},
 		{"unknown mode", []string{"--mode", "delete", "--ids", writeIDs(t, "1\n"), "--run-id", runID, "--dsn-file", dsnFile}, 2, `--mode "delete"`, "", 4},
 		{"unknown flag", []string{"--mode", "purge", "--force"}, 2, "flag provided but not defined: -force", "", 4},
 		{"no ids flag", []string{"--mode", "purge", "--run-id", runID, "--dsn-file", dsnFile}, 2, "--ids FILE is required", "", 4},
@@ -105,6 +105,14 @@ func TestExitCodes(t *testing.T) {
 			"not this drill's database: it has no drdrill_meta table", "refused:", 4},
 		{"a bad URL is not echoed", []string{"--mode", "purge", "--ids", writeIDs(t, siteIDs), "--run-id", runID, "--dsn-file", writeIDs(t, "postgres://u:s3cret-pw@[::1/x\n")}, 2,
 			"bad database URL (from --dsn-file", "", 4},
+		{"truncate takes no ids", []string{"--mode", "truncate", "--table", "records", "--ids", writeIDs(t, siteIDs), "--run-id", runID, "--dsn-file", dsnFile}, 2, "truncate mode takes no ids", "", 4},
+		{"truncate a referenced table", []string{"--mode", "truncate", "--table", "sites", "--run-id", runID, "--dsn-file", dsnFile}, 2, `--table "sites": truncate mode empties one of products, users, apps, records`, "", 4},
+		{"a table without truncate", []string{"--mode", "purge", "--table", "records", "--ids", writeIDs(t, siteIDs), "--run-id", runID, "--dsn-file", dsnFile}, 2, "--table is for truncate mode only", "", 4},
+		{"truncate on another run's database", []string{"--mode", "truncate", "--table", "records", "--run-id", "other-run", "--dsn-file", dsnFile}, 4, "not this drill's database", "refused:", 4},
+		{"truncate refused by check-kind", []string{"--mode", "truncate", "--table", "records", "--run-id", runID, "--dsn-file", dsnFile, "--check-kind"}, 3, "truncate mode removes no", "", 4},
+		{"truncate dry run", []string{"--mode", "truncate", "--table", "records", "--run-id", runID, "--dsn-file", dsnFile, "--dry-run"}, 0, "", "plan: truncate records: rows=8 of sites=4 tenants=2", 4},
+		{"corrupt site ids", []string{"--mode", "corrupt", "--ids", writeIDs(t, siteIDs), "--run-id", runID, "--dsn-file", dsnFile}, 0, "",
+			"summary: mode=corrupt ids=2 batches=1/1 sites=0 tenants=1 products=0 users=0 apps=0 records=4 affected_sites=2", 4},
 		{"the incident: site ids, purge, no guardrail", []string{"--mode", "purge", "--run-id", runID, "--dsn-file", dsnFile, "--ids", "env:CLEANUP_IDS"}, 0, "",
 			"summary: mode=purge ids=2 batches=1/1 sites=2 tenants=1 products=2 users=2 apps=4 records=4", 2},
 	}
