@@ -41,7 +41,12 @@ type Config struct {
 	// runbook steps, and checks it against the main drill (a size it was not fitted on, and
 	// larger than all of them).
 	Project []Point
-	Log     io.Writer // progress; nil = quiet
+	// Scale, if set, also runs tenant-restore at this many tenants with the main drill's
+	// faulty list (the same blast radius on a larger database): which steps grow with the
+	// database and which with the blast radius only (Split). With Project, the projection is
+	// fitted on it too.
+	Scale int
+	Log   io.Writer // progress; nil = quiet
 	tool    stack.BackupTool
 }
 
@@ -71,6 +76,8 @@ type Report struct {
 	// drill's runbook as measured and as the models predict it.
 	ProjectionRuns []DrillRun
 	Projection     []projection.Model
+	// Scaled is tenant-restore at Config.Scale tenants, the main drill's faulty list.
+	Scaled DrillRun
 }
 
 // DrillRun is one drill end to end.
@@ -188,6 +195,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	for _, n := range cfg.LedgerSizes {
 		r.LedgerCost = append(r.LedgerCost, ledgerCost(n))
+	}
+	if cfg.Scale > 0 {
+		p := Point{Tenants: cfg.Scale, VictimSites: r.Drill.AffectedSites, VictimTenants: r.Drill.AffectedTenants}
+		logf(cfg.Log, "bench: tenant-restore at %d tenants, the same faulty list (%d sites of %d tenants)", p.Tenants, p.VictimSites, p.VictimTenants)
+		if r.Scaled, err = runDrillAt(ctx, cfg, p, "tenant-restore", nil); err != nil {
+			return r, fmt.Errorf("drill at %d tenants: %w", cfg.Scale, err)
+		}
 	}
 	if len(cfg.Project) > 0 {
 		if err := project(ctx, cfg, r); err != nil {
@@ -385,7 +399,7 @@ func project(ctx context.Context, cfg Config, r *Report) error {
 		}
 		r.ProjectionRuns = append(r.ProjectionRuns, run)
 	}
-	var samples []projection.Sample
+	samples := r.scaledSample()
 	for _, run := range r.ProjectionRuns {
 		samples = append(samples, run.Sample())
 	}

@@ -20,9 +20,17 @@ func TestRunQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real containers: not in -short mode")
 	}
-	r, err := Run(t.Context(), Config{Profile: "quick", FullPITR: true, LedgerSizes: []int{1e3, 1e4}})
+	r, err := Run(t.Context(), Config{Profile: "quick", FullPITR: true, LedgerSizes: []int{1e3, 1e4}, Scale: 300})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The scaled drill: the same blast radius on a 3× database, every step kind compared.
+	if r.Scaled.AffectedSites != r.Drill.AffectedSites || r.Scaled.Size.Rows < 2.5*r.Drill.Size.Rows {
+		t.Errorf("scaled drill: %d sites affected, %.0f rows; want the main drill's %d sites on about 3× its %.0f rows",
+			r.Scaled.AffectedSites, r.Scaled.Size.Rows, r.Drill.AffectedSites, r.Drill.Size.Rows)
+	}
+	if len(Split(r.Drill, r.Scaled)) == 0 {
+		t.Error("no step kind compared between the main and the scaled drill")
 	}
 	if r.Drill.AffectedSites != 12 || r.Drill.AffectedTenants != 10 {
 		t.Errorf("blast radius %d sites of %d tenants, want 12 of 10 (quick profile)", r.Drill.AffectedSites, r.Drill.AffectedTenants)
@@ -180,7 +188,7 @@ func TestWriteProjection(t *testing.T) {
 	}
 	got := strings.Join(strings.Fields(out.String()), " ")
 	for _, want := range []string{
-		"fitted on 3 smaller drills (100 k–300 k rows, 10 k–30 k blast-radius rows)",
+		"fitted on 3 other drills (100 k–300 k rows, 10 k–30 k blast-radius rows)",
 		"the whole runbook 2.00 s + 10 µs per database row 8 %",
 		"copy tenants batch 1.00 s 31 % (above 20 %)",
 		"stop side db 0.10 s 40 % (a step under 0.2 s: noise)",
@@ -210,6 +218,38 @@ func TestDrillRunSample(t *testing.T) {
 	for k, v := range want {
 		if math.Abs(s.Steps[k]-v) > 1e-9 {
 			t.Errorf("%s: %v s, want %v", k, s.Steps[k], v)
+		}
+	}
+}
+
+// TestSplit: steps of two drills that differ in database size only (3×) are told apart by how
+// they grew: with the database, with the blast radius only, or between; short steps are left
+// out, the longest first.
+func TestSplit(t *testing.T) {
+	run := func(rows float64, steps map[string]float64) DrillRun {
+		r := DrillRun{Size: projection.Size{Rows: rows, BlastRows: 900e3}}
+		for name, s := range steps {
+			r.Steps = append(r.Steps, results.Step{Name: name, DurationMS: s * 1000})
+		}
+		return r
+	}
+	small := run(10e6, map[string]float64{"start side db from base-1": 8, "copy tenants batch 1/2 (10 tenants)": 6, "assess blast radius": 4, "switch WAL and wait for archive": 0.1})
+	large := run(30e6, map[string]float64{"start side db from base-1": 24, "copy tenants batch 1/2 (10 tenants)": 6.6, "assess blast radius": 6, "switch WAL and wait for archive": 0.15})
+	got := Split(small, large)
+	want := map[string]string{
+		projection.StepKind("start side db from base-1"):           "database",
+		projection.StepKind("copy tenants batch 1/2 (10 tenants)"): "blast radius",
+		projection.StepKind("assess blast radius"):                 "between",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Split = %+v, want the 3 steps over 0.2 s", got)
+	}
+	for i, g := range got {
+		if g.With != want[g.Step] {
+			t.Errorf("%s (%.1f → %.1f s): grows with %q, want %q", g.Step, g.Small, g.Large, g.With, want[g.Step])
+		}
+		if i > 0 && g.Large > got[i-1].Large {
+			t.Errorf("not longest first: %+v", got)
 		}
 	}
 }

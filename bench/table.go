@@ -132,6 +132,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := r.writeSplit(w); err != nil {
+		return err
+	}
 	return r.writeProjection(w)
 }
 
@@ -203,27 +206,31 @@ func median(sorted []float64) float64 {
 }
 
 // writeProjection prints the projection's models, their left-out errors, the check against
-// the main drill (larger than every size the models were fitted on), and the projection to
+// the main drill (a size the models were not fitted on), and the projection to
 // 20× the main drill's database with the same blast radius (10,000 → 200,000 tenants).
 func (r *Report) writeProjection(w io.Writer) error {
 	if len(r.Projection) == 0 {
 		return nil
 	}
-	lo, hi := r.ProjectionRuns[0].Size, r.ProjectionRuns[0].Size
-	for _, run := range r.ProjectionRuns {
+	fitted := r.ProjectionRuns
+	if r.Scaled.Size.Rows > 0 {
+		fitted = append(slices.Clone(fitted), r.Scaled)
+	}
+	lo, hi := fitted[0].Size, fitted[0].Size
+	for _, run := range fitted {
 		lo.Rows, hi.Rows = min(lo.Rows, run.Size.Rows), max(hi.Rows, run.Size.Rows)
 		lo.BlastRows, hi.BlastRows = min(lo.BlastRows, run.Size.BlastRows), max(hi.BlastRows, run.Size.BlastRows)
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "projection of tenant-restore, fitted on %d smaller drills (%s–%s rows, %s–%s blast-radius rows)\t\t\n",
-		len(r.ProjectionRuns), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows))
+	fmt.Fprintf(tw, "projection of tenant-restore, fitted on %d other drills (%s–%s rows, %s–%s blast-radius rows)\t\t\n",
+		len(fitted), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows))
 	fmt.Fprintf(tw, "  step kind\tmodel\tleft-out error\n")
 	var whole projection.Model
 	for _, m := range r.Projection {
 		mark := ""
 		var mean float64
-		for _, run := range r.ProjectionRuns {
-			mean += run.Sample().Steps[m.Step] / float64(len(r.ProjectionRuns))
+		for _, run := range fitted {
+			mean += run.Sample().Steps[m.Step] / float64(len(fitted))
 		}
 		switch {
 		case m.LOOError > 0.2 && mean < 0.2:

@@ -24,6 +24,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
 	cpuprof := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
 	proj := fs.String("project", "", "also fit the projection on tenant-restore drills of the same profile at these sizes, TENANTS:SITES:VICTIM_TENANTS comma-separated (three or more; in the first run only), e.g. 1000:40:30,3000:40:30,1000:120:90,3000:120:90")
+	scale := fs.Int("scale", 0, "also run tenant-restore at this many tenants with the main drill's faulty list (the same blast radius on a larger database; in the first run only): which steps grow with the database, which with the blast radius only; the projection is fitted on it too")
 	runs := fs.Int("runs", 1, "run the whole bench this many times and print each figure's median and spread")
 	memprof := fs.String("memprofile", "", "write a pprof heap profile (allocations of the whole run: -sample_index=alloc_space) to this file")
 	if err := parse(fs, args); err != nil {
@@ -31,6 +32,9 @@ func cmdBench(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if *scale < 0 {
+		return usagef("-scale %d: want a tenant count", *scale)
 	}
 	if *runs < 1 || *runs > 20 {
 		return usagef("-runs %d: want 1 to 20", *runs)
@@ -73,7 +77,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		var r *bench.Report
 		cfg := bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, PgBackRest: *pgbr, LedgerSizes: sizes, Log: log}
 		if i == 0 {
-			cfg.Project = points
+			cfg.Project, cfg.Scale = points, *scale
 		}
 		r, err = bench.Run(ctx, cfg)
 		if r != nil && r.Drill.Wall > 0 {

@@ -1,0 +1,74 @@
+package bench
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/drdrill/drdrill/projection"
+)
+
+// Growth is how one kind of runbook step grew from a drill to one with a larger database and
+// the same blast radius (Config.Scale).
+type Growth struct {
+	Step         string
+	Small, Large float64 // seconds
+	Ratio        float64 // Large / Small
+	// With says what the step's time follows: "database" (it grew at least half as fast as the
+	// database), "blast radius" (it grew by 25 % or less: the database's size does not matter
+	// to it), or "between".
+	With string
+}
+
+// Split compares the step kinds of two drills that differ in database size only: rowsRatio is
+// the larger's rows over the smaller's. Steps under minStep seconds in both are left out (their
+// ratio is noise). Sorted by the larger drill's time, longest first.
+func Split(small, large DrillRun) []Growth {
+	const minStep = 0.2
+	rowsRatio := large.Size.Rows / small.Size.Rows
+	a, b := small.Sample().Steps, large.Sample().Steps
+	var out []Growth
+	for step, s := range a {
+		l, ok := b[step]
+		if !ok || (s < minStep && l < minStep) || s <= 0 {
+			continue
+		}
+		g := Growth{Step: step, Small: s, Large: l, Ratio: l / s}
+		switch {
+		case g.Ratio <= 1.25:
+			g.With = "blast radius"
+		case g.Ratio-1 >= (rowsRatio-1)/2:
+			g.With = "database"
+		default:
+			g.With = "between"
+		}
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(x, y Growth) int { return cmp.Compare(y.Large, x.Large) })
+	return out
+}
+
+// writeSplit prints Split of the main drill and the scaled one.
+func (r *Report) writeSplit(w io.Writer) error {
+	if r.Scaled.Size.Rows == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "tenant-restore with the same blast radius (%d sites of %d tenants) on a %.1f× database: %s rows → %s rows (steps overlap: the side start runs beside the assessment)\n",
+		r.Drill.AffectedSites, r.Drill.AffectedTenants, r.Scaled.Size.Rows/r.Drill.Size.Rows, count(r.Drill.Size.Rows), count(r.Scaled.Size.Rows))
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "  step kind\tseconds (smaller → larger)\tratio\tgrows with\n")
+	for _, g := range Split(r.Drill, r.Scaled) {
+		fmt.Fprintf(tw, "  %s\t%.1f → %.1f\t%.2f×\t%s\n", g.Step, g.Small, g.Large, g.Ratio, g.With)
+	}
+	return tw.Flush()
+}
+
+// scaledSample is the scaled drill as one more sample of the projection (nil when not run).
+func (r *Report) scaledSample() []projection.Sample {
+	if r.Scaled.Size.Rows == 0 {
+		return nil
+	}
+	return []projection.Sample{r.Scaled.Sample()}
+}
