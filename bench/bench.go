@@ -47,7 +47,7 @@ type Config struct {
 	// fitted on it too.
 	Scale int
 	Log   io.Writer // progress; nil = quiet
-	tool    stack.BackupTool
+	tool  stack.BackupTool
 }
 
 // Point is one drill size of the projection: tenants, and the faulty list's sites and tenants.
