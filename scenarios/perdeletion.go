@@ -17,8 +17,9 @@ import (
 
 // perDeletionRestore is tenant-restore with a target per victim: each unit comes back as it was
 // just before its own deletion, not as of T0. The deleting transactions are read from the WAL
-// archive (pg_waldump: the unit table's DELETE records and their commits); a side database is
-// recovered to just before the first (recovery_target_xid, exclusive, then paused), the units
+// archive (pg_waldump: the unit table's DELETE records and their commits) while a side database
+// recovers towards T0; it is then moved to just before the first (recovery_target_xid,
+// exclusive, paused there: a restart), the units
 // that transaction deleted are read there by their tuple IDs and copied back, and the side db is
 // moved on to just before the next one, and so on. With a paced script, every write a victim
 // acknowledged between T0 and its deletion survives; tenant-restore (to T0) loses them.
@@ -172,18 +173,9 @@ func (e *Env) waitPaused(ctx context.Context, side *stack.Postgres) error {
 
 // isPaused reports whether the server at dsn answers and its WAL replay is paused.
 func isPaused(ctx context.Context, dsn string) (bool, error) {
-	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(cctx, dsn)
-	if err != nil {
-		return false, err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
 	var state string
-	if err := conn.QueryRow(cctx, `SELECT pg_get_wal_replay_pause_state()`).Scan(&state); err != nil {
-		return false, err
-	}
-	return state == "paused", nil
+	err := askServer(ctx, dsn, `SELECT pg_get_wal_replay_pause_state()`, &state)
+	return err == nil && state == "paused", err
 }
 
 // copyPerDeletion copies each deletion's victim units from the side db, paused just before it,

@@ -137,18 +137,22 @@ func poll(ctx context.Context, timeout, interval time.Duration, what string, con
 
 // isPromoted reports whether the server at dsn answers and is out of recovery.
 func isPromoted(ctx context.Context, dsn string) (bool, error) {
+	var inRecovery bool
+	err := askServer(ctx, dsn, `SELECT pg_is_in_recovery()`, &inRecovery)
+	return err == nil && !inRecovery, err
+}
+
+// askServer scans the one row of query into dest on the server at dsn, connecting for it with
+// two seconds at most: a server that is starting or replaying answers later, or errs.
+func askServer(ctx context.Context, dsn, query string, dest ...any) error {
 	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(cctx, dsn)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	var inRecovery bool
-	if err := conn.QueryRow(cctx, `SELECT pg_is_in_recovery()`).Scan(&inRecovery); err != nil {
-		return false, err
-	}
-	return !inRecovery, nil
+	return conn.QueryRow(cctx, query).Scan(dest...)
 }
 
 // waitPromoted waits until the Postgres of service svc, reached at dsn, has finished recovery
