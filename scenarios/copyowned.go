@@ -96,6 +96,17 @@ type ownedCopy struct {
 	units string
 }
 
+// ownedTenants is the SQL array of tenant keys that SelectOwned takes, typed as the model's key.
+func ownedTenants(m *tenancy.Model, tenants []int64) string {
+	keyType := "bigint"
+	if tt, ok := m.Table(m.TenantTable); ok {
+		if col, ok := tt.Column(m.TenantKey); ok {
+			keyType = col.Type
+		}
+	}
+	return fmt.Sprintf("'%s'::%s[]", int64Array(tenants), keyType)
+}
+
 // unitArray renders unit keys as an SQL array of the unit key's type.
 func (c *ownedCopy) unitArray(keys []string) (string, error) {
 	unit, ok := c.m.Table(c.m.UnitTable)

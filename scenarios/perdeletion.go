@@ -192,10 +192,13 @@ func (e *Env) copyPerDeletion(ctx context.Context, side *stack.Postgres, dels []
 			left[diff.Tenant]++
 		}
 	}
-	var m *tenancy.Model
+	uc, err := e.unitCopyOn(ctx, side)
+	if err != nil {
+		return err
+	}
 	for k, del := range dels {
 		last := k == len(dels)-1
-		units, err := e.copyAtStop(ctx, side, &m, k, len(dels), del, victims, last, func(units []string, at time.Time) {
+		units, err := e.copyAtStop(ctx, side, uc, k, len(dels), del, victims, last, func(units []string, at time.Time) {
 			var back []int64
 			for _, u := range units {
 				if !victims[u] {
@@ -231,32 +234,48 @@ func (e *Env) copyPerDeletion(ctx context.Context, side *stack.Postgres, dels []
 	return nil
 }
 
+// unitCopy is what every stop of the per-deletion restore copies with: the tenancy model as
+// found on the side db, its unit table and the unit table's tenant column.
+type unitCopy struct {
+	m         *tenancy.Model
+	unit      tenancy.Table
+	tenantCol string
+}
+
+// unitCopyOn discovers the tenancy model on the side db (a step) and its unit.
+func (e *Env) unitCopyOn(ctx context.Context, sideDB *stack.Postgres) (unitCopy, error) {
+	side, err := pgxpool.New(ctx, poolDSN(sideDB.DSN(), 1))
+	if err != nil {
+		return unitCopy{}, fmt.Errorf("connect to side db: %w", err)
+	}
+	defer side.Close()
+	m, err := e.discoverOnSide(ctx, side)
+	if err != nil {
+		return unitCopy{}, err
+	}
+	unit, ok := m.Table(m.UnitTable)
+	if !ok {
+		return unitCopy{}, fmt.Errorf("the tenancy model has no unit table %q", m.UnitTable)
+	}
+	tcol := m.UnitTenantColumn
+	if tcol == "" {
+		tcol = unit.TenantColumn
+	}
+	return unitCopy{m: m, unit: unit, tenantCol: tcol}, nil
+}
+
 // copyAtStop copies, from the side db paused just before deletion del (number k of n), the
 // victim units it deleted: read at the tuple IDs the WAL names. At the last stop, victims no
 // deletion named are copied too, if the side db has them (and a finding says so). copied hears
 // of each batch of units committed live. It returns how many units it copied.
-func (e *Env) copyAtStop(ctx context.Context, sideDB *stack.Postgres, m **tenancy.Model, k, n int, del Deletion, victims map[string]bool, last bool, copied func([]string, time.Time)) (int, error) {
-	par := e.Params.parallelism()
-	side, live, err := e.copyPools(ctx, sideDB.DSN(), par)
+func (e *Env) copyAtStop(ctx context.Context, sideDB *stack.Postgres, uc unitCopy, k, n int, del Deletion, victims map[string]bool, last bool, copied func([]string, time.Time)) (int, error) {
+	side, live, err := e.copyPools(ctx, sideDB.DSN(), e.Params.parallelism())
 	if err != nil {
 		return 0, err
 	}
 	defer side.Close()
 	defer live.Close()
-	if *m == nil {
-		if *m, err = e.discoverOnSide(ctx, side); err != nil {
-			return 0, err
-		}
-	}
-	model := *m
-	unit, ok := model.Table(model.UnitTable)
-	if !ok {
-		return 0, fmt.Errorf("the tenancy model has no unit table %q", model.UnitTable)
-	}
-	tcol := model.UnitTenantColumn
-	if tcol == "" {
-		tcol = unit.TenantColumn
-	}
+	model, unit, tcol := uc.m, uc.unit, uc.tenantCol
 	var units []string
 	tenantOf := map[string]int64{}
 	err = e.Step(ctx, fmt.Sprintf("read the units deletion %d/%d deletes (%d tuples) on the side db", k+1, n, len(del.Tuples)), func(ctx context.Context) error {

@@ -225,17 +225,6 @@ func repairRows(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Model, t
 	return res, nil
 }
 
-// ownedTenants is the SQL array of tenant keys that SelectOwned takes, typed as the model's key.
-func ownedTenants(m *tenancy.Model, tenants []int64) string {
-	keyType := "bigint"
-	if tt, ok := m.Table(m.TenantTable); ok {
-		if col, ok := tt.Column(m.TenantKey); ok {
-			keyType = col.Type
-		}
-	}
-	return fmt.Sprintf("'%s'::%s[]", int64Array(tenants), keyType)
-}
-
 func tableList(tables []tenancy.Table) string {
 	names := make([]string, len(tables))
 	for i, t := range tables {
