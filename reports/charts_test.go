@@ -111,3 +111,23 @@ func TestChartsAreSelfContainedSVG(t *testing.T) {
 		t.Error("full-pitr drill has no history but got a trend chart")
 	}
 }
+
+// TestChartCompareCountsEveryLostWrite: the comparison's right axis counts every acknowledged
+// write lost or changed, victims' after T0 included — not only bystanders' — so a restore to
+// T0 shows what it costs beside one that loses nothing.
+func TestChartCompareCountsEveryLostWrite(t *testing.T) {
+	rto := 60000.0
+	mk := func(runbook string, lost, changed, collateral, bystander int) *results.Results {
+		return &results.Results{Runbook: results.Runbook{Name: runbook}, Summary: results.Summary{RTOP95MS: &rto, RTOMaxMS: &rto,
+			LostWrites: lost, ChangedWrites: changed, CollateralLost: collateral, BystanderLost: bystander}}
+	}
+	svg, err := chartCompare([]*results.Results{mk("tenant-restore", 0, 0, 257, 0), mk("tenant-restore-per-deletion", 0, 0, 0, 0), mk("full-pitr", 3, 2, 1400, 1405)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"writes lost or changed", ">257<", ">1,405<"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("comparison chart lacks %q", want)
+		}
+	}
+}
