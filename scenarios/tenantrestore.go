@@ -103,7 +103,7 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 	if s.BackupTool() == stack.PgBackRest {
 		// The restore runs in the side container's init, into its fresh volume: the step
 		// times restore and start together.
-		opts := restoreOptions(bk, target, env.Params.parallelism(), false)
+		opts := restoreOptions(bk, target, env.Params.parallelism())
 		start, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
 	}
 	startFresh := func(ctx context.Context) error {
