@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,42 @@ var ErrNoValidBackup = errors.New("no base backup before the restore target pass
 // finished before target and passes pg_verifybackup. One that fails is passed over for the
 // next older one (more WAL to replay), with a finding; none left is ErrNoValidBackup.
 func (e *Env) chooseBackup(ctx context.Context, runbook string, target time.Time) (Backup, error) {
+	return e.chooseBackupStarting(ctx, runbook, target, nil)
+}
+
+// startFrom is a restore started from a backup candidate while it is verified: start runs it
+// (cancelled when the candidate fails verification), undo takes away what a cancelled start
+// left.
+type startFrom struct {
+	start func(ctx context.Context, bk Backup) error
+	undo  func(ctx context.Context) error
+}
+
+// begin runs the start from bk beside the caller. wait waits for it and returns its error;
+// abandon cancels it, waits for it, and undoes what it left.
+func (f *startFrom) begin(ctx context.Context, bk Backup) (wait, abandon func() error) {
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f.start(sctx, bk) }()
+	wait = func() error {
+		defer cancel()
+		return <-done
+	}
+	abandon = func() error {
+		cancel()
+		<-done
+		return f.undo(context.WithoutCancel(ctx))
+	}
+	return wait, abandon
+}
+
+// chooseBackupStarting is chooseBackup that, with from set, starts the restore from each
+// candidate while verifying it instead of after: both read the whole backup (the page cache
+// serves the second), and the verification leaves the restore's critical path. A candidate
+// that fails has its start cancelled and undone before the next older one is tried; the one
+// that passes returns once its start has too, with the start's error. HookBackupChosen is
+// then reached as a candidate's start begins, before its verification ends.
+func (e *Env) chooseBackupStarting(ctx context.Context, runbook string, target time.Time, from *startFrom) (Backup, error) {
 	var cands []Backup
 	if err := e.Step(ctx, "choose base backup", func(ctx context.Context) error {
 		if _, err := e.Backups.LatestBefore(target); err != nil {
@@ -47,9 +84,21 @@ func (e *Env) chooseBackup(ctx context.Context, runbook string, target time.Time
 				return r.check(bk)
 			}
 		}
+		var wait, abandon func() error
+		if from != nil {
+			if err := e.hook(ctx, Point{Hook: HookBackupChosen, Backup: bk}); err != nil {
+				return Backup{}, err
+			}
+			wait, abandon = from.begin(ctx, bk)
+		}
 		err := e.Step(ctx, name, verify)
+		if from != nil && (err != nil || ctx.Err() != nil) {
+			if uerr := abandon(); uerr != nil {
+				return Backup{}, fmt.Errorf("undo the start from %s: %w", bk.Name, uerr)
+			}
+		}
 		if ctx.Err() != nil {
-			return Backup{}, err
+			return Backup{}, cmp.Or(err, ctx.Err())
 		}
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("%s (%s)", bk.Name, shortErr(errors.Unwrap(err))))
@@ -60,6 +109,9 @@ func (e *Env) chooseBackup(ctx context.Context, runbook string, target time.Time
 				runbook, strings.Join(failed, ", "), bk.Name, target.Sub(bk.Finished).Seconds(), cands[0].Finished.Sub(bk.Finished).Seconds())
 		}
 		e.progressf("%s: %s (finished %s) to %s", runbook, bk.Name, bk.Finished.UTC().Format(time.RFC3339Nano), recoveryTime(target))
+		if from != nil {
+			return bk, wait()
+		}
 		return bk, e.hook(ctx, Point{Hook: HookBackupChosen, Backup: bk})
 	}
 	e.findingf("%s: no base backup to restore from: every one before T0 failed verification: %s", runbook, strings.Join(failed, ", "))

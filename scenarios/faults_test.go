@@ -147,6 +147,32 @@ func TestFaultsDuringRecovery(t *testing.T) {
 			},
 		},
 		{
+			// The side db starts from base-2 while pg_verifybackup checks it: the start is
+			// abandoned when the check fails, and base-1's replaces it.
+			name: "tenant-restore/corrupt-base-backup", runbook: "tenant-restore", fault: corruptBaseBackup{},
+			prepare: func(t *testing.T, ctx context.Context, d *drillData) {
+				if _, err := d.backups.Take(ctx); err != nil { // base-2: the one corrupted
+					t.Fatal(err)
+				}
+			},
+			check: func(t *testing.T, ctx context.Context, d *drillData, env *Env, rb results.Runbook, err error) {
+				mustRecover(t, err)
+				wantFinding(t, env, "base-2", "fell back to the older base backup base-1")
+				if st := findStep(rb, "verify base backup base-2"); st == nil || st.Error == "" {
+					t.Errorf("verify base backup base-2 did not fail: %+v", st)
+				}
+				if !hasStep(rb, "start side db from base-2") {
+					t.Errorf("the side db did not start from base-2 while it was verified: steps %v", stepNames(rb))
+				}
+				if st := findStep(rb, "start side db from base-1"); st == nil || st.Error != "" {
+					t.Errorf("start side db from base-1: %+v", st)
+				}
+				if n := sideContainers(t, d.s); n != 0 {
+					t.Errorf("%d side db containers left after the runbook", n)
+				}
+			},
+		},
+		{
 			name: "tenant-restore/corrupt-only-backup", runbook: "tenant-restore", fault: corruptBaseBackup{},
 			check: func(t *testing.T, ctx context.Context, d *drillData, env *Env, rb results.Runbook, err error) {
 				if !errors.Is(err, ErrNoValidBackup) {

@@ -330,17 +330,8 @@ func TestTenantRestoreCancelled(t *testing.T) {
 	if id, err := d.s.ContainerID(SideAlias); err == nil {
 		t.Errorf("side db %s still known to the stack after cancellation", id)
 	}
-	pool, err := newPool()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{
-		"label": {stack.LabelRun + "=" + d.s.RunID(), stack.LabelService + "=" + SideAlias}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cs) != 0 {
-		t.Errorf("%d side db containers left after cancellation", len(cs))
+	if n := sideContainers(t, d.s); n != 0 {
+		t.Errorf("%d side db containers left after cancellation", n)
 	}
 	if diff := before.Diff(manifest(t, ctx, d.s.DSN(), d.scope)); len(diff) != len(d.targets.Tenants)-1 {
 		t.Errorf("%d tenants still differ, want all but the first batch's one (%d)", len(diff), len(d.targets.Tenants)-1)
@@ -380,4 +371,19 @@ func TestTenantRestoreWithoutWALSwitch(t *testing.T) {
 	if !hasRecord(t, ctx, dsn, d.bySite, "live-after") {
 		t.Errorf("bystander write after T0 lost by a tenant restore")
 	}
+}
+
+// sideContainers counts the containers of s's run that are a side db (running or not).
+func sideContainers(t *testing.T, s *stack.Stack) int {
+	t.Helper()
+	pool, err := newPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := pool.Client.ListContainers(dc.ListContainersOptions{All: true, Filters: map[string][]string{
+		"label": {stack.LabelRun + "=" + s.RunID(), stack.LabelService + "=" + SideAlias}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(cs)
 }

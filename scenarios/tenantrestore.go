@@ -94,22 +94,11 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 	if err := env.switchWAL(ctx); err != nil {
 		return nil, err
 	}
-	bk, err := env.chooseBackup(ctx, "tenant-restore", target)
-	if err != nil {
-		return nil, err
-	}
 	var vol string
-	start, init := "start side db from "+bk.Name, sideInitScript(bk.Dir, target)
-	if s.BackupTool() == stack.PgBackRest {
-		// The restore runs in the side container's init, into its fresh volume: the step
-		// times restore and start together.
-		opts := restoreOptions(bk, target, env.Params.parallelism())
-		start, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
-	}
-	startFresh := func(ctx context.Context) error {
+	// startFresh starts the side db on a fresh volume: Docker hands back an existing volume
+	// of the same name, and the init script keeps a data directory it finds.
+	startFresh := func(ctx context.Context, init string) error {
 		var err error
-		// A fresh volume per restore: Docker hands back an existing volume of the same name,
-		// and the init script keeps a data directory it finds.
 		name := fmt.Sprintf("%s-pgdata-%d", SideAlias, time.Now().UnixMilli())
 		if vol, err = s.NewVolume(ctx, name); err != nil {
 			return err
@@ -117,14 +106,39 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		side, err = startSide(ctx, s, SideAlias, vol, init)
 		return err
 	}
+	var bk Backup
 	if s.BackupTool() == stack.PgBackRest {
-		// A repository unreachable for a while is waited for and the restore run again into a
-		// fresh volume; an archive that ends before T0 is handled below, not retried.
+		// pgbackrest verify reads the repository the restore reads too, and a repository
+		// unreachable for a while must not pass for a corrupt backup: verified first. The
+		// restore runs in the side container's init, into its fresh volume: the step times
+		// restore and start together. An unreachable repository is waited for and the
+		// restore run again into a fresh volume; an archive that ends before T0 is handled
+		// below, not retried.
+		if bk, err = env.chooseBackup(ctx, "tenant-restore", target); err != nil {
+			return nil, err
+		}
+		opts := restoreOptions(bk, target, env.Params.parallelism())
+		start, init := "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
 		fromRepo := retry{attempts: 3, retryable: func(err error) bool { return !errors.Is(err, ErrTargetNotReached) },
 			ready: env.repoBack, what: "the pgBackRest repository was back"}
-		err = env.stepRetry(ctx, start, fromRepo, startFresh)
+		err = env.stepRetry(ctx, start, fromRepo, func(ctx context.Context) error { return startFresh(ctx, init) })
 	} else {
-		err = env.Step(ctx, start, startFresh)
+		// The side db starts from each candidate while pg_verifybackup checks it.
+		bk, err = env.chooseBackupStarting(ctx, "tenant-restore", target, &startFrom{
+			start: func(ctx context.Context, bk Backup) error {
+				return env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
+					return startFresh(ctx, sideInitScript(bk.Dir, target))
+				})
+			},
+			undo: func(ctx context.Context) error {
+				old := side
+				side = nil
+				return old.Terminate(ctx) // nil-safe: a cancelled start left no container
+			},
+		})
+		if err != nil && bk.Name == "" {
+			return side, err
+		}
 	}
 	if err == nil {
 		err = env.replayOnSide(ctx, "replay WAL on side db to T0", side)
