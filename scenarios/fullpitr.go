@@ -44,14 +44,14 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	restore, script := "replace data directory with "+bk.Name, restoreDataDirScript(bk.Dir, target)
+	if s.BackupTool() == stack.PgBackRest {
+		opts := restoreOptions(bk, target, env.Params.parallelism(), true)
+		restore, script = "pgbackrest restore "+strings.Join(opts, " "), pgBackRestRestoreScript(s, opts)
+	}
 	run := func(ctx context.Context) error { return env.dataDirJob(ctx, "restore "+bk.Name, script) }
 	if s.BackupTool() == stack.PgBackRest {
-		// pgbackrest restore into the emptied data directory, every attempt: --delta would
-		// checksum every file of a directory that the incident and the traffic have rewritten,
-		// to keep few of them. A repository that is unreachable for a while (storage, a
-		// mount) is waited for and the restore run again.
-		opts := restoreOptions(bk, target, env.Params.parallelism())
-		restore, script = "pgbackrest restore "+strings.Join(opts, " ")+" into the emptied data directory", pgBackRestRestoreScript(s, opts)
+		// A repository that is unreachable for a while (storage, a mount) is waited for and the
+		// restore run again; --delta keeps what the failed attempt already restored.
 		fromRepo := retry{attempts: 3, retryable: func(error) bool { return true }, ready: env.repoBack, what: "the pgBackRest repository was back"}
 		err = env.stepRetry(ctx, restore, fromRepo, run)
 	} else {

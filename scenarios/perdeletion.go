@@ -103,7 +103,7 @@ func prepareSidePerDeletion(ctx context.Context, env *Env, d tenancy.Declared) (
 		})
 	}()
 	side, err = env.startSidePaused(ctx, bk, "towards T0", recoverySettingsThen(env.T0, "pause"),
-		restoreOptionsThen(bk, env.T0, env.Params.parallelism(), "pause"))
+		restoreOptionsThen(bk, env.T0, env.Params.parallelism(), false, "pause"))
 	if ferr := <-found; err == nil {
 		err = ferr
 	}

@@ -123,26 +123,32 @@ func (b *Backups) takePgBackRest(ctx context.Context, typ BackupType) (Backup, e
 // restoreOptions are the pgbackrest restore options that restore bk and recover to just
 // before target (--target-exclusive: nothing committed at T0 or later survives), then
 // promote; a zero target recovers to the end of the archive. processMax restores that many
-// files at once. The data directory must be empty: no --delta (see fullPITR).
-func restoreOptions(bk Backup, target time.Time, processMax int) []string {
-	return restoreOptionsThen(bk, target, processMax, "promote")
+// files at once; delta reuses the files of the data directory that match the backup.
+func restoreOptions(bk Backup, target time.Time, processMax int, delta bool) []string {
+	return restoreOptionsThen(bk, target, processMax, delta, "promote")
 }
 
 // restoreOptionsThen is restoreOptions with another --target-action (pause: see
 // recoverySettingsThen).
-func restoreOptionsThen(bk Backup, target time.Time, processMax int, action string) []string {
+func restoreOptionsThen(bk Backup, target time.Time, processMax int, delta bool, action string) []string {
 	opts := []string{"--set=" + bk.Label}
+	if delta {
+		opts = append(opts, "--delta")
+	}
 	if !target.IsZero() {
 		opts = append(opts, "--type=time", "--target="+recoveryTime(target), "--target-exclusive", "--target-action="+action)
 	}
 	return append(opts, fmt.Sprintf("--process-max=%d", max(processMax, 1)))
 }
 
-// pgBackRestRestoreScript restores the data directory of a stopped server with pgbackrest
-// restore: it empties the directory first (a killed server's postmaster.pid included), as
-// pgbackrest restore without --delta wants it.
+// pgBackRestRestoreScript restores the data directory of a stopped server in place with
+// pgbackrest restore (the server must not run: a killed one's postmaster.pid is stale and
+// goes first).
 func pgBackRestRestoreScript(s *stack.Stack, opts []string) string {
-	return fmt.Sprintf("set -eu\nfind %s -mindepth 1 -delete\n%s\n", DataDir, stack.ShellQuote(s.PgBackRestCommand("restore", opts...)))
+	return fmt.Sprintf(`set -eu
+rm -f %[1]s/postmaster.pid
+%[2]s
+`, DataDir, stack.ShellQuote(s.PgBackRestCommand("restore", opts...)))
 }
 
 // sidePgBackRestInitScript is sideInitScript with pgbackrest restore in place of the copy of

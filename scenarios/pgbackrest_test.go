@@ -80,15 +80,16 @@ func TestRestoreOptions(t *testing.T) {
 	tests := []struct {
 		target time.Time
 		procs  int
+		delta  bool
 		want   string
 	}{
-		{t0, 4, "--set=20261202-190113F --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=4"},
-		{t0, 0, "--set=20261202-190113F --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=1"},
-		{time.Time{}, 2, "--set=20261202-190113F --process-max=2"}, // to the archive's end
+		{t0, 4, true, "--set=20261202-190113F --delta --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=4"},
+		{t0, 0, false, "--set=20261202-190113F --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=1"},
+		{time.Time{}, 2, false, "--set=20261202-190113F --process-max=2"}, // to the archive's end
 	}
 	for _, tt := range tests {
-		if got := strings.Join(restoreOptions(bk, tt.target, tt.procs), " "); got != tt.want {
-			t.Errorf("restoreOptions(%v, %d) =\n %s\nwant\n %s", tt.target, tt.procs, got, tt.want)
+		if got := strings.Join(restoreOptions(bk, tt.target, tt.procs, tt.delta), " "); got != tt.want {
+			t.Errorf("restoreOptions(%v, %d, %v) =\n %s\nwant\n %s", tt.target, tt.procs, tt.delta, got, tt.want)
 		}
 	}
 	if got := stack.ShellQuote([]string{"a b", "it's"}); got != `'a b' 'it'\''s'` {

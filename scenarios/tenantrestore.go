@@ -117,7 +117,7 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		if bk, err = env.chooseBackup(ctx, "tenant-restore", target); err != nil {
 			return nil, err
 		}
-		opts := restoreOptions(bk, target, env.Params.parallelism())
+		opts := restoreOptions(bk, target, env.Params.parallelism(), false)
 		start, init := "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
 		fromRepo := retry{attempts: 3, retryable: func(err error) bool { return !errors.Is(err, ErrTargetNotReached) },
 			ready: env.repoBack, what: "the pgBackRest repository was back"}
