@@ -84,6 +84,14 @@ func (e *Env) chooseBackupStarting(ctx context.Context, runbook string, target t
 				return r.check(bk)
 			}
 		}
+		step := func() error { return e.Step(ctx, name, verify) }
+		if e.Stack.BackupTool() == stack.PgBackRest {
+			// pgbackrest verify that could not read the repository says nothing of the backup:
+			// the repository is waited for and the verification run again.
+			unread := retry{attempts: 3, retryable: func(err error) bool { return errors.Is(err, errVerifyUnread) },
+				ready: e.repoBack, what: "the pgBackRest repository was back"}
+			step = func() error { return e.stepRetry(ctx, name, unread, verify) }
+		}
 		var wait, abandon func() error
 		if from != nil {
 			if err := e.hook(ctx, Point{Hook: HookBackupChosen, Backup: bk}); err != nil {
@@ -91,7 +99,7 @@ func (e *Env) chooseBackupStarting(ctx context.Context, runbook string, target t
 			}
 			wait, abandon = from.begin(ctx, bk)
 		}
-		err := e.Step(ctx, name, verify)
+		err := step()
 		if from != nil && (err != nil || ctx.Err() != nil) {
 			if uerr := abandon(); uerr != nil {
 				return Backup{}, fmt.Errorf("undo the start from %s: %w", bk.Name, uerr)

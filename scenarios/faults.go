@@ -24,8 +24,8 @@ const (
 	// HookStart is reached before the runbook's first step: nothing is restored yet.
 	HookStart Hook = "start"
 	// HookBackupChosen is reached once the base backup is chosen and verified (Point.Backup),
-	// or, where a runbook starts its restore while verifying (chooseBackupStarting), as that
-	// start begins.
+	// or, where a runbook starts its restore while verifying (tenant-restore's side db:
+	// chooseBackupStarting), as that start begins.
 	HookBackupChosen Hook = "backup chosen"
 	// HookReplay is reached when a server answers and replays WAL towards the target:
 	// Point.Service is stack.DB for full-pitr, the side database for tenant-restore.

@@ -20,15 +20,19 @@ func (fullPITR) Name() string { return "full-pitr" }
 
 func (fullPITR) Run(ctx context.Context, env *Env) error {
 	s := env.Stack
-	if err := env.assess(ctx); err != nil {
-		return err
-	}
 	target := env.T0
-	if err := env.switchWAL(ctx); err != nil {
+	// The backup is chosen and verified while the blast radius is assessed: both only read,
+	// and the db is stopped once both are done.
+	var bk Backup
+	hit, err := env.assessWhile(ctx, func(ctx context.Context) error {
+		if err := env.switchWAL(ctx); err != nil {
+			return err
+		}
+		var err error
+		bk, err = env.chooseBackup(ctx, "full-pitr", target)
 		return err
-	}
-	bk, err := env.chooseBackup(ctx, "full-pitr", target)
-	if err != nil {
+	})
+	if !hit || err != nil {
 		return err
 	}
 	// A clean shutdown archives the last WAL segment itself (Postgres rotates it at shutdown

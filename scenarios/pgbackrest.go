@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -218,6 +219,10 @@ func (r verifyReport) check(bk Backup) error {
 	return nil
 }
 
+// errVerifyUnread means pgbackrest verify reported no backup at all: it could not read the
+// repository (gone, unmounted), which says nothing of any backup in it.
+var errVerifyUnread = errors.New("no backup reported")
+
 // pgBackRestVerify runs pgbackrest verify once per runbook (it checks the whole repository:
 // every backup file and WAL segment against its checksum) and puts each problem it reports
 // in the findings.
@@ -231,7 +236,7 @@ func (e *Env) pgBackRestVerify(ctx context.Context) (verifyReport, error) {
 	}
 	r := parseVerify(out)
 	if len(r.backups) == 0 {
-		return verifyReport{}, fmt.Errorf("pgbackrest verify: exit %d, no backup reported: %s", code, tail(strings.TrimSpace(out), 5))
+		return verifyReport{}, fmt.Errorf("pgbackrest verify: exit %d, %w: %s", code, errVerifyUnread, tail(strings.TrimSpace(out), 5))
 	}
 	for _, p := range r.problems {
 		e.findingf("pgbackrest verify: %s", p)

@@ -106,39 +106,36 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		side, err = startSide(ctx, s, SideAlias, vol, init)
 		return err
 	}
-	var bk Backup
+	// The side db starts from each candidate while it is verified (pg_verifybackup, or
+	// pgbackrest verify): a side db is disposable, unlike full-pitr's live one.
+	start := func(ctx context.Context, bk Backup) error {
+		return env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
+			return startFresh(ctx, sideInitScript(bk.Dir, target))
+		})
+	}
 	if s.BackupTool() == stack.PgBackRest {
-		// pgbackrest verify reads the repository the restore reads too, and a repository
-		// unreachable for a while must not pass for a corrupt backup: verified first. The
-		// restore runs in the side container's init, into its fresh volume: the step times
-		// restore and start together. An unreachable repository is waited for and the
+		// The restore runs in the side container's init, into its fresh volume: the step
+		// times restore and start together. An unreachable repository is waited for and the
 		// restore run again into a fresh volume; an archive that ends before T0 is handled
 		// below, not retried.
-		if bk, err = env.chooseBackup(ctx, "tenant-restore", target); err != nil {
-			return nil, err
+		start = func(ctx context.Context, bk Backup) error {
+			opts := restoreOptions(bk, target, env.Params.parallelism(), false)
+			name, init := "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
+			fromRepo := retry{attempts: 3, retryable: func(err error) bool { return !errors.Is(err, ErrTargetNotReached) },
+				ready: env.repoBack, what: "the pgBackRest repository was back"}
+			return env.stepRetry(ctx, name, fromRepo, func(ctx context.Context) error { return startFresh(ctx, init) })
 		}
-		opts := restoreOptions(bk, target, env.Params.parallelism(), false)
-		start, init := "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
-		fromRepo := retry{attempts: 3, retryable: func(err error) bool { return !errors.Is(err, ErrTargetNotReached) },
-			ready: env.repoBack, what: "the pgBackRest repository was back"}
-		err = env.stepRetry(ctx, start, fromRepo, func(ctx context.Context) error { return startFresh(ctx, init) })
-	} else {
-		// The side db starts from each candidate while pg_verifybackup checks it.
-		bk, err = env.chooseBackupStarting(ctx, "tenant-restore", target, &startFrom{
-			start: func(ctx context.Context, bk Backup) error {
-				return env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
-					return startFresh(ctx, sideInitScript(bk.Dir, target))
-				})
-			},
-			undo: func(ctx context.Context) error {
-				old := side
-				side = nil
-				return old.Terminate(ctx) // nil-safe: a cancelled start left no container
-			},
-		})
-		if err != nil && bk.Name == "" {
-			return side, err
-		}
+	}
+	bk, err := env.chooseBackupStarting(ctx, "tenant-restore", target, &startFrom{
+		start: start,
+		undo: func(ctx context.Context) error {
+			old := side
+			side = nil
+			return old.Terminate(ctx) // nil-safe: a cancelled start left no container
+		},
+	})
+	if err != nil && bk.Name == "" {
+		return side, err
 	}
 	if err == nil {
 		err = env.replayOnSide(ctx, "replay WAL on side db to T0", side)
