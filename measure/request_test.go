@@ -103,3 +103,28 @@ func TestRequestTemplates(t *testing.T) {
 		t.Errorf("up = %v, want site 1 up (204) and site 2 down (503)", up)
 	}
 }
+
+func TestRequestFill(t *testing.T) {
+	site := SiteRef{ID: 42, Tenant: 7}
+	tests := []struct {
+		url, body, key, value string
+		wantURL, wantBody     string
+	}{
+		{"/v1/sites/{unit}/records/{key}", `{"value":"{value}"}`, "live-1", "v1", "/v1/sites/42/records/live-1", `{"value":"v1"}`},
+		{"/t/{tenant}/w/{unit}", "", "", "", "/t/7/w/42", ""},
+		{"/{unit}{unit}/{nope}/{", "{{key}}", "k", "", "/4242/{nope}/{", "{k}"},
+		{"/plain", "no placeholders", "k", "v", "/plain", "no placeholders"},
+		{"/{key}", "{value}", "{value}", "{key}", "/{value}", "{key}"}, // a value is not expanded again
+	}
+	for _, tt := range tests {
+		r := Request{URL: tt.url, Body: tt.body}
+		url, body := r.fill(site, tt.key, tt.value)
+		if url != tt.wantURL || body != tt.wantBody {
+			t.Errorf("fill(%q, %q) = %q, %q; want %q, %q", tt.url, tt.body, url, body, tt.wantURL, tt.wantBody)
+		}
+		rep := strings.NewReplacer("{unit}", "42", "{tenant}", "7", "{key}", tt.key, "{value}", tt.value)
+		if url != rep.Replace(tt.url) || body != rep.Replace(tt.body) {
+			t.Errorf("fill(%q, %q) differs from strings.Replacer's %q, %q", tt.url, tt.body, rep.Replace(tt.url), rep.Replace(tt.body))
+		}
+	}
+}
