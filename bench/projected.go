@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/drdrill/drdrill/projection"
 )
@@ -14,7 +16,7 @@ import (
 const MaxLOOError = 0.2
 
 // RTOMethod says how a projected RTO is made; the table, the page and bench.json carry it.
-const RTOMethod = "projected RTO = the main drill's measured RTO (T0 to verified restored) − its measured runbook + the projected runbook: " +
+const RTOMethod = "Projected RTO = the main drill's measured RTO (T0 to verified restored) − its measured runbook + the projected runbook: " +
 	"detection, the wait before the runbook and verification are carried over as measured; only the runbook scales"
 
 // TargetSize is a size to project to, as the user gives it (drdrill bench -project-to): a
@@ -108,6 +110,10 @@ type MainDrill struct {
 	AffectedSites int     `json:"affected_sites"`
 	RTOP95S       float64 `json:"rto_p95_s"` // 0: not measured
 	RTOMaxS       float64 `json:"rto_max_s"`
+	// The ratios TargetSize.Convert uses (0 when not measured).
+	RowsPerTenant    float64 `json:"rows_per_tenant"`
+	BytesPerRow      float64 `json:"bytes_per_row"`
+	BlastRowsPerSite float64 `json:"blast_rows_per_site"`
 }
 
 // Check is the whole runbook's model against the main drill.
@@ -179,6 +185,15 @@ func (r *Report) ProjectionSummary() *ProjectionSummary {
 	}
 	s.Main = MainDrill{DrillSize: drillSize(r.Drill), Bytes: r.DBBytes, AffectedSites: r.Drill.AffectedSites,
 		RTOP95S: r.Drill.RTOP95.Seconds(), RTOMaxS: r.Drill.RTOMax.Seconds()}
+	if d := r.Drill; d.Size.Rows > 0 {
+		s.Main.BytesPerRow = float64(r.DBBytes) / d.Size.Rows
+		if d.Tenants > 0 {
+			s.Main.RowsPerTenant = d.Size.Rows / float64(d.Tenants)
+		}
+		if d.AffectedSites > 0 {
+			s.Main.BlastRowsPerSite = d.Size.BlastRows / float64(d.AffectedSites)
+		}
+	}
 	if whole == nil {
 		s.Verdict = "not validated: no model of the whole runbook"
 		return s
@@ -240,6 +255,18 @@ func validate(loo float64, check *Check) (bool, string) {
 
 func drillSize(run DrillRun) DrillSize {
 	return DrillSize{Tenants: run.Tenants, Rows: run.Size.Rows, BlastRows: run.Size.BlastRows, RunbookS: run.RunbookTime.Seconds()}
+}
+
+// Name is the size as a person reads it: "200,000 tenants", "2TB", "2TB, 883 deleted sites".
+func (p ProjectedSize) Name() string {
+	size, sites, ok := strings.Cut(p.Given, ":")
+	if _, err := strconv.Atoi(size); err == nil {
+		size = thousands(p.Tenants) + " tenants"
+	}
+	if ok {
+		size += ", " + sites + " deleted sites"
+	}
+	return size
 }
 
 // Description says what the size is besides what was given: "234.0 M rows, 1.7 TB, 906 k

@@ -169,28 +169,15 @@ var figures = []figure{
 func WriteSummary(w io.Writer, runs []*Report) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "drdrill bench: median of %d runs [min – max]\t\ttarget\t\n", len(runs))
-	for _, f := range figures {
-		var vs []float64
-		for _, r := range runs {
-			if v := f.value(r); v > 0 && v == v {
-				vs = append(vs, v)
-			}
+	for _, sp := range spreads(runs) {
+		cmpSign, mark := "<=", "ok"
+		if !sp.AtMost {
+			cmpSign = ">="
 		}
-		if len(vs) == 0 {
-			continue
-		}
-		slices.Sort(vs)
-		med := median(vs)
-		ok := med <= f.target
-		cmpSign := "<="
-		if !f.atMost {
-			ok, cmpSign = med >= f.target, ">="
-		}
-		mark := "ok"
-		if !ok {
+		if !sp.OK {
 			mark = "MISSED"
 		}
-		fmt.Fprintf(tw, "%s\t%.2f%s [%.2f – %.2f]\t%s %.2f%s\t%s\n", f.name, med, f.unit, vs[0], vs[len(vs)-1], cmpSign, f.target, f.unit, mark)
+		fmt.Fprintf(tw, "%s\t%.2f%s [%.2f – %.2f]\t%s %.2f%s\t%s\n", sp.Name, sp.Value, sp.Unit, sp.Min, sp.Max, cmpSign, sp.Target, sp.Unit, mark)
 	}
 	return tw.Flush()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/pprof"
 	"strconv"
@@ -28,6 +29,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	scale := fs.Int("scale", 0, "also run tenant-restore at this many tenants with the main drill's faulty list (the same blast radius on a larger database; in the first run only): which steps grow with the database, which with the blast radius only; the projection is fitted on it too")
 	projectTo := fs.String("project-to", "", "with -project, project tenant-restore's runbook and RTO to these sizes, comma-separated: a tenant count (200000) or a database size in GB or TB (10^9, 10^12 bytes) or GiB or TiB (2^30, 2^40), as pg_database_size counts it; each optionally :SITES, the blast radius in deleted sites (default: the main drill's), e.g. 200000,2TB,200000:883; empty projects to 20× the main drill's database")
 	runs := fs.Int("runs", 1, "run the whole bench this many times and print each figure's median and spread")
+	out := fs.String("out", "", "also write the bench's page and figures, DIR/bench.html and DIR/bench.json (make bench: BENCH_OUT)")
 	memprof := fs.String("memprofile", "", "write a pprof heap profile (allocations of the whole run: -sample_index=alloc_space) to this file")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -100,6 +102,15 @@ func cmdBench(ctx context.Context, args []string) error {
 	if len(done) > 1 {
 		fmt.Println()
 		bench.WriteSummary(os.Stdout, done)
+	}
+	if *out != "" && len(done) > 0 {
+		page, werr := bench.WriteFiles(*out, done)
+		if werr != nil && err == nil {
+			err = werr
+		}
+		if werr == nil {
+			fmt.Printf("drdrill bench: the page is %s (every figure: %s)\n", page, filepath.Join(*out, bench.JSONFile))
+		}
 	}
 	if *memprof != "" {
 		if herr := writeHeapProfile(*memprof); herr != nil && err == nil {
