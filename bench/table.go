@@ -196,7 +196,7 @@ func median(sorted []float64) float64 {
 // and RTO, and whether the projection is validated (ProjectionSummary).
 func (r *Report) writeProjection(w io.Writer) error {
 	s := r.ProjectionSummary()
-	if s == nil {
+	if s == nil || len(s.Fitted) == 0 {
 		return nil
 	}
 	lo, hi := s.Fitted[0], s.Fitted[0]
