@@ -50,6 +50,11 @@ func TestRunQuick(t *testing.T) {
 	if want := float64(q.VictimSites * (1 + q.ProductsPerSite + q.UsersPerSite + q.AppsPerSite + q.RecordsPerSite)); r.Drill.Size.BlastRows != want || r.Drill.Size.Rows != float64(r.Rows) {
 		t.Errorf("drill size %+v, want %v blast-radius rows (12 sites' seeded rows) of %d", r.Drill.Size, want, r.Rows)
 	}
+	// What the projection converts target sizes and carries the RTO with: the main drill's
+	// tenants, its database's size (at least a few bytes a row) and its RTO.
+	if r.Drill.Tenants != q.Tenants || r.DBBytes < 10*r.Rows || r.Drill.RTOP95 <= 0 || r.Drill.RTOMax < r.Drill.RTOP95 {
+		t.Errorf("main drill: %d tenants (want %d), %d bytes for %d rows, RTO p95 %s, max %s", r.Drill.Tenants, q.Tenants, r.DBBytes, r.Rows, r.Drill.RTOP95, r.Drill.RTOMax)
+	}
 	if r.Raw.TotalRows != r.Seed.TotalRows || r.Rows != r.Seed.TotalRows {
 		t.Errorf("raw copy %d rows, seed %d, drill %d: not the same rows", r.Raw.TotalRows, r.Seed.TotalRows, r.Rows)
 	}
