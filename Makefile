@@ -73,12 +73,18 @@ BENCH_PROJECT ?= 1000:40:30,3000:40:30,1000:120:90,3000:120:90
 # The same blast radius on a 3× database (30,000 tenants, 35 M rows): which runbook steps grow
 # with the database and which with the blast radius only; the projection is fitted on it too.
 BENCH_SCALE ?= 30000
-bench: images ## drdrill bench: the drill against the physical limit, BENCH_RUNS times, and the RTO projection (minutes; prints each run's table, then medians and spread)
-	$(BIN) bench -runs $(BENCH_RUNS) -project $(BENCH_PROJECT) -scale $(BENCH_SCALE)
+# The sizes the runbook and the RTO are projected to: tenants, or a database size (GB, TB, GiB,
+# TiB), each optionally :SITES for the blast radius (default: the main drill's 883 sites).
+BENCH_PROJECT_TO ?= 200000,2TB
+# Where the bench's page (bench.html, the projection first) and bench.json go.
+BENCH_OUT ?= $(OUT)/bench
+bench: images ## drdrill bench: the drill against the physical limit, BENCH_RUNS times, and the RTO projection (minutes; prints each run's table, then medians and spread; the page: BENCH_OUT/bench.html)
+	$(BIN) bench -runs $(BENCH_RUNS) -project $(BENCH_PROJECT) -scale $(BENCH_SCALE) -project-to='$(BENCH_PROJECT_TO)' -out $(BENCH_OUT)
 	@echo "=== generic tenant copy (any tenancy model) against the reference schema's own, same data, same run (target generic/reference <= 1.25)"
 	$(GO) test -run '^$$' -bench 'CopyOwnedVsReference' -benchtime 5x ./scenarios | grep -E 'Benchmark'
 	@echo "=== generic seeding (from the discovered schema) against the reference generator, atlassian profile, same database and run (target reference/generic rows/s <= 1.25)"
 	DRDRILL_BENCH_PROFILE=atlassian $(GO) test -run '^$$' -bench 'SeedGenericVsReference' -benchtime 1x -timeout 30m ./fixtures | grep -E 'Benchmark|reference/generic'
+	@echo "=== the bench's page (projection first): $(BENCH_OUT)/bench.html, figures in $(BENCH_OUT)/bench.json"
 
 # Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.
 FUZZTIME ?= 10s

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/drill"
@@ -46,8 +47,11 @@ type Config struct {
 	// database and which with the blast radius only (Split). With Project, the projection is
 	// fitted on it too.
 	Scale int
-	Log   io.Writer // progress; nil = quiet
-	tool  stack.BackupTool
+	// ProjectTo are the sizes the projection is projected to (with Project); none projects
+	// to 20× the main drill's database, the same blast radius.
+	ProjectTo []TargetSize
+	Log       io.Writer // progress; nil = quiet
+	tool      stack.BackupTool
 }
 
 // Point is one drill size of the projection: tenants, and the faulty list's sites and tenants.
@@ -59,6 +63,10 @@ type Point struct {
 type Report struct {
 	Profile string
 	Rows    int64
+	// DBBytes is pg_database_size of the main drill's database once the drill ended (the dead
+	// rows the incident left included, as a production database has its own): the projection
+	// turns a database size into rows with it.
+	DBBytes int64
 	Load    string // load average at the end (the machine is shared: figures are noisy)
 
 	Seed, Raw fixtures.Stats // the drill's seeding and the raw COPY baseline of the same rows
@@ -76,17 +84,22 @@ type Report struct {
 	// drill's runbook as measured and as the models predict it.
 	ProjectionRuns []DrillRun
 	Projection     []projection.Model
+	ProjectTo      []TargetSize // Config.ProjectTo
 	// Scaled is tenant-restore at Config.Scale tenants, the main drill's faulty list.
 	Scaled DrillRun
 }
 
 // DrillRun is one drill end to end.
 type DrillRun struct {
-	Runbook         string
-	Wall            time.Duration            // StartStack to the reports written
-	Phases          map[string]time.Duration // results.json phases, plus reporting
-	PhaseCPU        map[string]time.Duration // this process's CPU time in each phase
-	RunbookTime     time.Duration            // the runbook's own duration (inside restore)
+	Runbook     string
+	Wall        time.Duration            // StartStack to the reports written
+	Phases      map[string]time.Duration // results.json phases, plus reporting
+	PhaseCPU    map[string]time.Duration // this process's CPU time in each phase
+	RunbookTime time.Duration            // the runbook's own duration (inside restore)
+	Tenants     int                      // tenants in the drill's database
+	// RTOP95 and RTOMax are the drill's RTO over its affected tenants: T0 to verified restored
+	// (zero when not measured).
+	RTOP95, RTOMax  time.Duration
 	AffectedSites   int
 	AffectedTenants int
 	Verdict         results.Status
@@ -161,7 +174,7 @@ func (c Config) withDefaults() Config {
 // drill if asked, and the checker's cost; ctx bounds everything.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
-	r := &Report{Profile: cfg.Profile}
+	r := &Report{Profile: cfg.Profile, ProjectTo: cfg.ProjectTo}
 	cpu0 := cpuTime()
 	var err error
 	r.Drill, err = runDrill(ctx, cfg, "tenant-restore", func(d *drill.Drill, run DrillRun) error {
@@ -171,6 +184,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.PeakRSS = peakRSS() // before the raw COPY baseline holds its rows in memory
 		r.Seed = d.SeedStats()
 		r.Rows = d.Results().Params.Rows
+		// Before the baseline's raw COPY adds its own copy of the rows to the database.
+		size, err := databaseBytes(ctx, d.Stack().DSN())
+		if err != nil {
+			return err
+		}
+		r.DBBytes = size
 		return baseline(ctx, cfg, d, r)
 	})
 	if err != nil {
@@ -271,6 +290,10 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 	run.Steps = res.Runbook.Steps
 	run.Size = projection.Size{Rows: float64(res.Params.Rows), BlastRows: float64(blastRows(d.History()))}
 	run.AffectedSites, run.AffectedTenants = res.Incident.AffectedSites, res.Incident.AffectedTenants
+	run.Tenants = res.Params.Tenants
+	if res.Summary.RTOP95MS != nil && res.Summary.RTOMaxMS != nil {
+		run.RTOP95, run.RTOMax = results.Duration(*res.Summary.RTOP95MS), results.Duration(*res.Summary.RTOMaxMS)
+	}
 	run.Verdict = res.Verdict
 	for _, t := range res.Tenants {
 		if t.Affected {
@@ -386,6 +409,20 @@ func blastRows(h drill.History) int64 {
 		}
 	}
 	return n
+}
+
+// databaseBytes is pg_database_size of the database dsn names.
+func databaseBytes(ctx context.Context, dsn string) (int64, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return 0, fmt.Errorf("database size: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&n); err != nil {
+		return 0, fmt.Errorf("database size: %w", err)
+	}
+	return n, nil
 }
 
 // project runs tenant-restore at each of cfg.Project's sizes on the bench's profile (traffic

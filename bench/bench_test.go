@@ -50,6 +50,11 @@ func TestRunQuick(t *testing.T) {
 	if want := float64(q.VictimSites * (1 + q.ProductsPerSite + q.UsersPerSite + q.AppsPerSite + q.RecordsPerSite)); r.Drill.Size.BlastRows != want || r.Drill.Size.Rows != float64(r.Rows) {
 		t.Errorf("drill size %+v, want %v blast-radius rows (12 sites' seeded rows) of %d", r.Drill.Size, want, r.Rows)
 	}
+	// What the projection converts target sizes and carries the RTO with: the main drill's
+	// tenants, its database's size (at least a few bytes a row) and its RTO.
+	if r.Drill.Tenants != q.Tenants || r.DBBytes < 10*r.Rows || r.Drill.RTOP95 <= 0 || r.Drill.RTOMax < r.Drill.RTOP95 {
+		t.Errorf("main drill: %d tenants (want %d), %d bytes for %d rows, RTO p95 %s, max %s", r.Drill.Tenants, q.Tenants, r.DBBytes, r.Rows, r.Drill.RTOP95, r.Drill.RTOMax)
+	}
 	if r.Raw.TotalRows != r.Seed.TotalRows || r.Rows != r.Seed.TotalRows {
 		t.Errorf("raw copy %d rows, seed %d, drill %d: not the same rows", r.Raw.TotalRows, r.Seed.TotalRows, r.Rows)
 	}
@@ -169,12 +174,15 @@ func TestWriteSummary(t *testing.T) {
 }
 
 // TestWriteProjection: the projection's table names the models and their left-out errors,
-// flags one above 20 %, and checks the whole runbook's model against the main drill.
+// flags one above 20 %, checks the whole runbook's model against the main drill, and projects
+// the runbook and the RTO to 20× the database when no size is given.
 func TestWriteProjection(t *testing.T) {
 	copied := []results.Step{{Name: "copy tenants batch 1/1 (3 tenants)", DurationMS: 1000}}
 	runs := []DrillRun{{Size: projection.Size{Rows: 1e5, BlastRows: 1e4}, Steps: copied}, {Size: projection.Size{Rows: 3e5, BlastRows: 3e4}, Steps: copied}, {Size: projection.Size{Rows: 1e5, BlastRows: 3e4}}}
 	r := &Report{
-		Drill:          DrillRun{Size: projection.Size{Rows: 1e6, BlastRows: 5e4}, RunbookTime: 12 * time.Second},
+		Drill: DrillRun{Size: projection.Size{Rows: 1e6, BlastRows: 5e4}, RunbookTime: 12 * time.Second, Tenants: 1000, AffectedSites: 40,
+			RTOP95: 40 * time.Second, RTOMax: 50 * time.Second},
+		DBBytes:        1e9,
 		ProjectionRuns: runs,
 		Projection: []projection.Model{
 			{Step: RunbookStep, Terms: []projection.Term{projection.Fixed, projection.Rows}, Coef: []float64{2, 1e-5}, LOOError: 0.08},
@@ -194,7 +202,11 @@ func TestWriteProjection(t *testing.T) {
 		"stop side db 0.10 s 40 % (a step under 0.2 s: noise)",
 		// 2 s + 1e-5 × 1e6 = 12 s: exactly the measured 12 s
 		"check, the main drill (1.0 M rows, 50 k blast-radius rows) projected 12.0 s, measured 12.0 s +0 %",
-		"projected, 20× the database, same blast radius (20.0 M rows) 202.0 s",
+		// No size given: 20× the database (20,000 tenants), the same blast radius; the RTO is
+		// the main drill's with the runbook swapped: 40 s − 12 s + 202 s, 50 s − 12 s + 202 s.
+		"projected, 20× the database (20 k tenants, 20.0 M rows, 20.0 GB, 50 k blast-radius rows (40 sites), 66.7× the largest fitted): runbook 202.0 s, RTO p95 230.0 s, max 240.0 s",
+		"(the main drill: RTO p95 40.0 s, max 50.0 s, runbook 12.0 s)",
+		"validated: fitted without one of its sizes, the whole runbook's model predicts it within 8 % (at most 20 %), and the main drill, a size it was not fitted on, within +0 %",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("projection table lacks %q:\n%s", want, out.String())

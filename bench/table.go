@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/drdrill/drdrill/fixtures"
-	"github.com/drdrill/drdrill/projection"
 	"github.com/drdrill/drdrill/results"
 )
 
@@ -170,28 +169,15 @@ var figures = []figure{
 func WriteSummary(w io.Writer, runs []*Report) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "drdrill bench: median of %d runs [min – max]\t\ttarget\t\n", len(runs))
-	for _, f := range figures {
-		var vs []float64
-		for _, r := range runs {
-			if v := f.value(r); v > 0 && v == v {
-				vs = append(vs, v)
-			}
+	for _, sp := range spreads(runs) {
+		cmpSign, mark := "<=", "ok"
+		if !sp.AtMost {
+			cmpSign = ">="
 		}
-		if len(vs) == 0 {
-			continue
-		}
-		slices.Sort(vs)
-		med := median(vs)
-		ok := med <= f.target
-		cmpSign := "<="
-		if !f.atMost {
-			ok, cmpSign = med >= f.target, ">="
-		}
-		mark := "ok"
-		if !ok {
+		if !sp.OK {
 			mark = "MISSED"
 		}
-		fmt.Fprintf(tw, "%s\t%.2f%s [%.2f – %.2f]\t%s %.2f%s\t%s\n", f.name, med, f.unit, vs[0], vs[len(vs)-1], cmpSign, f.target, f.unit, mark)
+		fmt.Fprintf(tw, "%s\t%.2f%s [%.2f – %.2f]\t%s %.2f%s\t%s\n", sp.Name, sp.Value, sp.Unit, sp.Min, sp.Max, cmpSign, sp.Target, sp.Unit, mark)
 	}
 	return tw.Flush()
 }
@@ -206,56 +192,59 @@ func median(sorted []float64) float64 {
 }
 
 // writeProjection prints the projection's models, their left-out errors, the check against
-// the main drill (a size the models were not fitted on), and the projection to
-// 20× the main drill's database with the same blast radius (10,000 → 200,000 tenants).
+// the main drill (a size the models were not fitted on), each target size's projected runbook
+// and RTO, and whether the projection is validated (ProjectionSummary).
 func (r *Report) writeProjection(w io.Writer) error {
-	if len(r.Projection) == 0 {
+	s := r.ProjectionSummary()
+	if s == nil || len(s.Fitted) == 0 {
 		return nil
 	}
-	fitted := r.ProjectionRuns
-	if r.Scaled.Size.Rows > 0 {
-		fitted = append(slices.Clone(fitted), r.Scaled)
+	lo, hi := s.Fitted[0], s.Fitted[0]
+	for _, f := range s.Fitted {
+		lo.Rows, hi.Rows = min(lo.Rows, f.Rows), max(hi.Rows, f.Rows)
+		lo.BlastRows, hi.BlastRows = min(lo.BlastRows, f.BlastRows), max(hi.BlastRows, f.BlastRows)
 	}
-	lo, hi := fitted[0].Size, fitted[0].Size
-	for _, run := range fitted {
-		lo.Rows, hi.Rows = min(lo.Rows, run.Size.Rows), max(hi.Rows, run.Size.Rows)
-		lo.BlastRows, hi.BlastRows = min(lo.BlastRows, run.Size.BlastRows), max(hi.BlastRows, run.Size.BlastRows)
-	}
+	fmt.Fprintf(w, "projection of %s, fitted on %d other drills (%s–%s rows, %s–%s blast-radius rows)\n",
+		s.Runbook, len(s.Fitted), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "projection of tenant-restore, fitted on %d other drills (%s–%s rows, %s–%s blast-radius rows)\t\t\n",
-		len(fitted), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows))
 	fmt.Fprintf(tw, "  step kind\tmodel\tleft-out error\n")
-	var whole projection.Model
-	for _, m := range r.Projection {
-		mark := ""
-		var mean float64
-		for _, run := range fitted {
-			mean += run.Sample().Steps[m.Step] / float64(len(fitted))
+	for _, m := range s.Models {
+		note := ""
+		if m.Note != "" {
+			note = " (" + m.Note + ")"
 		}
-		switch {
-		case m.LOOError > 0.2 && mean < 0.2:
-			mark = " (a step under 0.2 s: noise)"
-		case m.LOOError > 0.2:
-			mark = " (above 20 %)"
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%.0f %%%s\n", m.Step, m, 100*m.LOOError, mark)
-		if m.Step == RunbookStep {
-			whole = m
-		}
+		fmt.Fprintf(tw, "  %s\t%s\t%.0f %%%s\n", m.Step, m.Formula, 100*m.LOOError, note)
 	}
-	if whole.Terms != nil && r.Drill.Size.Rows > 0 {
-		got, want := whole.Predict(r.Drill.Size), r.Drill.RunbookTime.Seconds()
+	if c := s.Check; c != nil {
 		fmt.Fprintf(tw, "  check, the main drill (%s rows, %s blast-radius rows)\tprojected %.1f s, measured %.1f s\t%+.0f %%\n",
-			count(r.Drill.Size.Rows), count(r.Drill.Size.BlastRows), got, want, 100*(got-want)/want)
-		prod := projection.Size{Rows: 20 * r.Drill.Size.Rows, BlastRows: r.Drill.Size.BlastRows}
-		fmt.Fprintf(tw, "  projected, 20× the database, same blast radius (%s rows)\t%.1f s\t\n", count(prod.Rows), whole.Predict(prod))
+			count(s.Main.Rows), count(s.Main.BlastRows), c.ProjectedS, c.MeasuredS, 100*c.Error)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, p := range s.Sizes {
+		if p.Error != "" {
+			fmt.Fprintf(w, "  projected, %s: %s\n", p.Given, p.Error)
+			continue
+		}
+		rto := "RTO not measured"
+		if p.RTOP95S > 0 {
+			rto = fmt.Sprintf("RTO p95 %.1f s, max %.1f s", p.RTOP95S, p.RTOMaxS)
+		}
+		fmt.Fprintf(w, "  projected, %s (%s): runbook %.1f s, %s\n", p.Given, p.Description(), p.RunbookS, rto)
+	}
+	if s.Main.RTOP95S > 0 {
+		fmt.Fprintf(w, "  %s (the main drill: RTO p95 %.1f s, max %.1f s, runbook %.1f s)\n", s.Method, s.Main.RTOP95S, s.Main.RTOMaxS, s.Main.RunbookS)
+	}
+	_, err := fmt.Fprintf(w, "  %s\n", s.Verdict)
+	return err
 }
 
-// count writes a row count short: 11.7 M, 906 k, 512.
+// count writes a row count short: 6.8 G, 11.7 M, 906 k, 512.
 func count(v float64) string {
 	switch {
+	case v >= 1e9:
+		return fmt.Sprintf("%.1f G", v/1e9)
 	case v >= 1e6:
 		return fmt.Sprintf("%.1f M", v/1e6)
 	case v >= 1e3:

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -25,7 +27,9 @@ func cmdBench(ctx context.Context, args []string) error {
 	cpuprof := fs.String("cpuprofile", "", "write a pprof CPU profile of the whole run to this file")
 	proj := fs.String("project", "", "also fit the projection on tenant-restore drills of the same profile at these sizes, TENANTS:SITES:VICTIM_TENANTS comma-separated (three or more; in the first run only), e.g. 1000:40:30,3000:40:30,1000:120:90,3000:120:90")
 	scale := fs.Int("scale", 0, "also run tenant-restore at this many tenants with the main drill's faulty list (the same blast radius on a larger database; in the first run only): which steps grow with the database, which with the blast radius only; the projection is fitted on it too")
+	projectTo := fs.String("project-to", "", "with -project, project tenant-restore's runbook and RTO to these sizes, comma-separated: a tenant count (200000) or a database size in GB or TB (10^9, 10^12 bytes) or GiB or TiB (2^30, 2^40), as pg_database_size counts it; each optionally :SITES, the blast radius in deleted sites (default: the main drill's), e.g. 200000,2TB,200000:883; empty projects to 20× the main drill's database")
 	runs := fs.Int("runs", 1, "run the whole bench this many times and print each figure's median and spread")
+	out := fs.String("out", "", "also write the bench's page and figures, DIR/bench.html and DIR/bench.json (make bench: BENCH_OUT)")
 	memprof := fs.String("memprofile", "", "write a pprof heap profile (allocations of the whole run: -sample_index=alloc_space) to this file")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -54,6 +58,13 @@ func cmdBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	targets, err := parseTargets(*projectTo)
+	if err != nil {
+		return err
+	}
+	if len(targets) > 0 && len(points) == 0 {
+		return usagef("-project-to %s: needs -project, the drill sizes the projection is fitted on", *projectTo)
+	}
 	var log io.Writer = os.Stderr
 	if *quiet {
 		log = nil
@@ -75,7 +86,7 @@ func cmdBench(ctx context.Context, args []string) error {
 			fmt.Printf("drdrill bench: run %d of %d\n", i+1, *runs)
 		}
 		var r *bench.Report
-		cfg := bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, PgBackRest: *pgbr, LedgerSizes: sizes, Log: log}
+		cfg := bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, PgBackRest: *pgbr, LedgerSizes: sizes, ProjectTo: targets, Log: log}
 		if i == 0 {
 			cfg.Project, cfg.Scale = points, *scale
 		}
@@ -91,6 +102,15 @@ func cmdBench(ctx context.Context, args []string) error {
 	if len(done) > 1 {
 		fmt.Println()
 		bench.WriteSummary(os.Stdout, done)
+	}
+	if *out != "" && len(done) > 0 {
+		page, werr := bench.WriteFiles(*out, done)
+		if werr != nil && err == nil {
+			err = werr
+		}
+		if werr == nil {
+			fmt.Printf("drdrill bench: the page is %s (every figure: %s)\n", page, filepath.Join(*out, bench.JSONFile))
+		}
 	}
 	if *memprof != "" {
 		if herr := writeHeapProfile(*memprof); herr != nil && err == nil {
@@ -135,6 +155,45 @@ func parsePoints(s string) ([]bench.Point, error) {
 	}
 	if len(out) < 3 {
 		return nil, usagef("-project: %d sizes: the projection needs three or more (one is left out to check it)", len(out))
+	}
+	return out, nil
+}
+
+// byteUnits are the database sizes -project-to takes, decimal and binary.
+var byteUnits = map[string]float64{"gb": 1e9, "tb": 1e12, "gib": 1 << 30, "tib": 1 << 40}
+
+var sizeWithUnit = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)$`)
+
+// parseTargets reads -project-to: SIZE[:SITES], comma-separated, SIZE a tenant count or a
+// database size with its unit (byteUnits, any case).
+func parseTargets(s string) ([]bench.TargetSize, error) {
+	var out []bench.TargetSize
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		t := bench.TargetSize{Given: f}
+		size, sites, hasSites := strings.Cut(f, ":")
+		size = strings.TrimSpace(size)
+		if n, err := strconv.Atoi(size); err == nil && n > 0 {
+			t.Tenants = n
+		} else if m := sizeWithUnit.FindStringSubmatch(size); m != nil && byteUnits[strings.ToLower(m[2])] > 0 {
+			v, err := strconv.ParseFloat(m[1], 64)
+			if err != nil || v <= 0 {
+				return nil, usagef("-project-to: %q: %q is not a positive size", f, m[1])
+			}
+			t.Bytes = v * byteUnits[strings.ToLower(m[2])]
+		} else {
+			return nil, usagef("-project-to: %q: want a tenant count or a size like 2TB (GB, TB, GiB, TiB), optionally :SITES", f)
+		}
+		if hasSites {
+			n, err := strconv.Atoi(strings.TrimSpace(sites))
+			if err != nil || n < 1 {
+				return nil, usagef("-project-to: %q: %q is not a positive number of deleted sites", f, sites)
+			}
+			t.Sites = n
+		}
+		out = append(out, t)
 	}
 	return out, nil
 }

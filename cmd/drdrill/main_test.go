@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drdrill/drdrill/bench"
 	"github.com/drdrill/drdrill/images"
 	"github.com/drdrill/drdrill/internal/prereq"
 	"github.com/drdrill/drdrill/stack"
@@ -130,10 +131,46 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"bench", "-runs", "0"}, `-runs 0: want 1 to 20`},
 		{[]string{"bench", "-project", "1000:40:30,3000:40:30"}, `-project: 2 sizes: the projection needs three or more`},
 		{[]string{"bench", "-project", "1000:40,3000:40:30,1:1:1"}, `want TENANTS:SITES:VICTIM_TENANTS`},
+		{[]string{"bench", "-project", "1000:40:30,3000:40:30,1000:120:90", "-project-to", "200000,2XB"}, `-project-to: "2XB": want a tenant count or a size like 2TB`},
+		{[]string{"bench", "-project-to", "200000"}, `-project-to 200000: needs -project`},
 	} {
 		var stderr strings.Builder
 		if code := run(tt.args, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
 			t.Errorf("drdrill %v: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr.String(), tt.want)
+		}
+	}
+}
+
+// TestParseTargets: -project-to takes tenant counts and database sizes in decimal or binary
+// units, each with an optional blast radius in sites; anything else names the value.
+func TestParseTargets(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []bench.TargetSize
+		err  string
+	}{
+		{in: "", want: nil},
+		{in: "200000,2TB", want: []bench.TargetSize{{Given: "200000", Tenants: 200000}, {Given: "2TB", Bytes: 2e12}}},
+		{in: " 200000:883 , 1.5tb:10 ,", want: []bench.TargetSize{{Given: "200000:883", Tenants: 200000, Sites: 883}, {Given: "1.5tb:10", Bytes: 1.5e12, Sites: 10}}},
+		{in: "500GB,2TiB,64 GiB", want: []bench.TargetSize{{Given: "500GB", Bytes: 500e9}, {Given: "2TiB", Bytes: 2 << 40}, {Given: "64 GiB", Bytes: 64 << 30}}},
+		{in: "2XB", err: `-project-to: "2XB": want a tenant count or a size like 2TB`},
+		{in: "0", err: `-project-to: "0": want a tenant count or a size like 2TB`},
+		{in: "-5", err: `-project-to: "-5": want a tenant count`},
+		{in: "2PB", err: `-project-to: "2PB": want a tenant count`},
+		{in: "TB", err: `-project-to: "TB": want a tenant count`},
+		{in: "0TB", err: `-project-to: "0TB": "0" is not a positive size`},
+		{in: "200000:x", err: `-project-to: "200000:x": "x" is not a positive number of deleted sites`},
+		{in: "2TB:0", err: `-project-to: "2TB:0": "0" is not a positive number of deleted sites`},
+	} {
+		got, err := parseTargets(tt.in)
+		if tt.err != "" {
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("parseTargets(%q) = %v, %v; want a usage error %q", tt.in, got, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("parseTargets(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
 	}
 }

@@ -1,0 +1,152 @@
+package bench
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drdrill/drdrill/projection"
+)
+
+// TestConvert: a size given as tenants or as bytes becomes rows at the main drill's rows per
+// tenant and bytes per row; the blast radius is the main drill's unless sites are given, then
+// at its rows per site; a figure the main drill lacks is an error, not a guess.
+func TestConvert(t *testing.T) {
+	// 1,000 rows a tenant, 1,000 bytes a row, 1,250 blast-radius rows a deleted site.
+	main := DrillRun{Tenants: 1000, Size: projection.Size{Rows: 1e6, BlastRows: 5e4}, AffectedSites: 40}
+	const db = 1e9
+	for _, tt := range []struct {
+		name    string
+		t       TargetSize
+		main    DrillRun
+		db      int64
+		want    ProjectedSize
+		wantErr bool
+	}{
+		{name: "tenants", t: TargetSize{Given: "200000", Tenants: 200000}, main: main, db: db,
+			want: ProjectedSize{Given: "200000", Tenants: 2e5, Rows: 2e8, Bytes: 2e11, Sites: 40, BlastRows: 5e4}},
+		{name: "TB", t: TargetSize{Given: "2TB", Bytes: 2e12}, main: main, db: db,
+			want: ProjectedSize{Given: "2TB", Tenants: 2e6, Rows: 2e9, Bytes: 2e12, Sites: 40, BlastRows: 5e4}},
+		{name: "TiB", t: TargetSize{Given: "1TiB", Bytes: 1 << 40}, main: main, db: db,
+			want: ProjectedSize{Given: "1TiB", Tenants: (1 << 40) / 1e6, Rows: (1 << 40) / 1e3, Bytes: 1 << 40, Sites: 40, BlastRows: 5e4}},
+		{name: "blast radius given", t: TargetSize{Given: "2000:80", Tenants: 2000, Sites: 80}, main: main, db: db,
+			want: ProjectedSize{Given: "2000:80", Tenants: 2000, Rows: 2e6, Bytes: 2e9, Sites: 80, BlastRows: 1e5}},
+		{name: "tenants, database size not measured", t: TargetSize{Given: "2000", Tenants: 2000}, main: main,
+			want: ProjectedSize{Given: "2000", Tenants: 2000, Rows: 2e6, Sites: 40, BlastRows: 5e4}},
+		{name: "bytes, database size not measured", t: TargetSize{Given: "2TB", Bytes: 2e12}, main: main, wantErr: true},
+		{name: "main drill's tenants not measured", t: TargetSize{Given: "2000", Tenants: 2000}, main: DrillRun{Size: main.Size}, db: db, wantErr: true},
+		{name: "sites, main drill without sites", t: TargetSize{Given: "2000:8", Tenants: 2000, Sites: 8}, main: DrillRun{Tenants: 1000, Size: main.Size}, db: db, wantErr: true},
+		{name: "neither tenants nor bytes", t: TargetSize{Given: ""}, main: main, db: db, wantErr: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.t.Convert(tt.main, tt.db)
+			if tt.wantErr {
+				if !errors.Is(err, ErrNotConvertible) {
+					t.Fatalf("Convert = %+v, %v; want ErrNotConvertible", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, v := range map[string][2]float64{
+				"tenants": {got.Tenants, tt.want.Tenants}, "rows": {got.Rows, tt.want.Rows}, "bytes": {got.Bytes, tt.want.Bytes},
+				"blast rows": {got.BlastRows, tt.want.BlastRows}, "sites": {float64(got.Sites), float64(tt.want.Sites)},
+			} {
+				if math.Abs(v[0]-v[1]) > 1e-9*math.Abs(v[1]) {
+					t.Errorf("%s = %v, want %v", name, v[0], v[1])
+				}
+			}
+			if got.Given != tt.want.Given {
+				t.Errorf("given %q, want %q", got.Given, tt.want.Given)
+			}
+		})
+	}
+}
+
+// projectedReport is a report whose whole-runbook model is 2 s + 10 µs a database row, fitted
+// on three drills, its main drill 1,000 tenants of 1,000 rows (1 GB) measured at 12 s of
+// runbook and an RTO of 40 s at p95, 50 s at most.
+func projectedReport(loo float64) *Report {
+	runs := []DrillRun{{Tenants: 100, Size: projection.Size{Rows: 1e5, BlastRows: 1e4}, RunbookTime: 3 * time.Second},
+		{Tenants: 300, Size: projection.Size{Rows: 3e5, BlastRows: 3e4}, RunbookTime: 5 * time.Second},
+		{Tenants: 100, Size: projection.Size{Rows: 1e5, BlastRows: 3e4}, RunbookTime: 3 * time.Second}}
+	return &Report{
+		Drill: DrillRun{Tenants: 1000, Size: projection.Size{Rows: 1e6, BlastRows: 5e4}, AffectedSites: 40, RunbookTime: 12 * time.Second,
+			RTOP95: 40 * time.Second, RTOMax: 50 * time.Second},
+		DBBytes:        1e9,
+		ProjectionRuns: runs,
+		Projection: []projection.Model{
+			{Step: RunbookStep, Terms: []projection.Term{projection.Fixed, projection.Rows}, Coef: []float64{2, 1e-5}, LOOError: loo},
+		},
+		ProjectTo: []TargetSize{{Given: "200000", Tenants: 200000}, {Given: "2TB", Bytes: 2e12}, {Given: "2000:80", Tenants: 2000, Sites: 80}},
+	}
+}
+
+// TestProjectionSummary: each size's runbook is the model's at its rows, and its RTO the main
+// drill's with the measured runbook swapped for the projected one; the verdict holds both
+// left-out error and the check against the main drill to 20 %.
+func TestProjectionSummary(t *testing.T) {
+	s := projectedReport(0.08).ProjectionSummary()
+	if !s.Validated || !strings.HasPrefix(s.Verdict, "validated: ") {
+		t.Errorf("verdict %v %q, want validated", s.Validated, s.Verdict)
+	}
+	if s.Check == nil || s.Check.ProjectedS != 12 || s.Check.MeasuredS != 12 || s.Check.Error != 0 {
+		t.Errorf("check %+v, want 12 s projected and measured", s.Check)
+	}
+	for i, want := range []struct{ runbook, p95, max, beyond float64 }{
+		{2 + 1e-5*2e8, 40 - 12 + 2 + 1e-5*2e8, 50 - 12 + 2 + 1e-5*2e8, 2e8 / 3e5}, // 200,000 tenants: 200 M rows
+		{2 + 1e-5*2e9, 40 - 12 + 2 + 1e-5*2e9, 50 - 12 + 2 + 1e-5*2e9, 2e9 / 3e5}, // 2 TB at 1,000 bytes a row
+		{2 + 1e-5*2e6, 40 - 12 + 22, 50 - 12 + 22, 2e6 / 3e5},                     // the blast radius is not in the model
+	} {
+		got := s.Sizes[i]
+		if d := math.Abs(got.RunbookS-want.runbook) + math.Abs(got.RTOP95S-want.p95) + math.Abs(got.RTOMaxS-want.max) + math.Abs(got.Beyond-want.beyond); d > 1e-6 || got.Error != "" {
+			t.Errorf("%s: runbook %v, RTO p95 %v, max %v, %v× beyond (%s); want %+v", got.Given, got.RunbookS, got.RTOP95S, got.RTOMaxS, got.Beyond, got.Error, want)
+		}
+	}
+	if len(s.Fitted) != 3 || s.Main.Bytes != 1e9 || s.Main.RTOP95S != 40 || s.Models[0].Formula != "2.00 s + 10 µs per database row" {
+		t.Errorf("summary %+v", s)
+	}
+	// An unmeasured RTO is left out, not projected as the runbook alone.
+	r := projectedReport(0.08)
+	r.Drill.RTOP95, r.Drill.RTOMax = 0, 0
+	if p := r.ProjectionSummary().Sizes[0]; p.RTOP95S != 0 || p.RTOMaxS != 0 || p.RunbookS == 0 {
+		t.Errorf("RTO not measured: projected %+v", p)
+	}
+	if (&Report{}).ProjectionSummary() != nil {
+		t.Error("a report without a projection has a summary")
+	}
+}
+
+// TestNotValidated: a left-out error above 20 %, or a check against the main drill that
+// misses by more, makes the projection not validated, with the number said, in the verdict.
+func TestNotValidated(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		loo       float64
+		measured  time.Duration
+		validated bool
+		want      []string
+	}{
+		{"within", 0.2, 12 * time.Second, true, []string{"validated: ", "within 20 % (at most 20 %)", "within +0 %"}},
+		{"left-out error", 0.31, 12 * time.Second, false, []string{"not validated: ", "misses it by up to 31 % (above 20 %)"}},
+		{"main drill", 0.1, 20 * time.Second, false, []string{"not validated: ", "misses the main drill, a size it was not fitted on, by -40 % (above 20 %)"}},
+		{"both", 0.5, 8 * time.Second, false, []string{"up to 50 %", "; and it misses the main drill", "by +50 %"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := projectedReport(tt.loo)
+			r.Drill.RunbookTime = tt.measured
+			s := r.ProjectionSummary()
+			if s.Validated != tt.validated {
+				t.Errorf("validated %v, want %v: %s", s.Validated, tt.validated, s.Verdict)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(s.Verdict, w) {
+					t.Errorf("verdict %q lacks %q", s.Verdict, w)
+				}
+			}
+		})
+	}
+}
