@@ -22,17 +22,19 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	s := env.Stack
 	target := env.T0
 	// The backup is chosen and verified while the blast radius is assessed: both only read,
-	// and the db is stopped once both are done.
+	// and the db is stopped once both are done. Unlike tenant-restore, full-pitr restores
+	// even when nobody was hit: it is asked for the whole database at T0.
+	assessed := make(chan error, 1)
+	go func() { assessed <- env.assess(ctx) }()
 	var bk Backup
-	hit, err := env.assessWhile(ctx, func(ctx context.Context) error {
-		if err := env.switchWAL(ctx); err != nil {
-			return err
-		}
-		var err error
+	err := env.switchWAL(ctx)
+	if err == nil {
 		bk, err = env.chooseBackup(ctx, "full-pitr", target)
-		return err
-	})
-	if !hit || err != nil {
+	}
+	if aerr := <-assessed; aerr != nil {
+		return aerr
+	}
+	if err != nil {
 		return err
 	}
 	// A clean shutdown archives the last WAL segment itself (Postgres rotates it at shutdown
