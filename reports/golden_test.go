@@ -3,10 +3,9 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
+	goldenfile "github.com/drdrill/drdrill/internal/golden"
 	"github.com/drdrill/drdrill/results"
 )
 
@@ -38,30 +37,7 @@ func loadReport(t *testing.T, files ...string) *Report {
 // golden compares got with testdata/golden/<name>, rewriting it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./reports -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended run go test ./reports -update and review the diff\n--- got ---\n%s", path, firstLines(got, 40))
-	}
-}
-
-func firstLines(b []byte, n int) string {
-	lines := bytes.SplitN(b, []byte("\n"), n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
+	goldenfile.Check(t, name, got, *update, "./reports")
 }
 
 func TestGolden(t *testing.T) {
