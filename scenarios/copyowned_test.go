@@ -97,6 +97,7 @@ func TestCopyOwned(t *testing.T) {
 	t.Run("notes", func(t *testing.T) { testOwnedNotes(t, db) })
 	t.Run("schema-per-tenant", func(t *testing.T) { testOwnedSchemas(t, db) })
 	t.Run("errors", func(t *testing.T) { testOwnedErrors(t, db) })
+	t.Run("own triggers kept", func(t *testing.T) { testOwnedTriggersKept(t, db) })
 }
 
 // testOwnedReference restores tenants 1 and 2 of the reference schema with copyTenants and with
@@ -233,6 +234,50 @@ UPDATE tenant_1.projects SET deleted_at = now() WHERE id = 2;`)
 	}
 }
 
+// ownedKindsSQL is the notes schema with pages referencing a shared table no tenant owns.
+const ownedKindsSQL = ownedNotesSQL + `
+CREATE TABLE kinds (id bigint PRIMARY KEY, name text NOT NULL);
+INSERT INTO kinds VALUES (1, 'doc'), (2, 'wiki');
+ALTER TABLE pages ADD COLUMN kind_id bigint REFERENCES kinds(id);
+UPDATE pages SET kind_id = 1 + id % 2;`
+
+// ownedKindGone deletes workspace 101 (its pages of kind 1 and 2 with it), then kind 1
+// everywhere live: the side's pages of kind 1 have no parent to come back to.
+const ownedKindGone = `DELETE FROM workspaces WHERE id = 101;
+UPDATE pages SET kind_id = 2 WHERE kind_id = 1; DELETE FROM kinds WHERE id = 1;`
+
+// ownedAuditSQL gives pages a trigger of its own: an audit row per insert.
+const ownedAuditSQL = `
+CREATE TABLE audit (page_id bigint NOT NULL);
+CREATE FUNCTION audit_page() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN INSERT INTO audit VALUES (NEW.id); RETURN NEW; END$$;
+CREATE TRIGGER pages_audit AFTER INSERT ON pages FOR EACH ROW EXECUTE FUNCTION audit_page();`
+
+// testOwnedTriggersKept restores a workspace into a live database whose pages table has a
+// trigger of its own: the copy must take the per-row path, so the trigger sees every page put
+// back (replica mode would have skipped it silently).
+func testOwnedTriggersKept(t *testing.T, db *pgtest.DB) {
+	ctx := context.Background()
+	side, live := ownedDB(t, db, ownedKindsSQL), ownedDB(t, db, ownedKindsSQL+ownedAuditSQL)
+	m, err := tenancy.Discover(ctx, side, ownedNotesDeclared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ownedSums(t, side, qualifiedNames(m, nil))
+	t0 := serverNow(t, live)
+	ownedExec(t, live, `DELETE FROM workspaces WHERE id = 101`)
+	if _, err := copyOwned(ctx, side, live, m, []int64{1}, t0); err != nil {
+		t.Fatal(err)
+	}
+	wantSums(t, live, want)
+	var audited int64
+	if err := live.QueryRow(ctx, `SELECT count(*) FROM audit WHERE page_id IN (1011, 1012)`).Scan(&audited); err != nil {
+		t.Fatal(err)
+	}
+	if audited != 2 {
+		t.Errorf("the trigger saw %d of the 2 pages put back", audited)
+	}
+}
+
 // testOwnedErrors breaks the live database and wants the error to name what is at fault, and
 // nothing written.
 func testOwnedErrors(t *testing.T, db *pgtest.DB) {
@@ -256,6 +301,14 @@ func testOwnedErrors(t *testing.T, db *pgtest.DB) {
 			`DROP TABLE tenant_2.tasks; DELETE FROM tenant_1.projects WHERE id = 1`, nil,
 			[]string{"tenant 2", `table "tenant_2"."tasks"`, "does not exist"},
 			[]string{`"tenant_1"."projects"`, `"tenant_1"."tasks"`}},
+		{"a shared parent gone live (per-row checks skipped, checked once)", ownedKindsSQL, ownedNotesDeclared, []int64{1},
+			ownedKindGone, ErrOrphanRow,
+			[]string{"tenants [1]", "pages_kind_id_fkey", "pages (kind_id)=(1)", "no row in kinds"},
+			[]string{`"public"."workspaces"`, `"public"."pages"`, `"public"."blocks"`}},
+		{"a shared parent gone live, own trigger on a table (checked row by row)", ownedKindsSQL + ownedAuditSQL, ownedNotesDeclared, []int64{1},
+			ownedKindGone, nil,
+			[]string{"tenants [1]", "pages_kind_id_fkey", "(SQLSTATE 23503)"},
+			[]string{`"public"."workspaces"`, `"public"."pages"`, `"public"."blocks"`, "audit"}},
 		{"a tenant schema dropped", ownedSchemasSQL(), ownedSchemasDeclared, []int64{1, 3},
 			`DROP SCHEMA tenant_3 CASCADE; DELETE FROM tenant_1.projects WHERE id = 1`, ErrSchemaGone,
 			[]string{"tenant 3", "schema tenant_3", "full restore"},
