@@ -34,7 +34,8 @@ func basebackup(ctx context.Context, st *stack.Stack, dir string) (time.Duration
 }
 
 // startSide starts a server on a fresh volume from the base backup in dir, replays the WAL
-// archive to its end and waits until it is promoted: what any restore pays before reading.
+// archive to its end and waits until it is promoted: what any restore pays before reading. It
+// is scratch as the runbooks' side databases are (stack.ScratchSettings).
 func startSide(ctx context.Context, st *stack.Stack, dir string) (*stack.Postgres, time.Duration, error) {
 	start := time.Now()
 	vol, err := st.NewVolume(ctx, fmt.Sprintf("benchside-pgdata-%d", time.Now().UnixMilli()))
@@ -54,7 +55,7 @@ fi
 		Alias:    "benchside",
 		Volumes:  map[string]string{vol: stack.PGDATA, "backups": stack.BackupsDir, "archive": stack.ArchiveDir},
 		Init:     init,
-		Settings: map[string]string{"archive_mode": "off"},
+		Settings: map[string]string{"archive_mode": "off", "fsync": stack.ScratchSettings["fsync"]},
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("baseline side server: %w", err)

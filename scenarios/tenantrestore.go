@@ -168,7 +168,7 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 // mounted; it returns once the server answers, typically still replaying WAL. StartPostgres
 // gives it the primary's settings (recovery refuses lower limits than the WAL's writer had)
 // with archiving off: the side db's promotion opens a new timeline that must never reach the
-// live archive.
+// live archive. It is scratch (stack.ScratchSettings): read from, then dropped.
 func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string) (*stack.Postgres, error) {
 	vols := map[string]string{
 		vol:       DataDir,
@@ -179,10 +179,11 @@ func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string) (*s
 		vols["repo"] = stack.RepoDir // restore and archive-get read it
 	}
 	p, err := s.StartPostgres(ctx, stack.PostgresSpec{
-		Alias:   alias,
-		Volumes: vols,
-		Init:    init,
-		Standby: true,
+		Alias:    alias,
+		Volumes:  vols,
+		Init:     init,
+		Settings: stack.ScratchSettings,
+		Standby:  true,
 	})
 	if err != nil && strings.Contains(err.Error(), notReachedLog) {
 		// The server exited before it even answered: the archive ended before the target.

@@ -86,6 +86,14 @@ func (s *Stack) startPostgres(ctx context.Context, name Service, mounts map[stri
 	return s.run(ctx, name, req, hostPort, DBPort)
 }
 
+// ScratchSettings are the Postgres settings of a side database that is read from and dropped
+// (a tenant restore's): fsync off. Its recovery then skips the fsync of every file of the
+// restored data directory that it does first (SyncDataDirectory: gigabytes just copied, written
+// back to disk before the first WAL record is replayed) and the fsyncs of its checkpoints. A
+// machine crash would lose it, and the drill with it; nothing else can. A database that goes
+// back into service (full-pitr's restored live one) keeps fsync on.
+var ScratchSettings = map[string]string{"fsync": "off"}
+
 // PostgresSpec describes a side database: same image, network, password and labels as db.
 type PostgresSpec struct {
 	// Alias is the side database's service name and its host name on the run's network.
