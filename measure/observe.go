@@ -88,7 +88,7 @@ type FinalSnapshot struct {
 
 // TakeFinalSnapshot reads the live records and the seeded rows of every tenant in one
 // REPEATABLE READ snapshot, so both describe the same instant, and diffs the seeded rows
-// against before.
+// against before (re-reading in full only the tenants with newer row versions than before).
 func TakeFinalSnapshot(ctx context.Context, db TxBeginner, before fixtures.Manifest) (FinalSnapshot, error) {
 	var snap FinalSnapshot
 	tx, err := db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -99,7 +99,7 @@ func TakeFinalSnapshot(ctx context.Context, db TxBeginner, before fixtures.Manif
 	if snap.Records, err = LiveRecords(ctx, tx, before.Shape(), nil); err != nil {
 		return snap, fmt.Errorf("final observation: %w", err)
 	}
-	after, err := before.Shape().TakeManifest(ctx, tx, nil)
+	after, err := before.Shape().TakeManifestSince(ctx, tx, before)
 	if err != nil {
 		return snap, fmt.Errorf("final manifest: %w", err)
 	}

@@ -106,8 +106,10 @@ func (t Table) CountByTenant(tenantsParam string) string {
 // tenantsParam, or of all tenants when it is empty — leaving out rows for which the SQL
 // condition except holds (on alias t; "" keeps every row). Each row is hashed whole by
 // hash_record_extended (PostgreSQL 14+: the binary value of every column, so session settings
-// do not matter) and the hashes summed. Under SchemaPerTenant it is "".
-func (t Table) SumByTenant(tenantsParam, except string) string {
+// do not matter) and the hashes summed. With all, a fourth column all_rows counts every row,
+// those left out included (a manifest remembers it to tell later which tenants changed: see
+// VersionsByTenant). Under SchemaPerTenant it is "".
+func (t Table) SumByTenant(tenantsParam, except string, all bool) string {
 	if t.wholeSchema() {
 		return ""
 	}
@@ -116,14 +118,38 @@ func (t Table) SumByTenant(tenantsParam, except string) string {
 	if tenantsParam != "" {
 		where = append(where, fmt.Sprintf("%s = ANY(%s)", key, tenantsParam))
 	}
-	if except != "" {
+	kept, allRows := "", ""
+	if except != "" && all {
+		kept = " FILTER (WHERE NOT (" + except + "))"
+	} else if except != "" {
 		where = append(where, "NOT ("+except+")")
+	}
+	if all {
+		allRows = ", count(*) AS all_rows"
 	}
 	w := ""
 	if len(where) > 0 {
 		w = " WHERE " + strings.Join(where, " AND ")
 	}
-	return fmt.Sprintf("SELECT %s AS tenant, count(*) AS n, coalesce(sum(hash_record_extended(t, 0)), 0)::text AS checksum %s%s GROUP BY 1", key, from, w)
+	return fmt.Sprintf("SELECT %s AS tenant, count(*)%s AS n, coalesce(sum(hash_record_extended(t, 0))%s, 0)::text AS checksum%s %s%s GROUP BY 1",
+		key, kept, kept, allRows, from, w)
+}
+
+// VersionsByTenant classifies the table's rows per tenant by the SQL condition newer (on alias
+// t: typically on t.xmin, the transaction that wrote the row version) and except, as rows
+// (tenant, v, n): n rows of version class v, 0 for older rows, 1 for newer rows left out by
+// except, 2 for the other newer rows. The conditions are evaluated once per row (a CASE in the
+// grouping key), of every tenant. Under SchemaPerTenant it is "".
+func (t Table) VersionsByTenant(newer, except string) string {
+	if t.wholeSchema() {
+		return ""
+	}
+	from, key := t.route(t.Path, t.TenantColumn)
+	kept := "2"
+	if except != "" {
+		kept = "CASE WHEN NOT (" + except + ") THEN 2 ELSE 1 END"
+	}
+	return fmt.Sprintf("SELECT %s AS tenant, CASE WHEN %s THEN %s ELSE 0 END AS v, count(*) AS n %s GROUP BY 1, 2", key, newer, kept, from)
 }
 
 // SelectKeyed returns the rows of a table under the unit with their tenant and unit keys
