@@ -76,6 +76,7 @@ type Report struct {
 	// PgBackRest and PgBackRestPITR are the same two drills with pgBackRest (zero when not run).
 	PgBackRest, PgBackRestPITR DrillRun
 	Baseline                   Baseline
+	Assess                     AssessCost
 	CPU                        time.Duration // user+system CPU of this process during the tenant-restore drill
 	PeakRSS                    int64         // bytes, whole process, high-water mark at the tenant-restore drill's end
 	LedgerCost                 []LedgerPoint
@@ -137,6 +138,15 @@ type Baseline struct {
 // Total is the sum of the necessary work.
 func (b Baseline) Total() time.Duration { return b.RawCopy + b.BaseBackup + b.SideStart + b.CopyBack }
 
+// AssessCost is the blast-radius assessment alone on the drill's database once the drill is
+// over (its restored tenants re-written, traffic's rows in), each way the faster of two takes:
+// Whole reads a manifest of the whole database, as the assessment did before it re-read only
+// the tenants with newer row versions than the pre-incident manifest (Since,
+// fixtures.Shape.TakeManifestSince). Both must find the same differences.
+type AssessCost struct {
+	Whole, Since time.Duration
+}
+
 // LedgerPoint is the checker's cost at one ledger size.
 type LedgerPoint struct {
 	Writes   int
@@ -190,6 +200,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return err
 		}
 		r.DBBytes = size
+		if r.Assess, err = assessCost(ctx, d.Stack().DSN(), d.Manifest()); err != nil {
+			return err
+		}
 		return baseline(ctx, cfg, d, r)
 	})
 	if err != nil {
@@ -312,6 +325,45 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 		}
 	}
 	return run, nil
+}
+
+// assessCost times the blast-radius assessment both ways (AssessCost), alternately, twice each,
+// and fails if the two disagree on what changed since before.
+func assessCost(ctx context.Context, dsn string, before fixtures.Manifest) (AssessCost, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return AssessCost{}, fmt.Errorf("assessment cost: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	sh := before.Shape()
+	var c AssessCost
+	var whole, since fixtures.Manifest
+	for range 2 {
+		start := time.Now()
+		if whole, err = sh.TakeManifest(ctx, conn, nil); err != nil {
+			return c, fmt.Errorf("assessment cost, whole manifest: %w", err)
+		}
+		if d := time.Since(start); c.Whole == 0 || d < c.Whole {
+			c.Whole = d
+		}
+		start = time.Now()
+		tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return c, fmt.Errorf("assessment cost: %w", err)
+		}
+		since, err = sh.TakeManifestSince(ctx, tx, before)
+		tx.Rollback(context.WithoutCancel(ctx))
+		if err != nil {
+			return c, fmt.Errorf("assessment cost, since the pre-incident manifest: %w", err)
+		}
+		if d := time.Since(start); c.Since == 0 || d < c.Since {
+			c.Since = d
+		}
+	}
+	if d := whole.Diff(since); len(d) != 0 {
+		return c, fmt.Errorf("assessment cost: the manifest since the pre-incident one differs from the whole one for %d tenants (tenant %d first)", len(d), d[0].Tenant)
+	}
+	return c, nil
 }
 
 // baseline does the drill's necessary work with plain tools on the drill's database.

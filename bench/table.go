@@ -24,7 +24,12 @@ const (
 	TargetToolRatio    = 1.0  // pgBackRest's restore phase ≤ 1.0× the plain route's
 	TargetCPUShare     = 0.06 // harness CPU ≤ 6 % of the drill's wall
 	TargetExponent     = 1.25 // the write checker's cost grows about linearly with the ledger
+	TargetAssessRatio  = 0.5  // the blast-radius assessment ≤ 0.5× a manifest of the whole database
 )
+
+// AssessRatio is the blast-radius assessment's cost over a manifest of the whole database, the
+// same database and run (0 when not measured).
+func (r *Report) AssessRatio() float64 { return ratio(r.Assess.Since, r.Assess.Whole) }
 
 // Overhead is the drill's wall time over the necessary work measured in the same run.
 func (r *Report) Overhead() float64 { return ratio(r.Drill.Wall, r.Baseline.Total()) }
@@ -102,6 +107,10 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("overhead: drill wall / necessary work", fmt.Sprintf("%.2f×", r.Overhead()), fmt.Sprintf("<= %.1f×", TargetOverhead), r.Overhead() <= TargetOverhead)
 	row("restore phase / necessary restore work (side server + COPY back)", fmt.Sprintf("%.2f× (%s / %s)", r.RestoreRatio(), sec(dr.Phases["restore"]), sec(b.SideStart+b.CopyBack)),
 		fmt.Sprintf("<= %.1f×", TargetRestoreRatio), r.RestoreRatio() <= TargetRestoreRatio)
+	if r.Assess.Whole > 0 {
+		row("blast-radius assessment alone: since the pre-incident manifest / whole manifest", fmt.Sprintf("%.2f× (%s / %s)", r.AssessRatio(), sec(r.Assess.Since), sec(r.Assess.Whole)),
+			fmt.Sprintf("<= %.1f×", TargetAssessRatio), r.AssessRatio() <= TargetAssessRatio)
+	}
 	if r.PITR.Wall > 0 {
 		row("full-pitr drill wall (restore phase)", fmt.Sprintf("%s (%s)", sec(r.PITR.Wall), sec(r.PITR.Phases["restore"])), "", true)
 		row("restore: tenant-restore / full-pitr", fmt.Sprintf("%.2f×", r.RunbookRatio()), fmt.Sprintf("<= %.1f×", TargetRunbookRate), r.RunbookRatio() <= TargetRunbookRate)
@@ -159,6 +168,7 @@ var figures = []figure{
 	{"restore: tenant-restore / full-pitr", (*Report).RunbookRatio, "×", TargetRunbookRate, true},
 	{"tenant-restore pgBackRest / plain (restore phase)", (*Report).ToolRatio, "×", TargetToolRatio, true},
 	{"full-pitr pgBackRest / plain (restore phase)", (*Report).PITRToolRatio, "×", TargetToolRatio, true},
+	{"blast-radius assessment / whole manifest", (*Report).AssessRatio, "×", TargetAssessRatio, true},
 	{"harness CPU / drill wall", func(r *Report) float64 { return 100 * r.CPUShare() }, "%", 100 * TargetCPUShare, true},
 	{"seeding / raw COPY throughput", (*Report).SeedRatio, "×", TargetSeedRatio, false},
 	{"checker growth exponent", (*Report).Exponent, "", TargetExponent, true},

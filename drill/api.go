@@ -189,5 +189,9 @@ func (d *Drill) Profile() fixtures.Profile { return d.profile }
 // Postgres tools on the same database after the drill.
 func (d *Drill) Stack() *stack.Stack { return d.st }
 
+// Manifest is the pre-incident manifest every assessment is held against (zero before Seed):
+// make bench times the blast-radius assessment against it on the drill's database.
+func (d *Drill) Manifest() fixtures.Manifest { return d.manifest }
+
 // SeedStats are the figures of the drill's seeding (zero before Seed).
 func (d *Drill) SeedStats() fixtures.Stats { return d.seedStats }
