@@ -243,6 +243,14 @@ func (s *Stack) run(ctx context.Context, name Service, req testcontainers.Contai
 				return nil, fmt.Errorf("%s: find a free port on 127.0.0.1: %w", name, err)
 			}
 		}
+		// A start cancelled while Docker created its container (a base-backup candidate that
+		// failed verification meanwhile) can leave that container behind under this run's name,
+		// with no ID handed back to remove it by: it would take the name from the next start.
+		// No container of this run goes by that name unless it is such a leftover (a running
+		// service of the name is refused before this).
+		if err := s.removeLeftover(ctx, name); err != nil {
+			return nil, err
+		}
 		r := req
 		r.Name = s.containerName(name)
 		r.Labels = s.Labels()
@@ -276,6 +284,8 @@ func (s *Stack) run(ctx context.Context, name Service, req testcontainers.Contai
 		// A container that failed to start still exists; remove it before a retry or return.
 		if c != nil {
 			_ = s.docker.RemoveContainer(dc.RemoveContainerOptions{ID: c.GetContainerID(), Force: true, RemoveVolumes: true, Context: context.WithoutCancel(ctx)})
+		} else {
+			_ = s.removeLeftover(context.WithoutCancel(ctx), name)
 		}
 		if portTaken(err) {
 			if fixed {
@@ -287,6 +297,16 @@ func (s *Stack) run(ctx context.Context, name Service, req testcontainers.Contai
 		}
 		return nil, fmt.Errorf("start %s (%s): %w%s", name, req.Image, err, hint)
 	}
+}
+
+// removeLeftover removes the container of this run named for service name, if there is one.
+func (s *Stack) removeLeftover(ctx context.Context, name Service) error {
+	err := s.docker.RemoveContainer(dc.RemoveContainerOptions{ID: s.containerName(name), Force: true, RemoveVolumes: true, Context: ctx})
+	var missing *dc.NoSuchContainer
+	if err == nil || errors.As(err, &missing) {
+		return nil
+	}
+	return fmt.Errorf("%s: remove the container a cancelled start left: %w", name, err)
 }
 
 // logsHint returns the tail of a failed container's output, which says why far better than

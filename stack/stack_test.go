@@ -746,3 +746,30 @@ func TestCloseRemovesOnlyItsOwn(t *testing.T) {
 		t.Errorf("%d resources of run %s left after the final sweep", left, id)
 	}
 }
+
+// TestStartTakesTheNameOfALeftover: a side database's start cancelled while the engine created
+// its container (a backup candidate that failed verification meanwhile) leaves that container
+// under the run's name with no ID handed back; the next start under the same alias must not
+// fail on the name.
+func TestStartTakesTheNameOfALeftover(t *testing.T) {
+	c := docker(t)
+	ctx := context.Background()
+	s, err := Start(ctx, Config{RunID: testRunID(t), WithoutApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.WithoutCancel(ctx))
+	left, err := c.CreateContainer(dc.CreateContainerOptions{Name: s.containerName("side"), Context: ctx,
+		Config: &dc.Config{Image: images.Postgres, Cmd: []string{"true"}, Labels: map[string]string{LabelRun: s.RunID()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.StartPostgres(ctx, PostgresSpec{Alias: "side", Standby: true})
+	if err != nil {
+		t.Fatalf("start over a leftover of the same name: %v", err)
+	}
+	defer p.Terminate(context.WithoutCancel(ctx))
+	if _, err := c.InspectContainerWithContext(left.ID, ctx); err == nil {
+		t.Error("the leftover container is still there")
+	}
+}
