@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -185,6 +187,7 @@ func (c Config) withDefaults() Config {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
 	r := &Report{Profile: cfg.Profile, ProjectTo: cfg.ProjectTo}
+	resetPeakRSS() // each run's own high-water mark, not an earlier run's raw COPY baseline
 	cpu0 := cpuTime()
 	var err error
 	r.Drill, err = runDrill(ctx, cfg, "tenant-restore", func(d *drill.Drill, run DrillRun) error {
@@ -436,12 +439,26 @@ func cpuTime() time.Duration {
 }
 
 func peakRSS() int64 {
+	// VmHWM honours resetPeakRSS; getrusage's ru_maxrss is the whole process's life.
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
+					return kb * 1024
+				}
+			}
+		}
+	}
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
 	return ru.Maxrss * 1024 // kilobytes on Linux
 }
+
+// resetPeakRSS sets the process's resident high-water mark back to its current RSS (Linux:
+// "5" to /proc/self/clear_refs), so that peakRSS measures from here on; elsewhere a no-op.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
 func logf(w io.Writer, format string, args ...any) {
 	if w != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +265,24 @@ func TestSplit(t *testing.T) {
 			t.Errorf("not longest first: %+v", got)
 		}
 	}
+}
+
+// TestPeakRSSPerRun: a bench of several runs reports each run's own peak memory, not the
+// largest of the process's life (the raw COPY baseline of run 1 holds gigabytes of CSV).
+func TestPeakRSSPerRun(t *testing.T) {
+	const size = 256 << 20
+	big := make([]byte, size)
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1
+	}
+	if p := peakRSS(); p < size {
+		t.Fatalf("peak RSS %d MiB with %d MiB touched", p>>20, size>>20)
+	}
+	big = nil
+	debug.FreeOSMemory()
+	resetPeakRSS()
+	if p := peakRSS(); p >= size {
+		t.Errorf("peak RSS %d MiB after the buffer went and the mark was reset, want under %d MiB", p>>20, size>>20)
+	}
+	_ = big
 }
