@@ -3,7 +3,6 @@ package measure
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -28,8 +27,11 @@ type fakeService struct {
 	status  map[int]int     // answers by status
 	n       int
 	bulk    bool // serves POST /v1/health/sites (the reference service does)
-	bulkN   int  // bulk requests answered
-	healthN int  // health GETs answered
+	// downOnly: the bulk answer honours ?list=down (the reference service does); otherwise it
+	// names every site, as a service that ignores the parameter would.
+	downOnly bool
+	bulkN    int // bulk requests answered
+	healthN  int // health GETs answered
 }
 
 func newFakeService(sites []SiteRef) *fakeService {
@@ -65,11 +67,13 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else if f.down[id] {
 				h.Status, h.Reason = "degraded", "no users"
 			}
-			out.Sites = append(out.Sites, h)
 			if h.Status == "healthy" {
 				out.Healthy++
 			} else {
 				out.Down++
+			}
+			if h.Status != "healthy" || !f.downOnly || r.URL.Query().Get("list") != "down" {
+				out.Sites = append(out.Sites, h)
 			}
 		}
 		f.mu.Unlock()
@@ -347,18 +351,22 @@ func BenchmarkTrafficRate(b *testing.B) {
 }
 
 // TestProberRecordsTransitions runs against a service with the bulk health endpoint (chunks of
-// 2 sites, so one round is two requests) and against one without it (per-site GETs).
+// 2 sites, so one round is two requests) that names only the sites down, one that names every
+// site, and one without it (per-site GETs).
 func TestProberRecordsTransitions(t *testing.T) {
-	for _, bulk := range []bool{true, false} {
-		t.Run(fmt.Sprintf("bulk=%v", bulk), func(t *testing.T) { testProberTransitions(t, bulk) })
+	for _, c := range []struct {
+		name           string
+		bulk, downOnly bool
+	}{{"bulk, down sites named", true, true}, {"bulk, every site named", true, false}, {"per site", false, false}} {
+		t.Run(c.name, func(t *testing.T) { testProberTransitions(t, c.bulk, c.downOnly) })
 	}
 }
 
-func testProberTransitions(t *testing.T, bulk bool) {
+func testProberTransitions(t *testing.T, bulk, downOnly bool) {
 	sites := []SiteRef{{1, 100}, {2, 100}, {3, 200}}
 	f := newFakeService(sites)
 	f.gone[3] = true
-	f.bulk = bulk
+	f.bulk, f.downOnly = bulk, downOnly
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	const interval = 20 * time.Millisecond

@@ -227,6 +227,12 @@ func (p *Prober) Stop() Timeline {
 	return p.tl
 }
 
+// bulkSite is one site of a bulk health answer.
+type bulkSite struct {
+	Site           int64
+	Status, Reason string
+}
+
 // bodies recycles the buffers bulk health answers are read into.
 var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -275,7 +281,9 @@ func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
 		ids[i] = s.ID
 	}
 	body, _ := json.Marshal(map[string][]int64{"sites": ids})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.BaseURL+"/v1/health/sites", bytes.NewReader(body))
+	// list=down: the answer names only the sites that are not healthy (a service that ignores
+	// it names every site, which is read as before).
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.BaseURL+"/v1/health/sites?list=down", bytes.NewReader(body))
 	if err != nil {
 		return true
 	}
@@ -313,39 +321,55 @@ func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
 		all(resp.StatusCode, reason)
 		return true
 	}
-	// The answer's counts first: when it says every site of the chunk is healthy, the sites
-	// are not decoded one by one (the prober's largest allocation, answer after answer).
-	var sum struct{ Healthy, Down int }
-	if err == nil && json.Unmarshal(answer.Bytes(), &sum) == nil && sum.Healthy == len(chunk) && sum.Down == 0 {
-		for i, s := range chunk {
-			trs[i] = Transition{Site: s.ID, Tenant: s.Tenant, At: at, Status: http.StatusOK, Up: true, Reason: "healthy"}
-		}
-		p.recordAll(trs)
-		return true
-	}
 	var out struct {
-		Sites []struct {
-			Site           int64
-			Status, Reason string
-		}
+		Healthy, Down int
+		Sites         []bulkSite
 	}
 	if err == nil {
 		err = json.Unmarshal(answer.Bytes(), &out)
 	}
-	if err != nil || len(out.Sites) != len(chunk) {
-		all(0, "bad bulk health answer")
-		return true
-	}
-	for i, h := range out.Sites {
-		tr := Transition{Site: chunk[i].ID, Tenant: chunk[i].Tenant, At: at, Status: http.StatusServiceUnavailable, Reason: h.Status}
-		if h.Site != chunk[i].ID {
-			tr.Status, tr.Reason = 0, "bad bulk health answer"
-		} else if h.Status == "healthy" {
-			tr.Status, tr.Up = http.StatusOK, true
-		} else if h.Reason != "" {
+	down := func(h bulkSite) Transition {
+		tr := Transition{Site: h.Site, At: at, Status: http.StatusServiceUnavailable, Reason: h.Status}
+		if h.Reason != "" {
 			tr.Reason = h.Status + ": " + h.Reason
 		}
-		trs[i] = tr
+		return tr
+	}
+	switch {
+	case err != nil:
+		all(0, "bad bulk health answer")
+		return true
+	case len(out.Sites) == len(chunk):
+		// Every site named, in the order asked.
+		for i, h := range out.Sites {
+			tr := down(h)
+			tr.Tenant = chunk[i].Tenant
+			if h.Site != chunk[i].ID {
+				tr.Site, tr.Status, tr.Reason = chunk[i].ID, 0, "bad bulk health answer"
+			} else if h.Status == "healthy" {
+				tr.Status, tr.Up, tr.Reason = http.StatusOK, true, "healthy"
+			}
+			trs[i] = tr
+		}
+	case out.Healthy+out.Down == len(chunk) && len(out.Sites) == out.Down:
+		// Only the sites that are not healthy named, in the order asked: the others are up.
+		k := 0
+		for i, s := range chunk {
+			if k < len(out.Sites) && out.Sites[k].Site == s.ID {
+				trs[i] = down(out.Sites[k])
+				trs[i].Tenant = s.Tenant
+				k++
+				continue
+			}
+			trs[i] = Transition{Site: s.ID, Tenant: s.Tenant, At: at, Status: http.StatusOK, Up: true, Reason: "healthy"}
+		}
+		if k != len(out.Sites) {
+			all(0, "bad bulk health answer") // a site named that was not asked, or out of order
+			return true
+		}
+	default:
+		all(0, "bad bulk health answer")
+		return true
 	}
 	p.recordAll(trs)
 	return true

@@ -359,7 +359,13 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("per-site health of %d = %d %+v, bulk said %+v", ids[i], status, one, h)
 			}
 		}
+		var down saas.BulkHealth
+		a.must("POST", "/v1/health/sites?list=down", map[string]any{"sites": ids}, 200, &down)
+		if down.Healthy != 1 || down.Down != 3 || len(down.Sites) != 3 || down.Sites[0] != got.Sites[0] || down.Sites[1] != got.Sites[1] || down.Sites[2] != got.Sites[3] {
+			t.Fatalf("bulk health, down sites only = %+v, want the three of %+v that are not healthy", down, got)
+		}
 		a.must("POST", "/v1/health/sites", `{"sites":[]}`, 400, nil)
+		a.must("POST", "/v1/health/sites?list=some", map[string]any{"sites": ids}, 400, nil)
 	})
 
 	t.Run("healthz", func(t *testing.T) {
