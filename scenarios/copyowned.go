@@ -74,14 +74,14 @@ func copyOwnedUnits(ctx context.Context, src, dst *pgxpool.Pool, m *tenancy.Mode
 		}
 	} else {
 		in := ownedTenants(m, tenants)
-		fks, err := c.skipRowChecks(ctx)
+		fks, once, err := c.skipRowChecks(ctx)
 		if err != nil {
 			return c.res, err
 		}
 		if err := c.scope(ctx, m.Tables, m.Schema, in); err != nil {
 			return c.res, fmt.Errorf("tenants %v: %w", tenants, err)
 		}
-		if fks != nil {
+		if once {
 			if err := c.checkReferences(ctx, fks, in); err != nil {
 				return c.res, fmt.Errorf("tenants %v: %w", tenants, err)
 			}
@@ -104,6 +104,7 @@ type ownedCopy struct {
 	res copyResult
 	// units, if not "", is the SQL array of the unit keys to copy (copyOwnedUnits).
 	units string
+	fks   map[string][]fkRef // foreignKeys, by schema
 }
 
 // ownedTenants is the SQL array of tenant keys that SelectOwned takes, typed as the model's key.
@@ -165,13 +166,14 @@ func (c *ownedCopy) scope(ctx context.Context, tables []tenancy.Table, schema, i
 	if err != nil {
 		return err
 	}
-	fks, err := foreignKeys(ctx, c.tx, schema)
+	fks, err := c.foreignKeys(ctx, schema)
 	if err != nil {
 		return err
 	}
+	actions := deleteActions(fks)
 	var later []deferredSet
 	for _, tb := range tables {
-		d, err := c.table(ctx, tb, byName, fks, split, in)
+		d, err := c.table(ctx, tb, byName, actions, split, in)
 		if err != nil {
 			return fmt.Errorf("table %s: %w", tb.QualifiedName(), err)
 		}
@@ -335,7 +337,7 @@ func (c *ownedCopy) pipe(ctx context.Context, query, into string) (int64, error)
 
 // childrenGoWithUnit says whether a live unit's deletion took the table's rows under it along,
 // or forbade it: every hop of the route to the unit is a foreign key that cascades, restricts
-// or takes no action (fks, from foreignKeys). A declared join or an ON DELETE SET NULL leaves
+// or takes no action (fks, from deleteActions). A declared join or an ON DELETE SET NULL leaves
 // rows live under a gone unit, which a straight COPY would collide with.
 func (c *ownedCopy) childrenGoWithUnit(tb tenancy.Table, fks map[string]byte) bool {
 	type hop struct {
@@ -403,33 +405,67 @@ func unitRoute(tb tenancy.Table, owned string, outer bool) (from, key string) {
 }
 
 const foreignKeysSQL = `
-SELECT cl.relname::text, rf.relname::text, c.confdeltype::text,
-	array_agg(a.attname::text ORDER BY k.ord)
+SELECT c.conname::text, cl.relname::text, rf.relname::text, c.confrelid::regclass::text,
+	rf.relnamespace = cl.relnamespace, c.confdeltype::text, c.confmatchtype = 'f',
+	array_agg(a.attname::text ORDER BY k.ord), array_agg(ra.attname::text ORDER BY k.ord)
 FROM pg_catalog.pg_constraint c
 JOIN pg_catalog.pg_class cl ON cl.oid = c.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
-JOIN pg_catalog.pg_class rf ON rf.oid = c.confrelid AND rf.relnamespace = cl.relnamespace
-CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
+JOIN pg_catalog.pg_class rf ON rf.oid = c.confrelid
+CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY k(attnum, refnum, ord)
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+JOIN pg_catalog.pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum
 WHERE c.contype = 'f' AND n.nspname = $1
-GROUP BY c.oid, cl.relname, rf.relname, c.confdeltype`
+GROUP BY c.oid, c.conname, cl.relname, rf.relname, rf.relnamespace, cl.relnamespace, c.confrelid, c.confdeltype, c.confmatchtype
+ORDER BY cl.relname, c.conname`
 
-// foreignKeys reads the live foreign keys within schema: their ON DELETE action by fkKey.
-func foreignKeys(ctx context.Context, q pgx.Tx, schema string) (map[string]byte, error) {
-	rows, err := q.Query(ctx, foreignKeysSQL, schema)
+// fkRef is one live foreign key of a table in a copy's schema.
+type fkRef struct {
+	name       string   // constraint name
+	table      string   // the child table
+	ref        string   // the parent table's name
+	parent     string   // the parent table, qualified as SQL needs it
+	sameSchema bool     // the parent is in the child's schema
+	action     byte     // ON DELETE: c(ascade), r(estrict), a (no action), n (set null), d (set default)
+	matchFull  bool     // MATCH FULL: a partly NULL key is a violation, not a skip
+	cols, refs []string // child columns and the parent's columns, in order
+}
+
+// foreignKeys reads the live foreign keys of the tables in schema, once per copy transaction.
+func (c *ownedCopy) foreignKeys(ctx context.Context, schema string) ([]fkRef, error) {
+	if fks, ok := c.fks[schema]; ok {
+		return fks, nil
+	}
+	rows, err := c.tx.Query(ctx, foreignKeysSQL, schema)
 	if err != nil {
 		return nil, fmt.Errorf("foreign keys of schema %s: %w", schema, err)
 	}
-	out := map[string]byte{}
-	var table, ref, action string
-	var cols []string
-	if _, err := pgx.ForEachRow(rows, []any{&table, &ref, &action, &cols}, func() error {
-		out[fkKey(table, cols, ref)] = action[0]
+	var fks []fkRef
+	var f fkRef
+	var action string
+	if _, err := pgx.ForEachRow(rows, []any{&f.name, &f.table, &f.ref, &f.parent, &f.sameSchema, &action, &f.matchFull, &f.cols, &f.refs}, func() error {
+		f.action = action[0]
+		fks = append(fks, f)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("foreign keys of schema %s: %w", schema, err)
 	}
-	return out, nil
+	if c.fks == nil {
+		c.fks = map[string][]fkRef{}
+	}
+	c.fks[schema] = fks
+	return fks, nil
+}
+
+// deleteActions are the ON DELETE actions of the foreign keys within one schema, by fkKey.
+func deleteActions(fks []fkRef) map[string]byte {
+	out := map[string]byte{}
+	for _, f := range fks {
+		if f.sameSchema {
+			out[fkKey(f.table, f.cols, f.ref)] = f.action
+		}
+	}
+	return out
 }
 
 func fkKey(table string, cols []string, ref string) string {

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/drdrill/drdrill/tenancy"
 )
@@ -26,28 +25,6 @@ var ErrOrphanRow = errors.New("a restored row references a row that is not there
 // fails the copy with ErrOrphanRow naming the constraint and the key. A table with triggers or
 // rules of its own (an audit trail, say) keeps the ordinary path: replica mode would skip them.
 
-// fkRef is one foreign key of a table the copy writes.
-type fkRef struct {
-	name       string   // constraint name
-	table      string   // the child table's name in the model
-	cols, refs []string // child columns and the parent's columns, in order
-	parent     string   // the parent table, qualified
-	matchFull  bool     // MATCH FULL: a partly NULL key is a violation, not a skip
-}
-
-const referencesSQL = `
-SELECT c.conname::text, cl.relname::text, c.confrelid::regclass::text, c.confmatchtype = 'f',
-	array_agg(a.attname::text ORDER BY k.ord), array_agg(ra.attname::text ORDER BY k.ord)
-FROM pg_catalog.pg_constraint c
-JOIN pg_catalog.pg_class cl ON cl.oid = c.conrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = cl.relnamespace
-CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY k(attnum, refnum, ord)
-JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
-JOIN pg_catalog.pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum
-WHERE c.contype = 'f' AND n.nspname = $1 AND cl.relname = ANY($2)
-GROUP BY c.oid, c.conname, cl.relname, c.confrelid, c.confmatchtype
-ORDER BY cl.relname, c.conname`
-
 // ownTriggersSQL counts the triggers and rules that the tables' owners made (not the internal
 // triggers of foreign keys): replica mode would skip them.
 const ownTriggersSQL = `
@@ -61,11 +38,11 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c 
 
 // skipRowChecks switches the copy's transaction to replica mode when that is safe (see above):
 // the foreign-keys model, tables without triggers or rules of their own, no MATCH FULL key,
-// and a superuser session. It returns the foreign keys to check before the commit, or nil when
-// the rows go through the ordinary per-row checks.
-func (c *ownedCopy) skipRowChecks(ctx context.Context) ([]fkRef, error) {
+// and a superuser session. once says so; fks are then the model tables' foreign keys, to check
+// before the commit.
+func (c *ownedCopy) skipRowChecks(ctx context.Context) (fks []fkRef, once bool, err error) {
 	if c.m.Kind == tenancy.SchemaPerTenant {
-		return nil, nil
+		return nil, false, nil
 	}
 	names := make([]string, len(c.m.Tables))
 	for i, t := range c.m.Tables {
@@ -74,35 +51,28 @@ func (c *ownedCopy) skipRowChecks(ctx context.Context) ([]fkRef, error) {
 	var own int64
 	var super bool
 	if err := c.tx.QueryRow(ctx, ownTriggersSQL, c.m.Schema, names).Scan(&own, &super); err != nil {
-		return nil, fmt.Errorf("triggers of the restored tables: %w", err)
+		return nil, false, fmt.Errorf("triggers of the restored tables: %w", err)
 	}
 	if own > 0 || !super {
-		return nil, nil
+		return nil, false, nil
 	}
-	rows, err := c.tx.Query(ctx, referencesSQL, c.m.Schema, names)
+	all, err := c.foreignKeys(ctx, c.m.Schema)
 	if err != nil {
-		return nil, fmt.Errorf("foreign keys of the restored tables: %w", err)
+		return nil, false, err
 	}
-	var fks []fkRef
-	var f fkRef
-	if _, err := pgx.ForEachRow(rows, []any{&f.name, &f.table, &f.parent, &f.matchFull, &f.cols, &f.refs}, func() error {
-		fks = append(fks, f)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("foreign keys of the restored tables: %w", err)
-	}
-	for _, fk := range fks {
-		if fk.matchFull && len(fk.cols) > 1 {
-			return nil, nil
+	for _, fk := range all {
+		if !slices.Contains(names, fk.table) {
+			continue
 		}
-	}
-	if len(fks) == 0 {
-		fks = []fkRef{} // nothing to check, but still the fast path
+		if fk.matchFull && len(fk.cols) > 1 {
+			return nil, false, nil
+		}
+		fks = append(fks, fk)
 	}
 	if _, err := c.tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
-		return nil, fmt.Errorf("skip per-row checks: %w", err)
+		return nil, false, fmt.Errorf("skip per-row checks: %w", err)
 	}
-	return fks, nil
+	return fks, true, nil
 }
 
 // checkReferences checks, once the copy's rows are in, that every key the tenants' rows (in,
