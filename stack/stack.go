@@ -284,8 +284,6 @@ func (s *Stack) run(ctx context.Context, name Service, req testcontainers.Contai
 		// A container that failed to start still exists; remove it before a retry or return.
 		if c != nil {
 			_ = s.docker.RemoveContainer(dc.RemoveContainerOptions{ID: c.GetContainerID(), Force: true, RemoveVolumes: true, Context: context.WithoutCancel(ctx)})
-		} else {
-			_ = s.removeLeftover(context.WithoutCancel(ctx), name)
 		}
 		if portTaken(err) {
 			if fixed {
