@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -51,11 +52,13 @@ if [ ! -s "$D/PG_VERSION" ]; then
   touch "$D/recovery.signal"
 fi
 `, dir, stack.RestoreCommand)
+	scratch := maps.Clone(stack.ScratchSettings)
+	scratch["archive_mode"] = "off"
 	p, err := st.StartPostgres(ctx, stack.PostgresSpec{
 		Alias:    "benchside",
 		Volumes:  map[string]string{vol: stack.PGDATA, "backups": stack.BackupsDir, "archive": stack.ArchiveDir},
 		Init:     init,
-		Settings: map[string]string{"archive_mode": "off", "fsync": stack.ScratchSettings["fsync"]},
+		Settings: scratch,
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("baseline side server: %w", err)

@@ -40,6 +40,7 @@ func TestRunQuick(t *testing.T) {
 		"wall": r.Drill.Wall, "stack": r.Drill.Phases["stack"], "restore": r.Drill.Phases["restore"],
 		"raw copy": r.Baseline.RawCopy, "basebackup": r.Baseline.BaseBackup, "side": r.Baseline.SideStart,
 		"copy back": r.Baseline.CopyBack, "pitr restore": r.PITR.Phases["restore"], "cpu": r.CPU,
+		"assessment, whole manifest": r.Assess.Whole, "assessment since the pre-incident manifest": r.Assess.Since,
 	} {
 		if d <= 0 {
 			t.Errorf("%s not measured", name)
