@@ -126,7 +126,14 @@ func (e *Env) checkManifest(ctx context.Context) error {
 			return fmt.Errorf("connect to live db: %w", err)
 		}
 		defer conn.Close(context.WithoutCancel(ctx))
-		now, err := e.Before.Shape().TakeManifest(ctx, conn, e.Blast.Tenants)
+		// One instant across the tables, and a transaction the manifest's scoped reads can set
+		// their planner costs in.
+		tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return fmt.Errorf("manifest of live db: %w", err)
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		now, err := e.Before.Shape().TakeManifest(ctx, tx, e.Blast.Tenants)
 		if err != nil {
 			return fmt.Errorf("manifest of live db: %w", err)
 		}
