@@ -130,7 +130,7 @@ const RunbookStep = "the whole runbook"
 // Baseline is the physically necessary work of the drill, done with plain Postgres tools on
 // the drill's own database after it ended.
 type Baseline struct {
-	RawCopy    time.Duration // COPY of the seed's rows, constraints and ANALYZE (fixtures.RawCopy)
+	RawCopy    time.Duration // COPY of the seed's rows, constraints and VACUUM ANALYZE (fixtures.RawCopy)
 	BaseBackup time.Duration // pg_basebackup -Fp -Xstream -c fast of the whole database
 	SideStart  time.Duration // a server on a fresh volume from that backup, WAL replayed, promoted
 	CopyBack   time.Duration // COPY of the affected tenants' rows from it into indexed tables

@@ -73,8 +73,8 @@ func (d *Drill) seedCommand(ctx context.Context, s *stackfile.Stack) (*fixtures.
 		return nil, fmt.Errorf("%s: after seeding.command: %w", s.Path, err)
 	}
 	st := fixtures.Stats{Profile: d.profile.Name, Seed: d.cfg.Seed, Rows: map[string]int64{}, Connections: 1}
-	if _, err := d.pool.Exec(ctx, "ANALYZE"); err != nil {
-		return nil, fmt.Errorf("analyze after seeding: %w", err)
+	if _, err := d.pool.Exec(ctx, fixtures.Settle); err != nil {
+		return nil, fmt.Errorf("vacuum after seeding: %w", err)
 	}
 	for _, t := range m.Tables {
 		var n int64
