@@ -441,11 +441,10 @@ func cpuTime() time.Duration {
 func peakRSS() int64 {
 	// VmHWM honours resetPeakRSS; getrusage's ru_maxrss is the whole process's life.
 	if b, err := os.ReadFile("/proc/self/status"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				if kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64); err == nil {
-					return kb * 1024
-				}
+		_, line, _ := strings.Cut(string(b), "\nVmHWM:")
+		if f := strings.Fields(line); len(f) >= 2 && f[1] == "kB" {
+			if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+				return kb * 1024
 			}
 		}
 	}
