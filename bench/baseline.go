@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/scenarios"
@@ -36,7 +37,8 @@ func basebackup(ctx context.Context, st *stack.Stack, dir string) (time.Duration
 
 // startSide starts a server on a fresh volume from the base backup in dir, replays the WAL
 // archive to its end and waits until it is promoted: what any restore pays before reading. It
-// is scratch as the runbooks' side databases are (stack.ScratchSettings).
+// is scratch as the runbooks' side databases are (stack.ScratchSettings), and copies the
+// backup as theirs do (scenarios.CopyDirScript, the runbooks' default parallelism).
 func startSide(ctx context.Context, st *stack.Stack, dir string) (*stack.Postgres, time.Duration, error) {
 	start := time.Now()
 	vol, err := st.NewVolume(ctx, fmt.Sprintf("benchside-pgdata-%d", time.Now().UnixMilli()))
@@ -46,12 +48,11 @@ func startSide(ctx context.Context, st *stack.Stack, dir string) (*stack.Postgre
 	init := fmt.Sprintf(`set -eu
 D="$PGDATA"
 if [ ! -s "$D/PG_VERSION" ]; then
-  cp -a %s/. "$D"/
-  chmod 700 "$D"
+%s  chmod 700 "$D"
   echo "restore_command = '%s'" >> "$D/postgresql.auto.conf"
   touch "$D/recovery.signal"
 fi
-`, dir, stack.RestoreCommand)
+`, scenarios.CopyDirScript(dir, `"$D"`, scenarios.DefaultParallelism), stack.RestoreCommand)
 	scratch := maps.Clone(stack.ScratchSettings)
 	scratch["archive_mode"] = "off"
 	p, err := st.StartPostgres(ctx, stack.PostgresSpec{
@@ -66,10 +67,45 @@ fi
 	return p, time.Since(start), nil
 }
 
-// copyBack COPYs every row of the tenants from the side server into empty copies of the
+// copyBackLive COPYs every row of the tenants from the side server back into the live
+// tables themselves, as a tenant restore must: the rows go into the 11 M-row tables and their
+// indexes, not into empty ones. In one transaction that is rolled back: the tenants' rows are
+// deleted first (untimed: that is the incident's state), then copied back table after table
+// (timed), binary format streamed through this process, without per-row foreign-key triggers
+// (session_replication_role = replica) as tenant-restore's own copy goes. The least a restore
+// into the live database must move and write.
+func copyBackLive(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenants []int64) (time.Duration, int64, error) {
+	side, err := pgx.Connect(ctx, sideDSN)
+	if err != nil {
+		return 0, 0, fmt.Errorf("baseline copy back into the live tables: %w", err)
+	}
+	defer side.Close(context.WithoutCancel(ctx))
+	tx, err := live.Begin(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("baseline copy back into the live tables: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+		return 0, 0, fmt.Errorf("baseline copy back into the live tables: %w", err)
+	}
+	list := tenantList(tenants)
+	for _, t := range saas.Tables {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("DELETE FROM public.%s WHERE %s = ANY(%s)", t, tenantColumn(t), list)); err != nil {
+			return 0, 0, fmt.Errorf("baseline copy back: delete the tenants' rows of %s: %w", t, err)
+		}
+	}
+	took, rows, err := copyTables(ctx, side.PgConn(), tx.Conn().PgConn(), "public", list)
+	if err != nil {
+		return 0, 0, fmt.Errorf("baseline copy back into the live tables: %w", err)
+	}
+	return took, rows, nil
+}
+
+// copyBackEmpty COPYs every row of the tenants from the side server into empty copies of the
 // saas tables (their indexes included) in the live database, one table after another, binary
-// format streamed through this process: the least a tenant restore must move.
-func copyBack(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenants []int64) (time.Duration, int64, error) {
+// format streamed through this process: a lower bound no restore into a live database reaches
+// (its indexes are small and its pages new), printed beside copyBackLive.
+func copyBackEmpty(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenants []int64) (time.Duration, int64, error) {
 	const schema = "drdrill_benchcopy"
 	if _, err := live.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema); err != nil {
 		return 0, 0, fmt.Errorf("baseline copy back: %w", err)
@@ -90,25 +126,43 @@ func copyBack(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenants [
 		return 0, 0, err
 	}
 	defer conn.Release()
-	ids := make([]string, len(tenants))
-	for i, t := range tenants {
-		ids[i] = fmt.Sprint(t)
+	took, rows, err := copyTables(ctx, side.PgConn(), conn.Conn().PgConn(), schema, tenantList(tenants))
+	if err != nil {
+		return 0, 0, fmt.Errorf("baseline copy back into empty tables: %w", err)
 	}
-	list := "'{" + strings.Join(ids, ",") + "}'::bigint[]"
+	return took, rows, nil
+}
+
+// copyTables COPYs the rows of the tenants in list from every saas table of side into the
+// same table of schema on live, one table after another, and returns the time and the rows.
+func copyTables(ctx context.Context, side, live *pgconn.PgConn, schema, list string) (time.Duration, int64, error) {
 	var rows int64
 	start := time.Now()
 	for _, t := range saas.Tables {
-		col := "tenant_id"
-		if t == "tenants" {
-			col = "id"
-		}
-		n, err := scenarios.PipeCopy(ctx, side.PgConn(), conn.Conn().PgConn(),
-			fmt.Sprintf("COPY (SELECT * FROM %s WHERE %s = ANY(%s)) TO STDOUT (FORMAT binary)", t, col, list),
+		n, err := scenarios.PipeCopy(ctx, side, live,
+			fmt.Sprintf("COPY (SELECT * FROM %s WHERE %s = ANY(%s)) TO STDOUT (FORMAT binary)", t, tenantColumn(t), list),
 			fmt.Sprintf("COPY %s.%s FROM STDIN (FORMAT binary)", schema, t))
 		if err != nil {
-			return 0, 0, fmt.Errorf("baseline copy back of %s: %w", t, err)
+			return 0, 0, fmt.Errorf("%s: %w", t, err)
 		}
 		rows += n
 	}
 	return time.Since(start), rows, nil
+}
+
+// tenantColumn is the column of table t that names its tenant.
+func tenantColumn(t string) string {
+	if t == "tenants" {
+		return "id"
+	}
+	return "tenant_id"
+}
+
+// tenantList is tenants as a bigint[] literal.
+func tenantList(tenants []int64) string {
+	ids := make([]string, len(tenants))
+	for i, t := range tenants {
+		ids[i] = fmt.Sprint(t)
+	}
+	return "'{" + strings.Join(ids, ",") + "}'::bigint[]"
 }

@@ -38,8 +38,8 @@ func TestRunQuick(t *testing.T) {
 	}
 	for name, d := range map[string]time.Duration{
 		"wall": r.Drill.Wall, "stack": r.Drill.Phases["stack"], "restore": r.Drill.Phases["restore"],
-		"raw copy": r.Baseline.RawCopy, "basebackup": r.Baseline.BaseBackup, "side": r.Baseline.SideStart,
-		"copy back": r.Baseline.CopyBack, "pitr restore": r.PITR.Phases["restore"], "cpu": r.CPU,
+		"raw copy": r.Baseline.RawCopy, "basebackup": r.Baseline.BaseBackup, "checkpoint": r.Baseline.Checkpoint, "side": r.Baseline.SideStart,
+		"copy back": r.Baseline.CopyBack, "copy back into empty tables": r.Baseline.CopyBackEmpty, "pitr restore": r.PITR.Phases["restore"], "cpu": r.CPU,
 		"assessment, whole manifest": r.Assess.Whole, "assessment since the pre-incident manifest": r.Assess.Since,
 	} {
 		if d <= 0 {
