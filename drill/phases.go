@@ -446,6 +446,9 @@ func (d *Drill) settle(ctx context.Context) error {
 		return nil
 	}
 	settled := measure.NewSettled(d.verifier, d.prober, d.affected)
+	// The runbook is done: the next samples need not wait for the next tick of either clock.
+	d.verifier.RoundNow()
+	d.prober.ProbeNow()
 	deadline := max(30*time.Second, 40*d.cfg.VerifyInterval)
 	err := waitFor(ctx, deadline, func() (bool, error) { return settled.Done(), nil })
 	if err != nil {

@@ -444,6 +444,33 @@ func testProberTransitions(t *testing.T, bulk, downOnly bool) {
 	t.Logf("probe interval %v, max gap %v, RTO %v for a true %v", interval, tl.MaxGap, a.RTO, cameUp.Sub(wentDown))
 }
 
+// TestProberProbeNow: with the next tick an hour away, ProbeNow starts a round at once, and
+// it sees what changed since the first.
+func TestProberProbeNow(t *testing.T) {
+	sites := []SiteRef{{1, 100}, {2, 100}}
+	f := newFakeService(sites)
+	f.bulk = true
+	f.down[2] = true
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	p, err := StartProber(context.Background(), ProberConfig{BaseURL: srv.URL, Sites: sites, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	waitFor(t, "site 2 seen down", 5*time.Second, func() bool { return len(p.Down()) == 1 })
+	f.mu.Lock()
+	f.down[2] = false
+	f.mu.Unlock()
+	p.ProbeNow()
+	waitFor(t, "site 2 seen up by the round asked for", 5*time.Second, func() bool { return len(p.Down()) == 0 })
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bulkN != 2 {
+		t.Errorf("%d bulk rounds, want the first and the one asked for", f.bulkN)
+	}
+}
+
 func TestStartRefusesBadConfig(t *testing.T) {
 	if _, err := StartTraffic(context.Background(), TrafficConfig{}); err == nil {
 		t.Error("traffic started without sites")

@@ -41,6 +41,7 @@ type Prober struct {
 	client *http.Client
 	cancel context.CancelFunc
 	done   chan struct{}
+	wake   chan struct{} // ProbeNow: the next round starts without waiting for the tick
 
 	mu       sync.Mutex
 	tl       Timeline
@@ -81,6 +82,7 @@ func StartProber(ctx context.Context, cfg ProberConfig) (*Prober, error) {
 		client: cfg.Client,
 		cancel: cancel,
 		done:   make(chan struct{}),
+		wake:   make(chan struct{}, 1),
 		tl:     Timeline{Start: time.Now(), Interval: cfg.Interval, Sites: append([]SiteRef(nil), cfg.Sites...)},
 		last:   make(map[int64]Transition, len(cfg.Sites)),
 		lastAt: make(map[int64]time.Time, len(cfg.Sites)),
@@ -103,7 +105,16 @@ func (p *Prober) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-p.wake:
 		}
+	}
+}
+
+// ProbeNow starts the next round now instead of at the next tick (see Verifier.RoundNow).
+func (p *Prober) ProbeNow() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -51,6 +51,7 @@ type Verifier struct {
 	cfg    VerifierConfig
 	cancel context.CancelFunc
 	done   chan struct{}
+	wake   chan struct{} // RoundNow: the next round starts without waiting for the tick
 
 	mu       sync.Mutex
 	samples  []Sample
@@ -83,7 +84,7 @@ func StartVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	}
 	cfg.Tenants = slices.Clone(cfg.Tenants)
 	ctx, cancel := context.WithCancel(ctx)
-	v := &Verifier{cfg: cfg, cancel: cancel, done: make(chan struct{}), last: map[int64]bool{}}
+	v := &Verifier{cfg: cfg, cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1), last: map[int64]bool{}}
 	go v.loop(ctx)
 	return v, nil
 }
@@ -101,6 +102,7 @@ func (v *Verifier) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-v.wake:
 		}
 	}
 }
@@ -156,11 +158,23 @@ func (v *Verifier) next(n int) []int64 {
 	return out
 }
 
-// SweepNow makes the next round observe every tenant, whatever its last verdict.
+// SweepNow makes the next round observe every tenant, whatever its last verdict, and starts
+// it now (RoundNow).
 func (v *Verifier) SweepNow() {
 	v.mu.Lock()
-	defer v.mu.Unlock()
 	v.sweepNow = true
+	v.mu.Unlock()
+	v.RoundNow()
+}
+
+// RoundNow starts the next round now instead of at the next tick: when the restore is done
+// (the runbook returned), its samples need not wait out the interval. A call during a round
+// starts the next one as soon as it ends; calls in between add nothing.
+func (v *Verifier) RoundNow() {
+	select {
+	case v.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Verified lists the tenants whose last sample was OK, and how many sweeps (rounds that

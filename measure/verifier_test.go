@@ -200,3 +200,38 @@ func TestVerifierSweepNow(t *testing.T) {
 		t.Errorf("asked %s, want the first sweep and the asked-for one", got)
 	}
 }
+
+// TestVerifierRoundNow: with the next tick an hour away, RoundNow starts a round of the
+// unverified tenants at once, and SweepNow one of every tenant.
+func TestVerifierRoundNow(t *testing.T) {
+	good := manifest(map[string]fixtures.TableSum{"sites": {Rows: 1, Checksum: "7"}})
+	bad := manifest(map[string]fixtures.TableSum{"sites": {Rows: 0, Checksum: "0"}})
+	baseline := fixtures.Manifest{Tenants: map[int64]fixtures.TenantManifest{1: good, 2: good}}
+	o := &scriptedObserver{script: []func([]int64) (map[int64]Observation, error){
+		func([]int64) (map[int64]Observation, error) {
+			return map[int64]Observation{1: {Manifest: good}, 2: {Manifest: bad}}, nil
+		},
+		func([]int64) (map[int64]Observation, error) {
+			return map[int64]Observation{1: {Manifest: good}, 2: {Manifest: good}}, nil
+		},
+	}}
+	v, err := StartVerifier(context.Background(), VerifierConfig{Observer: o, Tenants: []int64{1, 2}, Baseline: baseline,
+		Interval: time.Hour, Sweep: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Stop()
+	verified := func(n int) func() bool {
+		return func() bool { ok, _ := v.Verified(); return len(ok) == n }
+	}
+	waitFor(t, "the first round", 5*time.Second, verified(1))
+	v.RoundNow()
+	waitFor(t, "the round asked for", 5*time.Second, verified(2))
+	v.SweepNow()
+	waitFor(t, "the sweep asked for", 5*time.Second, func() bool { _, n := v.Verified(); return n == 2 })
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if got := fmt.Sprint(o.asked); got != "[[1 2] [2] [1 2]]" {
+		t.Errorf("asked %s, want the first sweep, the unverified tenant, then the asked-for sweep", got)
+	}
+}
