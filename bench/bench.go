@@ -139,6 +139,10 @@ type Baseline struct {
 	// CopyBackEmpty is the same COPY into empty copies of the tables (copyBackEmpty): a lower
 	// bound, printed, not part of the necessary work.
 	CopyBackEmpty time.Duration
+	// CopyBackCPU is this process's CPU while it streamed CopyBack's rows from the side server
+	// to the live one: the share of a restore phase's harness CPU that is the runbook's own
+	// data path (tenant-restore streams the same rows the same way), not measurement.
+	CopyBackCPU time.Duration
 }
 
 // Total is the sum of the necessary work.
@@ -415,9 +419,11 @@ func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error 
 	}
 	// Into the live tables first: like the drill's copy, it reads a side server just started.
 	logf(cfg.Log, "bench: raw COPY of %d affected tenants back into the live tables (rolled back)", len(affected))
+	cpu := cpuTime()
 	if r.Baseline.CopyBack, r.Baseline.CopyRows, err = copyBackLive(ctx, side.DSN(), pool, affected); err != nil {
 		return err
 	}
+	r.Baseline.CopyBackCPU = cpuTime() - cpu
 	logf(cfg.Log, "bench: raw COPY of %d affected tenants back into empty tables", len(affected))
 	var rows int64
 	if r.Baseline.CopyBackEmpty, rows, err = copyBackEmpty(ctx, side.DSN(), pool, affected); err != nil {

@@ -105,7 +105,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("  CHECKPOINT after it (the load written to disk)", sec(b.Checkpoint), "", true)
 	row("  pg_basebackup", sec(b.BaseBackup), "", true)
 	row("  side server start + WAL replay", sec(b.SideStart), "", true)
-	row(fmt.Sprintf("  raw COPY back of %d rows into the live tables", b.CopyRows), sec(b.CopyBack), "", true)
+	row(fmt.Sprintf("  raw COPY back of %d rows into the live tables", b.CopyRows), fmt.Sprintf("%s (harness CPU %s)", sec(b.CopyBack), sec(b.CopyBackCPU)), "", true)
 	if b.CopyBackEmpty > 0 {
 		row("    the same into empty tables (a lower bound, not counted)", sec(b.CopyBackEmpty), "", true)
 	}
