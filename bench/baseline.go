@@ -38,7 +38,7 @@ func basebackup(ctx context.Context, st *stack.Stack, dir string) (time.Duration
 // startSide starts a server on a fresh volume from the base backup in dir, replays the WAL
 // archive to its end and waits until it is promoted: what any restore pays before reading. It
 // is scratch as the runbooks' side databases are (stack.ScratchSettings), and copies the
-// backup as theirs do (scenarios.CopyDirScript, the runbooks' default parallelism).
+// backup as theirs do (scenarios.FillDataDirScript, the runbooks' default parallelism).
 func startSide(ctx context.Context, st *stack.Stack, dir string) (*stack.Postgres, time.Duration, error) {
 	start := time.Now()
 	vol, err := st.NewVolume(ctx, fmt.Sprintf("benchside-pgdata-%d", time.Now().UnixMilli()))
@@ -48,11 +48,8 @@ func startSide(ctx context.Context, st *stack.Stack, dir string) (*stack.Postgre
 	init := fmt.Sprintf(`set -eu
 D="$PGDATA"
 if [ ! -s "$D/PG_VERSION" ]; then
-%s  chmod 700 "$D"
-  echo "restore_command = '%s'" >> "$D/postgresql.auto.conf"
-  touch "$D/recovery.signal"
-fi
-`, scenarios.CopyDirScript(dir, `"$D"`, scenarios.DefaultParallelism), stack.RestoreCommand)
+%sfi
+`, scenarios.FillDataDirScript(dir, "restore_command = '"+stack.RestoreCommand+"'\n", scenarios.DefaultParallelism))
 	scratch := maps.Clone(stack.ScratchSettings)
 	scratch["archive_mode"] = "off"
 	p, err := st.StartPostgres(ctx, stack.PostgresSpec{

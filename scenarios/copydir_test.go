@@ -7,7 +7,7 @@ import (
 )
 
 // TestCopyDirScript copies a tree like a base backup's (files over and under the 8 MiB line,
-// hundreds of small ones, an empty directory) in a container with CopyDirScript and compares
+// hundreds of small ones, an empty directory) in a container with copyDirScript and compares
 // every file's content, mode, size and mtime with cp -a's promise; directories come out
 // private. An unreadable file, large or small, fails the script.
 func TestCopyDirScript(t *testing.T) {
@@ -42,7 +42,7 @@ cd $D && find . -mindepth 1 -type d -printf '%m %p\n' | sort
 		}
 		return res
 	}
-	res := run(t, tree+CopyDirScript("$S", "$D", 2)+compare)
+	res := run(t, tree+copyDirScript("$S", "$D", 2)+compare)
 	if res.ExitCode != 0 {
 		t.Fatalf("exit %d: %s", res.ExitCode, res.Log)
 	}
@@ -52,7 +52,7 @@ cd $D && find . -mindepth 1 -type d -printf '%m %p\n' | sort
 	}
 	for _, unreadable := range []string{"big1", "f300"} {
 		t.Run("unreadable "+unreadable, func(t *testing.T) {
-			res := run(t, tree+"chmod 000 $S/base/1/"+unreadable+"\n"+CopyDirScript("$S", "$D", 2)+"echo copied\n")
+			res := run(t, tree+"chmod 000 $S/base/1/"+unreadable+"\n"+copyDirScript("$S", "$D", 2)+"echo copied\n")
 			if res.ExitCode == 0 || strings.Contains(res.Log, "copied") || !strings.Contains(res.Log, unreadable) {
 				t.Errorf("exit %d, log %q: want a failure naming %s", res.ExitCode, res.Log, unreadable)
 			}

@@ -54,21 +54,28 @@ func recoverySettingsThen(target time.Time, action string) string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// restoreDataDirScript replaces the data directory with a copy of a base backup (par copies
-// at a time, CopyDirScript) and sets it up to recover to target. It runs as postgres (the
-// owner of every volume) in a shell.
+// restoreDataDirScript replaces the data directory with a copy of a base backup and sets it up
+// to recover to target (FillDataDirScript). It runs as postgres (the owner of every volume) in a
+// shell.
 func restoreDataDirScript(backupDir string, target time.Time, par int) string {
 	return fmt.Sprintf(`set -eu
-D=%[1]s
+D=%s
 find "$D" -mindepth 1 -delete
-%[2]schmod 700 "$D"
-cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
-%[3]sDRDRILL_EOF
-touch "$D/recovery.signal"
-`, DataDir, CopyDirScript(backupDir, `"$D"`, par), recoverySettings(target))
+`, DataDir) + FillDataDirScript(backupDir, recoverySettings(target), par)
 }
 
-// CopyDirScript is shell that copies the contents of directory src into the existing, empty
+// FillDataDirScript is shell lines that fill the empty data directory $D from the base backup
+// in backupDir (par copies at a time, copyDirScript), append settings (lines ending in a
+// newline: recoverySettings) to its postgresql.auto.conf and ask for a recovery.
+func FillDataDirScript(backupDir, settings string, par int) string {
+	return fmt.Sprintf(`%s  chmod 700 "$D"
+  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
+%sDRDRILL_EOF
+  touch "$D/recovery.signal"
+`, copyDirScript(backupDir, `"$D"`, par), settings)
+}
+
+// copyDirScript is shell that copies the contents of directory src into the existing, empty
 // directory dst (shell words, e.g. `"$D"`) as cp -a src/. dst/ would, with par cp processes at a
 // time: the files over 8 MiB one per cp, largest first, the rest in batches beside them;
 // directories are made first, private (umask 077, as pg_basebackup and initdb make them).
@@ -76,7 +83,7 @@ touch "$D/recovery.signal"
 // writes it at well under what the disk takes: 2.1 GB into a fresh volume on 2 cores took
 // 5.3-5.9 s with one cp, 3.7-4.3 s with two (pgBackRest's restore copies with --process-max
 // processes the same way).
-func CopyDirScript(src, dst string, par int) string {
+func copyDirScript(src, dst string, par int) string {
 	return fmt.Sprintf(`(
   umask 077
   cd %[1]s

@@ -192,22 +192,16 @@ func startSide(ctx context.Context, s *stack.Stack, alias, vol, init string) (*s
 	return p, err
 }
 
-// sideInitScript fills the side db's empty data volume from the base backup (par copies at a
-// time, CopyDirScript) and sets it to recover with settings (recoverySettings). It is
-// idempotent: a restarted side container keeps its recovered data, unless it was killed
-// before the copy finished.
+// sideInitScript fills the side db's empty data volume from the base backup and sets it to
+// recover with settings (FillDataDirScript), archiving off. It is idempotent: a restarted side
+// container keeps its recovered data, unless it was killed before the copy finished.
 func sideInitScript(backupDir, settings string, par int) string {
 	// A restart must not trust a data directory that was killed part-way: while copying (no
 	// marker yet: the marker is written last) or during recovery or promotion (pg_control not
 	// "in production"). A kill during promotion is the dangerous one: recovery.signal is gone
 	// but the end-of-recovery checkpoint is not written, so a plain restart replays every WAL
 	// segment in pg_wal, the incident's included. Such a directory is restored from scratch.
-	return sideInit(fmt.Sprintf(`%[1]s  chmod 700 "$D"
-  cat >> "$D/postgresql.auto.conf" <<'DRDRILL_EOF'
-%[2]sarchive_mode = off
-DRDRILL_EOF
-  touch "$D/recovery.signal"
-`, CopyDirScript(backupDir, `"$D"`, par), settings))
+	return sideInit(FillDataDirScript(backupDir, settings+"archive_mode = off\n", par))
 }
 
 // sideInit is the idempotent frame of a side db's init script: fill (shell lines) fills the
