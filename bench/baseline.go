@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -71,12 +70,7 @@ if [ ! -s "$D/PG_VERSION" ]; then
 // (timed), binary format streamed through this process, without per-row foreign-key triggers
 // (session_replication_role = replica) as tenant-restore's own copy goes. The least a restore
 // into the live database must move and write.
-func copyBackLive(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenants []int64) (time.Duration, int64, error) {
-	side, err := pgx.Connect(ctx, sideDSN)
-	if err != nil {
-		return 0, 0, fmt.Errorf("baseline copy back into the live tables: %w", err)
-	}
-	defer side.Close(context.WithoutCancel(ctx))
+func copyBackLive(ctx context.Context, side *pgconn.PgConn, live *pgxpool.Pool, tenants []int64) (time.Duration, int64, error) {
 	tx, err := live.Begin(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("baseline copy back into the live tables: %w", err)
@@ -91,7 +85,7 @@ func copyBackLive(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenan
 			return 0, 0, fmt.Errorf("baseline copy back: delete the tenants' rows of %s: %w", t, err)
 		}
 	}
-	took, rows, err := copyTables(ctx, side.PgConn(), tx.Conn().PgConn(), "public", list)
+	took, rows, err := copyTables(ctx, side, tx.Conn().PgConn(), "public", list)
 	if err != nil {
 		return 0, 0, fmt.Errorf("baseline copy back into the live tables: %w", err)
 	}
@@ -102,7 +96,7 @@ func copyBackLive(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenan
 // saas tables (their indexes included) in the live database, one table after another, binary
 // format streamed through this process: a lower bound no restore into a live database reaches
 // (its indexes are small and its pages new), printed beside copyBackLive.
-func copyBackEmpty(ctx context.Context, sideDSN string, live *pgxpool.Pool, tenants []int64) (time.Duration, int64, error) {
+func copyBackEmpty(ctx context.Context, side *pgconn.PgConn, live *pgxpool.Pool, tenants []int64) (time.Duration, int64, error) {
 	const schema = "drdrill_benchcopy"
 	if _, err := live.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE; CREATE SCHEMA "+schema); err != nil {
 		return 0, 0, fmt.Errorf("baseline copy back: %w", err)
@@ -113,17 +107,12 @@ func copyBackEmpty(ctx context.Context, sideDSN string, live *pgxpool.Pool, tena
 			return 0, 0, fmt.Errorf("baseline copy back: %w", err)
 		}
 	}
-	side, err := pgx.Connect(ctx, sideDSN)
-	if err != nil {
-		return 0, 0, fmt.Errorf("baseline copy back: %w", err)
-	}
-	defer side.Close(context.WithoutCancel(ctx))
 	conn, err := live.Acquire(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer conn.Release()
-	took, rows, err := copyTables(ctx, side.PgConn(), conn.Conn().PgConn(), schema, tenantList(tenants))
+	took, rows, err := copyTables(ctx, side, conn.Conn().PgConn(), schema, tenantList(tenants))
 	if err != nil {
 		return 0, 0, fmt.Errorf("baseline copy back into empty tables: %w", err)
 	}

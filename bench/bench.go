@@ -417,16 +417,21 @@ func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error 
 	if len(affected) == 0 {
 		return errors.New("baseline: the drill found no affected tenant")
 	}
+	sideConn, err := pgx.Connect(ctx, side.DSN())
+	if err != nil {
+		return fmt.Errorf("baseline copy back: connect to the side server: %w", err)
+	}
+	defer sideConn.Close(context.WithoutCancel(ctx))
 	// Into the live tables first: like the drill's copy, it reads a side server just started.
 	logf(cfg.Log, "bench: raw COPY of %d affected tenants back into the live tables (rolled back)", len(affected))
 	cpu := cpuTime()
-	if r.Baseline.CopyBack, r.Baseline.CopyRows, err = copyBackLive(ctx, side.DSN(), pool, affected); err != nil {
+	if r.Baseline.CopyBack, r.Baseline.CopyRows, err = copyBackLive(ctx, sideConn.PgConn(), pool, affected); err != nil {
 		return err
 	}
 	r.Baseline.CopyBackCPU = cpuTime() - cpu
 	logf(cfg.Log, "bench: raw COPY of %d affected tenants back into empty tables", len(affected))
 	var rows int64
-	if r.Baseline.CopyBackEmpty, rows, err = copyBackEmpty(ctx, side.DSN(), pool, affected); err != nil {
+	if r.Baseline.CopyBackEmpty, rows, err = copyBackEmpty(ctx, sideConn.PgConn(), pool, affected); err != nil {
 		return err
 	}
 	if rows != r.Baseline.CopyRows {
