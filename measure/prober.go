@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,7 +23,6 @@ type ProberConfig struct {
 	// Timeout per probe (default 1 s). A probe that times out is down. A round that outlasts
 	// Interval delays the next one, and Timeline.MaxGap says so.
 	Timeout time.Duration
-	Client  *http.Client
 	// PerSite probes with one GET /v1/sites/{id}/health per site. Otherwise the prober asks
 	// POST /v1/health/sites for up to BulkSize sites a request (same verdicts, one query per
 	// chunk instead of one per site), and falls back to per-site GETs for good if the
@@ -38,7 +37,7 @@ type ProberConfig struct {
 // Prober polls GET /v1/sites/{id}/health of every site. See StartProber.
 type Prober struct {
 	cfg    ProberConfig
-	client *http.Client
+	client *wireClient // keep-alive, one connection per probe in flight
 	cancel context.CancelFunc
 	done   chan struct{}
 	wake   chan struct{} // ProbeNow: the next round starts without waiting for the tick
@@ -79,7 +78,6 @@ func StartProber(ctx context.Context, cfg ProberConfig) (*Prober, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &Prober{
 		cfg:    cfg,
-		client: cfg.Client,
 		cancel: cancel,
 		done:   make(chan struct{}),
 		wake:   make(chan struct{}, 1),
@@ -87,9 +85,12 @@ func StartProber(ctx context.Context, cfg ProberConfig) (*Prober, error) {
 		last:   make(map[int64]Transition, len(cfg.Sites)),
 		lastAt: make(map[int64]time.Time, len(cfg.Sites)),
 	}
-	if p.client == nil {
-		p.client = newClient(cfg.Concurrency, cfg.Timeout)
+	client, err := newWireClient(cfg.BaseURL, cfg.Concurrency, cfg.Timeout)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("start prober: %w", err)
 	}
+	p.client = client
 	p.perSite.Store(cfg.PerSite)
 	go p.loop(ctx)
 	return p, nil
@@ -147,11 +148,10 @@ func (p *Prober) round(ctx context.Context) {
 func (p *Prober) probe(ctx context.Context, s SiteRef) {
 	path, _ := p.cfg.Health.fill(s, "", "")
 	tr := Transition{Site: s.ID, Tenant: s.Tenant}
-	req, err := http.NewRequestWithContext(ctx, p.cfg.Health.Method, p.cfg.BaseURL+path, nil)
-	if err != nil {
-		return
-	}
-	resp, err := p.client.Do(req)
+	body := bodies.Get().(*bytes.Buffer)
+	defer bodies.Put(body)
+	body.Reset()
+	status, err := p.client.do(ctx, p.cfg.Health.Method, path, "", "", body, 4096)
 	if err != nil {
 		if ctx.Err() != nil {
 			return // stopping: an aborted probe says nothing about the site
@@ -160,18 +160,16 @@ func (p *Prober) probe(ctx context.Context, s SiteRef) {
 		p.record(tr)
 		return
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	resp.Body.Close()
-	tr.At, tr.Status, tr.Up = time.Now(), resp.StatusCode, p.cfg.Health.ok(resp.StatusCode)
+	tr.At, tr.Status, tr.Up = time.Now(), status, p.cfg.Health.ok(status)
 	var h struct{ Status, Reason string }
-	_ = json.Unmarshal(body, &h) // the status code decides; the body only explains
+	_ = json.Unmarshal(body.Bytes(), &h) // the status code decides; the body only explains
 	switch {
 	case h.Status != "" && h.Reason != "":
 		tr.Reason = h.Status + ": " + h.Reason
 	case h.Status != "":
 		tr.Reason = h.Status
 	default:
-		tr.Reason = "status " + strconv.Itoa(resp.StatusCode)
+		tr.Reason = "status " + strconv.Itoa(status)
 	}
 	p.record(tr)
 }
@@ -294,11 +292,6 @@ func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
 	body, _ := json.Marshal(map[string][]int64{"sites": ids})
 	// list=down: the answer names only the sites that are not healthy (a service that ignores
 	// it names every site, which is read as before).
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.BaseURL+"/v1/health/sites?list=down", bytes.NewReader(body))
-	if err != nil {
-		return true
-	}
-	req.Header.Set("Content-Type", "application/json")
 	trs := make([]Transition, len(chunk))
 	all := func(status int, reason string) {
 		at := time.Now()
@@ -307,38 +300,28 @@ func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
 		}
 		p.recordAll(trs)
 	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil {
-			all(0, failureReason(err))
-		}
-		return true
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return false
-	}
 	answer := bodies.Get().(*bytes.Buffer)
 	defer bodies.Put(answer)
 	answer.Reset()
-	_, err = answer.ReadFrom(io.LimitReader(resp.Body, 64<<20))
+	status, err := p.client.do(ctx, http.MethodPost, "/v1/health/sites?list=down", "application/json", string(body), answer, 64<<20)
 	at := time.Now()
 	switch {
 	case err != nil && ctx.Err() != nil:
-		return true // stopping
-	case resp.StatusCode != http.StatusOK:
-		reason := "status " + strconv.Itoa(resp.StatusCode)
-		all(resp.StatusCode, reason)
+		return true // stopping: an aborted probe says nothing about the sites
+	case err != nil:
+		all(0, failureReason(err))
+		return true
+	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
+		return false
+	case status != http.StatusOK:
+		all(status, "status "+strconv.Itoa(status))
 		return true
 	}
 	var out struct {
 		Healthy, Down int
 		Sites         []bulkSite
 	}
-	if err == nil {
-		err = json.Unmarshal(answer.Bytes(), &out)
-	}
+	err = json.Unmarshal(answer.Bytes(), &out)
 	down := func(h bulkSite) Transition {
 		tr := Transition{Site: h.Site, At: at, Status: http.StatusServiceUnavailable, Reason: h.Status}
 		if h.Reason != "" {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand"
 	"net/http"
@@ -30,7 +29,6 @@ type TrafficConfig struct {
 	// UpdateShare is the share of writes that update a key written before (default 0.2).
 	UpdateShare float64
 	Timeout     time.Duration // per request (default 2 s)
-	Client      *http.Client  // default: keep-alive, at most Workers connections
 	// Write is the write request (a stack file's traffic.write); zero: ReferenceWrite. A
 	// status in Write.OK acknowledges the write.
 	Write Request
@@ -65,7 +63,7 @@ func (s TrafficStats) FailedTotal() int64 {
 // Traffic is a running set of writers. See StartTraffic.
 type Traffic struct {
 	cfg    TrafficConfig
-	client *http.Client
+	client *wireClient // keep-alive, one connection per busy worker
 	tokens chan struct{}
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -108,15 +106,16 @@ func StartTraffic(ctx context.Context, cfg TrafficConfig) (*Traffic, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	cfg.Write = cfg.Write.orDefault(ReferenceWrite)
+	client, err := newWireClient(cfg.BaseURL, cfg.Workers, cfg.Timeout)
+	if err != nil {
+		return nil, fmt.Errorf("start traffic: %w", err)
+	}
 	t := &Traffic{
 		cfg:    cfg,
-		client: cfg.Client,
+		client: client,
 		tokens: make(chan struct{}, cfg.Workers),
 		stop:   make(chan struct{}),
 		stats:  TrafficStats{Failed: map[string]int64{}},
-	}
-	if t.client == nil {
-		t.client = newClient(cfg.Workers, cfg.Timeout)
 	}
 	t.wg.Add(1 + cfg.Workers)
 	go t.pace(ctx)
@@ -196,25 +195,17 @@ func (t *Traffic) write(ctx context.Context, site SiteRef, key string) bool {
 	path, body := t.cfg.Write.fill(site, key, value)
 
 	w := Write{Seq: seq, Tenant: site.Tenant, Site: site.ID, Key: key, Value: value}
-	req, err := http.NewRequestWithContext(ctx, t.cfg.Write.Method, t.cfg.BaseURL+path, strings.NewReader(body))
-	if err != nil {
-		t.fail("bad request", nil)
-		return false
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := t.client.Do(req)
+	// The status line says whether the service committed (it answers 2xx only after COMMIT);
+	// the body is read and dropped.
+	status, err := t.client.do(ctx, t.cfg.Write.Method, path, "application/json", body, nil, 0)
 	if err != nil {
 		w.At, w.Outcome = time.Now(), Unknown
 		t.fail(failureReason(err), &w)
 		return false
 	}
-	// Drain the body so the connection is reused. The status line already says whether the
-	// service committed (it answers 2xx only after COMMIT).
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	w.At = time.Now()
 	switch {
-	case t.cfg.Write.ok(resp.StatusCode):
+	case t.cfg.Write.ok(status):
 		w.Outcome = Acked
 		err := t.cfg.Ledger.Append(w)
 		t.mu.Lock()
@@ -223,15 +214,15 @@ func (t *Traffic) write(ctx context.Context, site SiteRef, key string) bool {
 			t.stats.Err = err
 		}
 		t.stats.Acked++
-		if resp.StatusCode == http.StatusCreated {
+		if status == http.StatusCreated {
 			t.stats.Created++
 		}
 		return true
-	case resp.StatusCode >= 500:
+	case status >= 500:
 		w.Outcome = Unknown
-		t.fail("status "+strconv.Itoa(resp.StatusCode), &w)
+		t.fail("status "+strconv.Itoa(status), &w)
 	default:
-		t.fail("status "+strconv.Itoa(resp.StatusCode), nil)
+		t.fail("status "+strconv.Itoa(status), nil)
 	}
 	return false
 }
