@@ -49,6 +49,7 @@ type Prober struct {
 	stopping bool
 	stopped  bool
 	perSite  atomic.Bool // the bulk endpoint is missing: probe site by site
+	chunks   []bulkChunk // the bulk requests of every round
 }
 
 // StartProber probes every site once per interval, in rounds of bounded concurrency, and
@@ -91,6 +92,7 @@ func StartProber(ctx context.Context, cfg ProberConfig) (*Prober, error) {
 		return nil, fmt.Errorf("start prober: %w", err)
 	}
 	p.client = client
+	p.chunks = bulkChunks(cfg.Sites, cfg.BulkSize)
 	p.perSite.Store(cfg.PerSite)
 	go p.loop(ctx)
 	return p, nil
@@ -248,15 +250,32 @@ var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // maxBulk is the reference service's limit on sites per POST /v1/health/sites.
 const maxBulk = 5000
 
+// bulkChunk is one bulk request: its sites and the body that names them, the same every round.
+type bulkChunk struct {
+	sites []SiteRef
+	body  string
+}
+
+// bulkChunks splits sites into requests of at most size sites each.
+func bulkChunks(sites []SiteRef, size int) []bulkChunk {
+	var out []bulkChunk
+	for i := 0; i < len(sites); i += size {
+		c := sites[i:min(i+size, len(sites))]
+		ids := make([]int64, len(c))
+		for i, s := range c {
+			ids[i] = s.ID
+		}
+		body, _ := json.Marshal(map[string][]int64{"sites": ids})
+		out = append(out, bulkChunk{c, string(body)})
+	}
+	return out
+}
+
 // bulkRound probes every site through POST /v1/health/sites, chunks in parallel (bounded by
 // Concurrency). It returns false, having recorded nothing, when the service has no bulk
 // endpoint: the caller then probes site by site, now and from then on.
 func (p *Prober) bulkRound(ctx context.Context) bool {
-	sites := p.cfg.Sites
-	var chunks [][]SiteRef
-	for i := 0; i < len(sites); i += p.cfg.BulkSize {
-		chunks = append(chunks, sites[i:min(i+p.cfg.BulkSize, len(sites))])
-	}
+	chunks := p.chunks
 	var missing atomic.Bool
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, p.cfg.Concurrency)
@@ -266,7 +285,7 @@ func (p *Prober) bulkRound(ctx context.Context) bool {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if !p.probeBulk(ctx, c) {
+			if !p.probeBulk(ctx, c.sites, c.body) {
 				missing.Store(true)
 			}
 		}()
@@ -284,12 +303,7 @@ func (p *Prober) bulkRound(ctx context.Context) bool {
 // reason; a failed request (no answer, or a non-200 answer: the service or its database is
 // down) makes every site of the chunk down with that reason, as per-site probes would. It
 // returns false when the endpoint does not exist.
-func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
-	ids := make([]int64, len(chunk))
-	for i, s := range chunk {
-		ids[i] = s.ID
-	}
-	body, _ := json.Marshal(map[string][]int64{"sites": ids})
+func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef, body string) bool {
 	// list=down: the answer names only the sites that are not healthy (a service that ignores
 	// it names every site, which is read as before).
 	trs := make([]Transition, len(chunk))
@@ -303,7 +317,7 @@ func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef) bool {
 	answer := bodies.Get().(*bytes.Buffer)
 	defer bodies.Put(answer)
 	answer.Reset()
-	status, err := p.client.do(ctx, http.MethodPost, "/v1/health/sites?list=down", "application/json", string(body), answer, 64<<20)
+	status, err := p.client.do(ctx, http.MethodPost, "/v1/health/sites?list=down", "application/json", body, answer, 64<<20)
 	at := time.Now()
 	switch {
 	case err != nil && ctx.Err() != nil:
