@@ -42,8 +42,8 @@ type Config struct {
 	LedgerSizes []int // checker cost at these ledger sizes (default 1e4, 1e5, 1e6)
 	// Project, when it lists three sizes or more, also runs tenant-restore on the same profile
 	// at each (its tenants and faulty list resized), fits the projection's cost model to their
-	// runbook steps, and checks it against the main drill (a size it was not fitted on, and
-	// larger than all of them).
+	// runbook steps and the main drill's (and the scaled drill's, with Scale), each size in turn
+	// left out to judge the fit: the main drill's own left-out prediction is the check.
 	Project []Point
 	// Scale, if set, also runs tenant-restore at this many tenants with the main drill's
 	// faulty list (the same blast radius on a larger database): which steps grow with the
@@ -542,11 +542,8 @@ func project(ctx context.Context, cfg Config, r *Report) error {
 		}
 		r.ProjectionRuns = append(r.ProjectionRuns, run)
 	}
-	samples := r.scaledSample()
-	for _, run := range r.ProjectionRuns {
-		samples = append(samples, run.Sample())
-	}
-	models, err := projection.Fit(samples)
+	runs, _ := r.fittedRuns()
+	models, err := projection.Fit(samples(runs))
 	if err != nil {
 		return err
 	}

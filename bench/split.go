@@ -65,10 +65,28 @@ func (r *Report) writeSplit(w io.Writer) error {
 	return tw.Flush()
 }
 
-// scaledSample is the scaled drill as one more sample of the projection (nil when not run).
-func (r *Report) scaledSample() []projection.Sample {
-	if r.Scaled.Size.Rows == 0 {
-		return nil
+// fittedRuns are the drills the projection is fitted on, and their names: the main drill first,
+// then the scaled one (when run), then those at the sizes of Config.Project. Only drills whose
+// size was measured.
+func (r *Report) fittedRuns() (runs []DrillRun, names []string) {
+	add := func(run DrillRun, name string) {
+		if run.Size.Rows > 0 {
+			runs, names = append(runs, run), append(names, name)
+		}
 	}
-	return []projection.Sample{r.Scaled.Sample()}
+	add(r.Drill, "main drill")
+	add(r.Scaled, "scaled drill")
+	for i, run := range r.ProjectionRuns {
+		add(run, fmt.Sprintf("projection drill %d", i+1))
+	}
+	return runs, names
+}
+
+// samples are fittedRuns as the projection fits them.
+func samples(runs []DrillRun) []projection.Sample {
+	out := make([]projection.Sample, len(runs))
+	for i, run := range runs {
+		out[i] = run.Sample()
+	}
+	return out
 }

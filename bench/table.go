@@ -206,8 +206,8 @@ func median(sorted []float64) float64 {
 	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
-// writeProjection prints the projection's models, their left-out errors, the check against
-// the main drill (a size the models were not fitted on), each target size's projected runbook
+// writeProjection prints the projection's models, their left-out errors, the whole runbook's
+// model fitted without the main drill against it, each target size's projected runbook
 // and RTO, and whether the projection is validated (ProjectionSummary).
 func (r *Report) writeProjection(w io.Writer) error {
 	s := r.ProjectionSummary()
@@ -219,7 +219,7 @@ func (r *Report) writeProjection(w io.Writer) error {
 		lo.Rows, hi.Rows = min(lo.Rows, f.Rows), max(hi.Rows, f.Rows)
 		lo.BlastRows, hi.BlastRows = min(lo.BlastRows, f.BlastRows), max(hi.BlastRows, f.BlastRows)
 	}
-	fmt.Fprintf(w, "projection of %s, fitted on %d other drills (%s–%s rows, %s–%s blast-radius rows)\n",
+	fmt.Fprintf(w, "projection of %s, fitted on %d drills, the main one among them (%s–%s rows, %s–%s blast-radius rows)\n",
 		s.Runbook, len(s.Fitted), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows))
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "  step kind\tmodel\tleft-out error\n")
@@ -231,7 +231,7 @@ func (r *Report) writeProjection(w io.Writer) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%.0f %%%s\n", m.Step, m.Formula, 100*m.LOOError, note)
 	}
 	if c := s.Check; c != nil {
-		fmt.Fprintf(tw, "  check, the main drill (%s rows, %s blast-radius rows)\tprojected %.1f s, measured %.1f s\t%+.0f %%\n",
+		fmt.Fprintf(tw, "  the main drill left out (%s rows, %s blast-radius rows)\tprojected %.1f s, measured %.1f s\t%+.0f %%\n",
 			count(s.Main.Rows), count(s.Main.BlastRows), c.ProjectedS, c.MeasuredS, 100*c.Error)
 	}
 	if err := tw.Flush(); err != nil {

@@ -136,14 +136,19 @@ func Fit(samples []Sample) ([]Model, error) {
 	return out, nil
 }
 
+// Without is m's terms fitted on samples without samples[i]: what the model predicts for a
+// size it was not fitted on (its LOOError is left as it was).
+func (m Model) Without(samples []Sample, i int) Model {
+	rest := slices.Concat(samples[:i], samples[i+1:])
+	return Model{Step: m.Step, Terms: m.Terms, Coef: fit(rest, m.Step, m.Terms), LOOError: m.LOOError}
+}
+
 // looError is the largest relative error over the samples, each predicted by the model fitted
 // on the others.
 func looError(samples []Sample, step string, terms []Term) float64 {
 	var worst float64
 	for i := range samples {
-		rest := slices.Concat(samples[:i], samples[i+1:])
-		m := Model{Terms: terms, Coef: fit(rest, step, terms)}
-		got, want := m.Predict(samples[i].Size), samples[i].Steps[step]
+		got, want := Model{Step: step, Terms: terms}.Without(samples, i).Predict(samples[i].Size), samples[i].Steps[step]
 		if want <= 0 {
 			continue
 		}

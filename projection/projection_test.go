@@ -61,6 +61,24 @@ func TestFitRecoversKnownCosts(t *testing.T) {
 	}
 }
 
+// TestWithout: a model refitted without one sample is the fit of the others: with one size's
+// timing off by half, the model without it recovers the truth and predicts that size as the
+// truth does, not as measured; without another size, it does not.
+func TestWithout(t *testing.T) {
+	ss := samples(0, 1)
+	ss[2].Steps["replay WAL"] *= 1.5
+	m := Model{Step: "replay WAL", Terms: []Term{Fixed, Rows}}
+	for i := range ss {
+		got, tr := m.Without(ss, i).Predict(ss[2].Size), truth(ss[2].Size)["replay WAL"]
+		if exact := math.Abs(got-tr) < 1e-9*tr; exact != (i == 2) {
+			t.Errorf("without size %d: predicts size 2 at %.4f s, truth %.4f s", i, got, tr)
+		}
+	}
+	if w := m.Without(ss, 2); w.Step != m.Step || !slices.Equal(w.Terms, m.Terms) {
+		t.Errorf("refitted model %+v lost its step or terms", w)
+	}
+}
+
 // TestFitUnderNoise: with ±5 % noise on every timing, over 200 noise draws, the left-out error
 // stays within the 20 %, and so does the projection to 10× the database and 13× the
 // blast radius of the smallest size, in at least 97 % of the draws for every step (noise on four
