@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,6 +46,9 @@ type Config struct {
 	// runbook steps and the main drill's (and the scaled drill's, with Scale), each size in turn
 	// left out to judge the fit: the main drill's own left-out prediction is the check.
 	Project []Point
+	// ProjectRuns is how many drills the projection runs at each of its sizes (the main drill's,
+	// the scaled one's, each of Project's; default 1): it is fitted on each size's medians.
+	ProjectRuns int
 	// Scale, if set, also runs tenant-restore at this many tenants with the main drill's
 	// faulty list (the same blast radius on a larger database): which steps grow with the
 	// database and which with the blast radius only (Split). With Project, the projection is
@@ -112,14 +116,35 @@ type DrillRun struct {
 	// incident took (from the blast radius's manifest diff).
 	Size     projection.Size
 	affected []int64
+	// Repeats are the other drills run at the same size for the projection
+	// (Config.ProjectRuns): Sample is the median of them all.
+	Repeats []DrillRun
 }
 
 // Sample is the drill's runbook as the projection fits it: seconds per kind of step, and the
-// whole runbook as RunbookStep.
+// whole runbook as RunbookStep; with Repeats, each the median over the drill and its repeats
+// (a step kind a drill did not run counts 0 s for it), at the drill's own size.
 func (run DrillRun) Sample() projection.Sample {
-	steps := map[string]float64{RunbookStep: run.RunbookTime.Seconds()}
-	for _, s := range run.Steps {
-		steps[projection.StepKind(s.Name)] += s.DurationMS / 1000
+	runs := append([]DrillRun{run}, run.Repeats...)
+	each := make([]map[string]float64, len(runs))
+	kinds := map[string]bool{}
+	for i, r := range runs {
+		each[i] = map[string]float64{RunbookStep: r.RunbookTime.Seconds()}
+		for _, s := range r.Steps {
+			each[i][projection.StepKind(s.Name)] += s.DurationMS / 1000
+		}
+		for k := range each[i] {
+			kinds[k] = true
+		}
+	}
+	steps := make(map[string]float64, len(kinds))
+	for k := range kinds {
+		v := make([]float64, len(each))
+		for i, m := range each {
+			v[i] = m[k]
+		}
+		slices.Sort(v)
+		steps[k] = median(v)
 	}
 	return projection.Sample{Size: run.Size, Steps: steps}
 }
@@ -187,6 +212,9 @@ func (c Config) withDefaults() Config {
 	if c.Probe == 0 {
 		c.Probe = time.Second
 	}
+	if c.ProjectRuns < 1 {
+		c.ProjectRuns = 1
+	}
 	if c.LedgerSizes == nil {
 		c.LedgerSizes = []int{1e4, 1e5, 1e6}
 	}
@@ -252,6 +280,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		logf(cfg.Log, "bench: tenant-restore at %d tenants, the same faulty list (%d sites of %d tenants)", p.Tenants, p.VictimSites, p.VictimTenants)
 		if r.Scaled, err = runDrillAt(ctx, cfg, p, "tenant-restore", nil); err != nil {
 			return r, fmt.Errorf("drill at %d tenants: %w", cfg.Scale, err)
+		}
+		if len(cfg.Project) > 0 {
+			if r.Scaled.Repeats, err = repeat(ctx, cfg, p, fmt.Sprintf("%d tenants, the same faulty list", p.Tenants)); err != nil {
+				return r, err
+			}
 		}
 	}
 	if len(cfg.Project) > 0 {
@@ -344,6 +377,21 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 		}
 	}
 	return run, nil
+}
+
+// repeat runs tenant-restore at p Config.ProjectRuns − 1 more times, for the projection's
+// medians; what names the size in the progress lines.
+func repeat(ctx context.Context, cfg Config, p Point, what string) ([]DrillRun, error) {
+	var out []DrillRun
+	for i := 2; i <= cfg.ProjectRuns; i++ {
+		logf(cfg.Log, "bench: %s again (%d of %d, for the projection's medians)", what, i, cfg.ProjectRuns)
+		run, err := runDrillAt(ctx, cfg, p, "tenant-restore", nil)
+		if err != nil {
+			return out, fmt.Errorf("%s, drill %d of %d: %w", what, i, cfg.ProjectRuns, err)
+		}
+		out = append(out, run)
+	}
+	return out, nil
 }
 
 // assessCost times the blast-radius assessment both ways (AssessCost), alternately, twice each,
@@ -534,11 +582,18 @@ func databaseBytes(ctx context.Context, dsn string) (int64, error) {
 // project runs tenant-restore at each of cfg.Project's sizes on the bench's profile (traffic
 // and probes as the main drill) and fits the cost model to their runbooks.
 func project(ctx context.Context, cfg Config, r *Report) error {
+	var err error
+	if r.Drill.Repeats, err = repeat(ctx, cfg, Point{Tenants: cfg.Tenants}, "the main drill's size"); err != nil {
+		return err
+	}
 	for i, p := range cfg.Project {
 		logf(cfg.Log, "bench: projection drill %d of %d: %d tenants, faulty list of %d sites of %d tenants", i+1, len(cfg.Project), p.Tenants, p.VictimSites, p.VictimTenants)
 		run, err := runDrillAt(ctx, cfg, p, "tenant-restore", nil)
 		if err != nil {
 			return fmt.Errorf("projection drill at %d tenants: %w", p.Tenants, err)
+		}
+		if run.Repeats, err = repeat(ctx, cfg, p, fmt.Sprintf("projection drill %d", i+1)); err != nil {
+			return err
 		}
 		r.ProjectionRuns = append(r.ProjectionRuns, run)
 	}

@@ -175,6 +175,46 @@ func TestWriteSummary(t *testing.T) {
 	}
 }
 
+// TestSampleMedians: a drill with repeats is sampled as the median of each step kind and of
+// the whole runbook over its runs; a step kind one run lacks counts 0 s in it.
+func TestSampleMedians(t *testing.T) {
+	size := projection.Size{Rows: 1e6, BlastRows: 5e4}
+	steps := func(copyMS float64, stop bool) []results.Step {
+		s := []results.Step{{Name: "copy tenants batch 1/2 (3 tenants)", DurationMS: copyMS / 2}, {Name: "copy tenants batch 2/2 (2 tenants)", DurationMS: copyMS / 2}}
+		if stop {
+			s = append(s, results.Step{Name: "stop side db", DurationMS: 300})
+		}
+		return s
+	}
+	for _, tt := range []struct {
+		name string
+		run  DrillRun
+		want map[string]float64
+	}{
+		{"one run", DrillRun{Size: size, RunbookTime: 10 * time.Second, Steps: steps(2000, true)},
+			map[string]float64{RunbookStep: 10, "copy tenants batch": 2, "stop side db": 0.3}},
+		{"three runs", DrillRun{Size: size, RunbookTime: 10 * time.Second, Steps: steps(2000, true), Repeats: []DrillRun{
+			{Size: size, RunbookTime: 14 * time.Second, Steps: steps(3000, false)},
+			{Size: size, RunbookTime: 11 * time.Second, Steps: steps(2200, false)}}},
+			map[string]float64{RunbookStep: 11, "copy tenants batch": 2.2, "stop side db": 0}},
+		{"two runs: the mean", DrillRun{Size: size, RunbookTime: 10 * time.Second, Steps: steps(2000, true), Repeats: []DrillRun{
+			{Size: size, RunbookTime: 14 * time.Second, Steps: steps(3000, true)}}},
+			map[string]float64{RunbookStep: 12, "copy tenants batch": 2.5, "stop side db": 0.3}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.run.Sample()
+			if got.Size != size || len(got.Steps) != len(tt.want) {
+				t.Errorf("sample %+v, want size %+v and %d step kinds", got, size, len(tt.want))
+			}
+			for k, w := range tt.want {
+				if math.Abs(got.Steps[k]-w) > 1e-9 {
+					t.Errorf("%s: %v s, want %v s", k, got.Steps[k], w)
+				}
+			}
+		})
+	}
+}
+
 // TestWriteProjection: the projection's table names the models and their left-out errors,
 // flags one above 20 %, checks the whole runbook's model against the main drill, and projects
 // the runbook and the RTO to 20× the database when no size is given.
@@ -201,7 +241,7 @@ func TestWriteProjection(t *testing.T) {
 	}
 	got := strings.Join(strings.Fields(out.String()), " ")
 	for _, want := range []string{
-		"fitted on 4 drills, the main one among them (100 k–1.0 M rows, 10 k–50 k blast-radius rows)",
+		"fitted on 4 sizes, the main drill's among them (100 k–1.0 M rows, 10 k–50 k blast-radius rows; 4 drills, each size's median)",
 		"the whole runbook 2.00 s + 10 µs per database row 8 %",
 		"copy tenants batch 1.00 s 31 % (above 20 %)",
 		"stop side db 0.10 s 40 % (a step under 0.2 s: noise)",

@@ -103,7 +103,8 @@ type DrillSize struct {
 	Tenants   int     `json:"tenants"`
 	Rows      float64 `json:"rows"`
 	BlastRows float64 `json:"blast_rows"`
-	RunbookS  float64 `json:"runbook_s"`
+	RunbookS  float64 `json:"runbook_s"` // the median over Runs drills
+	Runs      int     `json:"runs,omitempty"`
 }
 
 // MainDrill is the main drill as the projection uses it.
@@ -185,7 +186,10 @@ func (r *Report) ProjectionSummary() *ProjectionSummary {
 			whole = &r.Projection[i]
 		}
 	}
-	s.Main = MainDrill{DrillSize: drillSize(r.Drill), Bytes: r.DBBytes, AffectedSites: r.Drill.AffectedSites,
+	// The main drill's own runbook, not its size's median: the RTO carried over is its own.
+	main := drillSize(r.Drill)
+	main.RunbookS, main.Runs = r.Drill.RunbookTime.Seconds(), 1
+	s.Main = MainDrill{DrillSize: main, Bytes: r.DBBytes, AffectedSites: r.Drill.AffectedSites,
 		RTOP95S: r.Drill.RTOP95.Seconds(), RTOMaxS: r.Drill.RTOMax.Seconds()}
 	if d := r.Drill; d.Size.Rows > 0 {
 		s.Main.BytesPerRow = float64(r.DBBytes) / d.Size.Rows
@@ -202,7 +206,7 @@ func (r *Report) ProjectionSummary() *ProjectionSummary {
 	}
 	if r.Drill.Size.Rows > 0 && r.Drill.RunbookTime > 0 && len(fitted) > len(whole.Terms) {
 		// fitted[0] is the main drill: the model fitted without it, at its size.
-		got, want := whole.Without(samples(fitted), 0).Predict(r.Drill.Size), r.Drill.RunbookTime.Seconds()
+		got, want := whole.Without(samples(fitted), 0).Predict(r.Drill.Size), s.Fitted[0].RunbookS
 		s.Check = &Check{ProjectedS: got, MeasuredS: want, Error: (got - want) / want}
 	}
 	s.Validated, s.Verdict = validate(whole.LOOError, s.Check)
@@ -258,8 +262,10 @@ func validate(loo float64, check *Check) (bool, string) {
 	return true, v
 }
 
+// drillSize is run's size and runbook: the median over it and its repeats.
 func drillSize(run DrillRun) DrillSize {
-	return DrillSize{Tenants: run.Tenants, Rows: run.Size.Rows, BlastRows: run.Size.BlastRows, RunbookS: run.RunbookTime.Seconds()}
+	return DrillSize{Tenants: run.Tenants, Rows: run.Size.Rows, BlastRows: run.Size.BlastRows,
+		RunbookS: run.Sample().Steps[RunbookStep], Runs: 1 + len(run.Repeats)}
 }
 
 // Name is the size as a person reads it: "200,000 tenants", "2TB", "2TB, 883 deleted sites".

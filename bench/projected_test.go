@@ -117,6 +117,15 @@ func TestProjectionSummary(t *testing.T) {
 	if p := r.ProjectionSummary().Sizes[0]; p.RTOP95S != 0 || p.RTOMaxS != 0 || p.RunbookS == 0 {
 		t.Errorf("RTO not measured: projected %+v", p)
 	}
+	// With repeats at the main drill's size, its check is the median of the three (12 s, its
+	// own 30 s an outlier), while the RTO carried over stays its own run's.
+	r = projectedReport(0.08)
+	r.Drill.RunbookTime = 30 * time.Second
+	r.Drill.Repeats = []DrillRun{{Size: r.Drill.Size, RunbookTime: 12 * time.Second}, {Size: r.Drill.Size, RunbookTime: 11 * time.Second}}
+	s = r.ProjectionSummary()
+	if c := s.Check; c == nil || c.MeasuredS != 12 || math.Abs(c.Error) > 1e-9 || s.Fitted[0].Runs != 3 || s.Fitted[0].RunbookS != 12 || s.Main.RunbookS != 30 {
+		t.Errorf("main drill with repeats: check %+v, fitted %+v, main runbook %v s; want 12 s measured, 3 runs, main's own 30 s", c, s.Fitted[0], s.Main.RunbookS)
+	}
 	if (&Report{}).ProjectionSummary() != nil {
 		t.Error("a report without a projection has a summary")
 	}

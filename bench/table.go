@@ -215,12 +215,14 @@ func (r *Report) writeProjection(w io.Writer) error {
 		return nil
 	}
 	lo, hi := s.Fitted[0], s.Fitted[0]
+	drills := 0
 	for _, f := range s.Fitted {
 		lo.Rows, hi.Rows = min(lo.Rows, f.Rows), max(hi.Rows, f.Rows)
 		lo.BlastRows, hi.BlastRows = min(lo.BlastRows, f.BlastRows), max(hi.BlastRows, f.BlastRows)
+		drills += max(1, f.Runs)
 	}
-	fmt.Fprintf(w, "projection of %s, fitted on %d drills, the main one among them (%s–%s rows, %s–%s blast-radius rows)\n",
-		s.Runbook, len(s.Fitted), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows))
+	fmt.Fprintf(w, "projection of %s, fitted on %d sizes, the main drill's among them (%s–%s rows, %s–%s blast-radius rows; %d drills, each size's median)\n",
+		s.Runbook, len(s.Fitted), count(lo.Rows), count(hi.Rows), count(lo.BlastRows), count(hi.BlastRows), drills)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "  step kind\tmodel\tleft-out error\n")
 	for _, m := range s.Models {

@@ -28,6 +28,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	proj := fs.String("project", "", "also fit the projection on tenant-restore drills of the same profile at these sizes, TENANTS:SITES:VICTIM_TENANTS comma-separated (three or more; in the first run only), e.g. 1000:40:30,3000:40:30,1000:120:90,3000:120:90")
 	scale := fs.Int("scale", 0, "also run tenant-restore at this many tenants with the main drill's faulty list (the same blast radius on a larger database; in the first run only): which steps grow with the database, which with the blast radius only; the projection is fitted on it too")
 	projectTo := fs.String("project-to", "", "with -project, project tenant-restore's runbook and RTO to these sizes, comma-separated: a tenant count (200000) or a database size in GB or TB (10^9, 10^12 bytes) or GiB or TiB (2^30, 2^40), as pg_database_size counts it; each optionally :SITES, the blast radius in deleted sites (default: the main drill's), e.g. 200000,2TB,200000:883; empty projects to 20× the main drill's database")
+	projectRuns := fs.Int("project-runs", 1, "with -project, run tenant-restore this many times at each of the projection's sizes (the main drill's, -scale's, each of -project's) and fit on each size's medians: single drills carry seconds of spread (the side database's start)")
 	runs := fs.Int("runs", 1, "run the whole bench this many times and print each figure's median and spread")
 	out := fs.String("out", "", "also write the bench's page and figures, DIR/bench.html and DIR/bench.json (make bench: BENCH_OUT)")
 	memprof := fs.String("memprofile", "", "write a pprof heap profile (allocations of the whole run: -sample_index=alloc_space) to this file")
@@ -62,6 +63,12 @@ func cmdBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *projectRuns < 1 || *projectRuns > 10 {
+		return usagef("-project-runs %d: want 1 to 10", *projectRuns)
+	}
+	if *projectRuns > 1 && len(points) == 0 {
+		return usagef("-project-runs %d: needs -project, the drill sizes the projection is fitted on", *projectRuns)
+	}
 	if len(targets) > 0 && len(points) == 0 {
 		return usagef("-project-to %s: needs -project, the drill sizes the projection is fitted on", *projectTo)
 	}
@@ -88,7 +95,7 @@ func cmdBench(ctx context.Context, args []string) error {
 		var r *bench.Report
 		cfg := bench.Config{Profile: *profile, Tenants: *tenants, FullPITR: *pitr, PgBackRest: *pgbr, LedgerSizes: sizes, ProjectTo: targets, Log: log}
 		if i == 0 {
-			cfg.Project, cfg.Scale = points, *scale
+			cfg.Project, cfg.Scale, cfg.ProjectRuns = points, *scale, *projectRuns
 		}
 		r, err = bench.Run(ctx, cfg)
 		if r != nil && r.Drill.Wall > 0 {

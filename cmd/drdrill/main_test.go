@@ -133,6 +133,8 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"bench", "-project", "1000:40,3000:40:30,1:1:1"}, `want TENANTS:SITES:VICTIM_TENANTS`},
 		{[]string{"bench", "-project", "1000:40:30,3000:40:30,1000:120:90", "-project-to", "200000,2XB"}, `-project-to: "2XB": want a tenant count or a size like 2TB`},
 		{[]string{"bench", "-project-to", "200000"}, `-project-to 200000: needs -project`},
+		{[]string{"bench", "-project-runs", "3"}, `-project-runs 3: needs -project`},
+		{[]string{"bench", "-project", "1000:40:30,3000:40:30,1000:120:90", "-project-runs", "0"}, `-project-runs 0: want 1 to 10`},
 	} {
 		var stderr strings.Builder
 		if code := run(tt.args, &stderr); code != 2 || !strings.Contains(stderr.String(), tt.want) {
