@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,7 +70,6 @@ func StartProber(ctx context.Context, cfg ProberConfig) (*Prober, error) {
 	if cfg.BulkSize <= 0 || cfg.BulkSize > maxBulk {
 		cfg.BulkSize = min(2000, maxBulk)
 	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.Health.URL != "" && cfg.Health.URL != ReferenceHealth.URL {
 		cfg.PerSite = true // the bulk endpoint is the reference service's
 	}

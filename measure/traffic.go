@@ -104,7 +104,6 @@ func StartTraffic(ctx context.Context, cfg TrafficConfig) (*Traffic, error) {
 	if cfg.RunID == "" {
 		cfg.RunID = "traffic"
 	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	cfg.Write = cfg.Write.orDefault(ReferenceWrite)
 	client, err := newWireClient(cfg.BaseURL, cfg.Workers, cfg.Timeout)
 	if err != nil {
