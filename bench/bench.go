@@ -226,12 +226,7 @@ func (c Config) withDefaults() Config {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
 	r := &Report{Profile: cfg.Profile, ProjectTo: cfg.ProjectTo}
-	// Each run's own high-water mark, not an earlier run's raw COPY baseline: the memory an
-	// earlier run freed goes back to the system first, or the mark starts at it (the quick
-	// profile with a 10⁶-write ledger: a second run printed 496 MiB against its first's 54;
-	// 56 and 53 after).
-	debug.FreeOSMemory()
-	resetPeakRSS()
+	startPeakRSS()
 	cpu0 := cpuTime()
 	var err error
 	r.Drill, err = runDrill(ctx, cfg, "tenant-restore", func(d *drill.Drill, run DrillRun) error {
@@ -539,6 +534,15 @@ func peakRSS() int64 {
 		return 0
 	}
 	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+// startPeakRSS starts a run's own high-water mark, not an earlier run's raw COPY baseline: the
+// memory an earlier run freed goes back to the system first, or the mark starts at it (the
+// quick profile with a 10⁶-write ledger: a second run printed 496 MiB against its first's 54;
+// 56 and 53 after).
+func startPeakRSS() {
+	debug.FreeOSMemory()
+	resetPeakRSS()
 }
 
 // resetPeakRSS sets the process's resident high-water mark back to its current RSS (Linux:
