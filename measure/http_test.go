@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -298,25 +299,39 @@ func TestTrafficLedgersExactlyTheAcks(t *testing.T) {
 }
 
 // TestTrafficWrites: traffic against a healthy service ledgers every write it sends as
-// acknowledged, none failed. How close it holds its rate is a wall-clock figure, measured by
+// acknowledged, none failed, none skipped; with a long pace each release sends the writes due
+// since the last, Rate × Pace of them at once (40), and the default writers take a whole
+// release. How close it holds its rate is a wall-clock figure, measured by
 // BenchmarkTrafficRate, not asserted here.
 func TestTrafficWrites(t *testing.T) {
-	sites := []SiteRef{{1, 100}, {2, 200}}
-	srv := httptest.NewServer(newFakeService(sites))
-	defer srv.Close()
-	l, err := CreateLedger(filepath.Join(t.TempDir(), "ledger.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: srv.URL, Sites: sites, Rate: 250, Ledger: l})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "250 acknowledged writes", 10*time.Second, func() bool { return l.Acked() >= 250 })
-	s := tr.Stop()
-	if s.Acked < 250 || s.FailedTotal() != 0 {
-		t.Errorf("%d acked, %d failed; want at least 250 acked, none failed", s.Acked, s.FailedTotal())
+	for _, tt := range []struct {
+		name  string
+		rate  float64
+		pace  time.Duration
+		acked int64
+	}{
+		{"default pace", 250, 0, 250},
+		{"40 writes a release", 400, 100 * time.Millisecond, 80},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sites := []SiteRef{{1, 100}, {2, 200}}
+			srv := httptest.NewServer(newFakeService(sites))
+			defer srv.Close()
+			l, err := CreateLedger(filepath.Join(t.TempDir(), "ledger.tsv"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: srv.URL, Sites: sites, Rate: tt.rate, Pace: tt.pace, Ledger: l})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, fmt.Sprintf("%d acknowledged writes", tt.acked), 10*time.Second, func() bool { return int64(l.Acked()) >= tt.acked })
+			s := tr.Stop()
+			if s.Acked < tt.acked || s.FailedTotal() != 0 || s.Skipped != 0 {
+				t.Errorf("%d acked, %d failed, %d skipped; want at least %d acked, none failed or skipped", s.Acked, s.FailedTotal(), s.Skipped, tt.acked)
+			}
+		})
 	}
 }
 

@@ -29,10 +29,19 @@ type TrafficConfig struct {
 	// UpdateShare is the share of writes that update a key written before (default 0.2).
 	UpdateShare float64
 	Timeout     time.Duration // per request (default 2 s)
+	// Pace is how often the writes due are released (default DefaultPace): each release sends
+	// those due since the last, Rate × Pace of them at once. Every release wakes the harness,
+	// and a wake-up costs CPU (much more on a virtual machine, where each switch of threads
+	// traps to the hypervisor), so a longer pace loads the machine under drill less; the
+	// rate holds on average, and writes are bursts of Rate × Pace instead of evenly spaced.
+	Pace time.Duration
 	// Write is the write request (a stack file's traffic.write); zero: ReferenceWrite. A
 	// status in Write.OK acknowledges the write.
 	Write Request
 }
+
+// DefaultPace is TrafficConfig.Pace's default: 10 writes a release at 200 writes/s.
+const DefaultPace = 50 * time.Millisecond
 
 // TrafficStats counts the writes of a traffic run.
 type TrafficStats struct {
@@ -92,8 +101,12 @@ func StartTraffic(ctx context.Context, cfg TrafficConfig) (*Traffic, error) {
 	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
 		return nil, fmt.Errorf("start traffic: rate %v writes/s: want more than 0", cfg.Rate)
 	}
+	if cfg.Pace <= 0 {
+		cfg.Pace = DefaultPace
+	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = max(8, int(math.Ceil(cfg.Rate/25)))
+		// Enough for a release's burst at once, and for writes of 40 ms each at Rate.
+		cfg.Workers = max(8, int(math.Ceil(cfg.Rate/25)), int(math.Ceil(cfg.Rate*cfg.Pace.Seconds())))
 	}
 	if cfg.UpdateShare == 0 {
 		cfg.UpdateShare = 0.2
@@ -124,13 +137,13 @@ func StartTraffic(ctx context.Context, cfg TrafficConfig) (*Traffic, error) {
 	return t, nil
 }
 
-// pace hands out one token per write due: Rate × elapsed time, counted on the real clock, so
-// the average rate holds whatever the ticker's jitter. Tokens nobody is free to take are
-// skipped, not saved up for a burst later.
+// pace hands out, every Pace, one token per write due: Rate × elapsed time, counted on the real
+// clock, so the average rate holds whatever the ticker's jitter. Tokens nobody is free to take
+// are skipped, not saved up for a burst later.
 func (t *Traffic) pace(ctx context.Context) {
 	defer t.wg.Done()
 	defer close(t.tokens)
-	tick := time.NewTicker(5 * time.Millisecond)
+	tick := time.NewTicker(t.cfg.Pace)
 	defer tick.Stop()
 	start := time.Now()
 	var issued int64
