@@ -103,6 +103,10 @@ type DrillRun struct {
 	Wall        time.Duration            // StartStack to the reports written
 	Phases      map[string]time.Duration // results.json phases, plus reporting
 	PhaseCPU    map[string]time.Duration // this process's CPU time in each phase
+	// PhaseSwitches is this process's thread switches in each phase (getrusage's voluntary and
+	// involuntary context switches, every thread's): each is a wake-up of the harness, and on a
+	// virtual machine a switch costs CPU of its own.
+	PhaseSwitches map[string]int64
 	RunbookTime time.Duration            // the runbook's own duration (inside restore)
 	Tenants     int                      // tenants in the drill's database
 	// RTOP95 and RTOMax are the drill's RTO over its affected tenants: T0 to verified restored
@@ -319,10 +323,10 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 	}
 	defer os.RemoveAll(out)
 	start := time.Now()
-	run.PhaseCPU = map[string]time.Duration{}
+	run.PhaseCPU, run.PhaseSwitches = map[string]time.Duration{}, map[string]int64{}
 	// The names are the phases of results.json.
 	for _, phase := range d.Sequence(drill.IncidentSpec{Mode: "purge", IDKind: "site"}, runbook) {
-		cpu := cpuTime()
+		cpu, sw := cpuTime(), threadSwitches()
 		// The label marks the CPU profile (drdrill bench -cpuprofile; pprof -tagfocus phase=…),
 		// goroutines included: the prober and traffic started in "traffic" keep its label.
 		var err error
@@ -331,6 +335,7 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 			return run, fmt.Errorf("%s drill: %w", runbook, err)
 		}
 		run.PhaseCPU[phase.Name] += cpuTime() - cpu
+		run.PhaseSwitches[phase.Name] += threadSwitches() - sw
 	}
 	rep, cpu := time.Now(), cpuTime()
 	if _, err := d.WriteResults(out); err != nil {
@@ -517,6 +522,16 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// threadSwitches is this process's context switches so far, voluntary and involuntary, over
+// all its threads.
+func threadSwitches() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Nvcsw + ru.Nivcsw
 }
 
 func peakRSS() int64 {

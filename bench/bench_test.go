@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,6 +78,10 @@ func TestRunQuick(t *testing.T) {
 	if r.Drill.PhaseCPU["seeding"] <= 0 || phases > r.CPU {
 		t.Errorf("CPU per phase %v (sum %s), drill CPU %s", r.Drill.PhaseCPU, phases, r.CPU)
 	}
+	// Traffic, the prober and the copy wake the harness all through the restore.
+	if r.Drill.PhaseSwitches["restore"] <= 0 {
+		t.Errorf("thread switches per phase %v: none in the restore", r.Drill.PhaseSwitches)
+	}
 	if r.PeakRSS <= 0 || len(r.LedgerCost) != 2 {
 		t.Errorf("peak RSS %d, ledger points %d", r.PeakRSS, len(r.LedgerCost))
 	}
@@ -83,7 +89,7 @@ func TestRunQuick(t *testing.T) {
 	if err := r.WriteTable(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"overhead", "tenant-restore / full-pitr", "harness CPU", "growth exponent"} {
+	for _, want := range []string{"overhead", "tenant-restore / full-pitr", "harness CPU", "thread switches/s", "growth exponent"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}
@@ -327,4 +333,25 @@ func TestPeakRSSPerRun(t *testing.T) {
 		t.Errorf("peak RSS %d MiB after the buffer went and the mark was reset, want under %d MiB", p>>20, size>>20)
 	}
 	_ = big
+}
+
+// TestThreadSwitches: a thread that blocks n times (a sleep in the kernel, each a voluntary
+// switch) shows at least n switches more; the reading is the process's, every thread's.
+func TestThreadSwitches(t *testing.T) {
+	const n = 200
+	before := threadSwitches()
+	done := make(chan struct{})
+	go func() { // a thread of its own, not the test's
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for range n {
+			ts := syscall.NsecToTimespec(int64(100 * time.Microsecond))
+			syscall.Nanosleep(&ts, nil)
+		}
+		close(done)
+	}()
+	<-done
+	if got := threadSwitches() - before; got < n {
+		t.Errorf("%d thread switches over %d sleeps in the kernel, want at least %d", got, n, n)
+	}
 }

@@ -64,6 +64,14 @@ func (r *Report) SeedRatio() float64 { return fixtures.Ratio(r.Seed, r.Raw) }
 // CPUShare is the harness's CPU time over the tenant-restore drill's wall time.
 func (r *Report) CPUShare() float64 { return ratio(r.CPU, r.Drill.Wall) }
 
+// switchRate says a phase's thread switches a second, or nothing when not measured.
+func switchRate(n int64, d time.Duration) string {
+	if n <= 0 || d <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %s thread switches/s", thousands(float64(n)/d.Seconds()))
+}
+
 func ratio(a, b time.Duration) float64 {
 	if b <= 0 {
 		return 0
@@ -97,7 +105,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	dr := r.Drill
 	row(fmt.Sprintf("drill %s, %d sites of %d tenants, wall", dr.Runbook, dr.AffectedSites, dr.AffectedTenants), sec(dr.Wall), "", true)
 	for _, p := range []string{"stack", "seeding", "traffic", "incident", "restore", "verification", "reporting"} {
-		row("  "+p, fmt.Sprintf("%s (harness CPU %s)", sec(dr.Phases[p]), sec(dr.PhaseCPU[p])), "", true)
+		row("  "+p, fmt.Sprintf("%s (harness CPU %s%s)", sec(dr.Phases[p]), sec(dr.PhaseCPU[p]), switchRate(dr.PhaseSwitches[p], dr.Phases[p])), "", true)
 	}
 	b := r.Baseline
 	row("necessary work (plain tools, same db)", sec(b.Total()), "", true)
