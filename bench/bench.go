@@ -99,16 +99,16 @@ type Report struct {
 
 // DrillRun is one drill end to end.
 type DrillRun struct {
-	Runbook     string
-	Wall        time.Duration            // StartStack to the reports written
-	Phases      map[string]time.Duration // results.json phases, plus reporting
-	PhaseCPU    map[string]time.Duration // this process's CPU time in each phase
+	Runbook  string
+	Wall     time.Duration            // StartStack to the reports written
+	Phases   map[string]time.Duration // results.json phases, plus reporting
+	PhaseCPU map[string]time.Duration // this process's CPU time in each phase
 	// PhaseSwitches is this process's thread switches in each phase (getrusage's voluntary and
 	// involuntary context switches, every thread's): each is a wake-up of the harness, and on a
 	// virtual machine a switch costs CPU of its own.
 	PhaseSwitches map[string]int64
-	RunbookTime time.Duration            // the runbook's own duration (inside restore)
-	Tenants     int                      // tenants in the drill's database
+	RunbookTime   time.Duration // the runbook's own duration (inside restore)
+	Tenants       int           // tenants in the drill's database
 	// RTOP95 and RTOMax are the drill's RTO over its affected tenants: T0 to verified restored
 	// (zero when not measured).
 	RTOP95, RTOMax  time.Duration
