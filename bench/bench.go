@@ -326,7 +326,7 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 	run.PhaseCPU, run.PhaseSwitches = map[string]time.Duration{}, map[string]int64{}
 	// The names are the phases of results.json.
 	for _, phase := range d.Sequence(drill.IncidentSpec{Mode: "purge", IDKind: "site"}, runbook) {
-		cpu, sw := cpuTime(), threadSwitches()
+		cpu, sw := usage()
 		// The label marks the CPU profile (drdrill bench -cpuprofile; pprof -tagfocus phase=…),
 		// goroutines included: the prober and traffic started in "traffic" keep its label.
 		var err error
@@ -334,8 +334,9 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 		if err != nil {
 			return run, fmt.Errorf("%s drill: %w", runbook, err)
 		}
-		run.PhaseCPU[phase.Name] += cpuTime() - cpu
-		run.PhaseSwitches[phase.Name] += threadSwitches() - sw
+		cpu1, sw1 := usage()
+		run.PhaseCPU[phase.Name] += cpu1 - cpu
+		run.PhaseSwitches[phase.Name] += sw1 - sw
 	}
 	rep, cpu := time.Now(), cpuTime()
 	if _, err := d.WriteResults(out); err != nil {
@@ -516,22 +517,20 @@ func (r *Report) Exponent() float64 {
 	return math.Log(float64(b.Duration)/float64(a.Duration)) / math.Log(float64(b.Writes)/float64(a.Writes))
 }
 
+// cpuTime is this process's user and system CPU so far.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu, _ := usage()
+	return cpu
 }
 
-// threadSwitches is this process's context switches so far, voluntary and involuntary, over
-// all its threads.
-func threadSwitches() int64 {
+// usage is this process's user and system CPU so far and its thread switches, voluntary and
+// involuntary, over all its threads: one getrusage.
+func usage() (cpu time.Duration, switches int64) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		return 0, 0
 	}
-	return ru.Nvcsw + ru.Nivcsw
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Nvcsw + ru.Nivcsw
 }
 
 func peakRSS() int64 {

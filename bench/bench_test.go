@@ -339,7 +339,7 @@ func TestPeakRSSPerRun(t *testing.T) {
 // switch) shows at least n switches more; the reading is the process's, every thread's.
 func TestThreadSwitches(t *testing.T) {
 	const n = 200
-	before := threadSwitches()
+	_, before := usage()
 	done := make(chan struct{})
 	go func() { // a thread of its own, not the test's
 		runtime.LockOSThread()
@@ -351,7 +351,7 @@ func TestThreadSwitches(t *testing.T) {
 		close(done)
 	}()
 	<-done
-	if got := threadSwitches() - before; got < n {
-		t.Errorf("%d thread switches over %d sleeps in the kernel, want at least %d", got, n, n)
+	if _, after := usage(); after-before < n {
+		t.Errorf("%d thread switches over %d sleeps in the kernel, want at least %d", after-before, n, n)
 	}
 }
