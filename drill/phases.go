@@ -271,7 +271,7 @@ func (d *Drill) StartTraffic(ctx context.Context) error {
 		s := d.traffic.Stats()
 		return fmt.Errorf("traffic: %d of %d writes acknowledged (failures %v): %w", d.ledger.Acked(), want, s.Failed, err)
 	}
-	d.logf("traffic: %.0f writes/s flowing (released every %s), %d sites probed every %s", d.cfg.TrafficRate, measure.DefaultPace, len(d.sites), d.cfg.ProbeInterval)
+	d.logf("traffic: %.0f writes/s flowing (released every %s), %d sites probed every %s", d.cfg.TrafficRate, d.traffic.Pace(), len(d.sites), d.cfg.ProbeInterval)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -327,6 +328,9 @@ func TestTrafficWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, fmt.Sprintf("%d acknowledged writes", tt.acked), 10*time.Second, func() bool { return int64(l.Acked()) >= tt.acked })
+			if want := cmp.Or(tt.pace, DefaultPace); tr.Pace() != want {
+				t.Errorf("pace %s, want %s", tr.Pace(), want)
+			}
 			s := tr.Stop()
 			if s.Acked < tt.acked || s.FailedTotal() != 0 || s.Skipped != 0 {
 				t.Errorf("%d acked, %d failed, %d skipped; want at least %d acked, none failed or skipped", s.Acked, s.FailedTotal(), s.Skipped, tt.acked)

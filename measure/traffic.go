@@ -273,6 +273,9 @@ func (t *Traffic) Wrote(site int64, key, value string) bool {
 	return seq <= int64(len(t.sent)) && t.sent[seq-1] == siteKey{site, key}
 }
 
+// Pace is how often the writes due are released (TrafficConfig.Pace, its default filled in).
+func (t *Traffic) Pace() time.Duration { return t.cfg.Pace }
+
 // Stats is a snapshot of the counts so far.
 func (t *Traffic) Stats() TrafficStats {
 	t.mu.Lock()
