@@ -88,6 +88,8 @@ bench: images ## drdrill bench: the drill against the physical limit, BENCH_RUNS
 	$(GO) test -run '^$$' -bench 'CopyOwnedVsReference' -benchtime 5x ./scenarios | grep -E 'Benchmark'
 	@echo "=== generic seeding (from the discovered schema) against the reference generator, atlassian profile, same database and run (target reference/generic rows/s <= 1.25)"
 	DRDRILL_BENCH_PROFILE=atlassian $(GO) test -run '^$$' -bench 'SeedGenericVsReference' -benchtime 1x -timeout 30m ./fixtures | grep -E 'Benchmark|reference/generic'
+	@echo "=== the traffic alone at 200 writes/s, on one processor as drdrill runs on two cores: answers read as they come against a release's answers read together (harness CPU and thread switches per write)"
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'TrafficWakeups' -benchtime 1x -count 3 ./measure | grep -E 'Benchmark'
 	@echo "=== the bench's page (projection first): $(BENCH_OUT)/bench.html, figures in $(BENCH_OUT)/bench.json"
 
 # Every `func Fuzz...` of the module is found by name, so a new target runs without an edit here.

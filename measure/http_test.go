@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,8 +26,9 @@ type fakeService struct {
 	slow    map[int64]bool  // PUT stored, then no answer until the client gives up
 	down    map[int64]bool  // health → 503 degraded
 	records map[siteKey]string
-	acked   map[string]bool // values answered 2xx
-	status  map[int]int     // answers by status
+	acked   map[string]bool      // values answered 2xx
+	ackedAt map[string]time.Time // when each was answered (just before the answer is written)
+	status  map[int]int          // answers by status
 	n       int
 	bulk    bool // serves POST /v1/health/sites (the reference service does)
 	// downOnly: the bulk answer honours ?list=down (the reference service does); otherwise it
@@ -38,7 +40,7 @@ type fakeService struct {
 
 func newFakeService(sites []SiteRef) *fakeService {
 	f := &fakeService{tenant: map[int64]int64{}, gone: map[int64]bool{}, flaky: map[int64]bool{}, slow: map[int64]bool{},
-		down: map[int64]bool{}, records: map[siteKey]string{}, acked: map[string]bool{}, status: map[int]int{}}
+		down: map[int64]bool{}, records: map[siteKey]string{}, acked: map[string]bool{}, ackedAt: map[string]time.Time{}, status: map[int]int{}}
 	for _, s := range sites {
 		f.tenant[s.ID] = s.Tenant
 	}
@@ -134,6 +136,7 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.status[code]++
 		if code < 300 {
 			f.acked[in.Value] = true
+			f.ackedAt[in.Value] = time.Now()
 		}
 		f.mu.Unlock()
 		w.WriteHeader(code)
@@ -191,13 +194,7 @@ func TestTrafficLedgersExactlyTheAcks(t *testing.T) {
 	waitFor(t, "300 acknowledged writes", 20*time.Second, func() bool { return l.Acked() >= 300 })
 	stats := tr.Stop()
 	elapsed := time.Since(start)
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	writes, err := LoadLedger(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	writes := closeAndLoad(t, l, path)
 
 	f.mu.Lock()
 	serverAcks, status := len(f.acked), f.status
@@ -299,31 +296,50 @@ func TestTrafficLedgersExactlyTheAcks(t *testing.T) {
 	}
 }
 
+// closeAndLoad closes the ledger l and reads back the file it wrote, at path.
+func closeAndLoad(t *testing.T, l *Ledger, path string) []Write {
+	t.Helper()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writes, err := LoadLedger(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writes
+}
+
 // TestTrafficWrites: traffic against a healthy service ledgers every write it sends as
 // acknowledged, none failed, none skipped; with a long pace each release sends the writes due
 // since the last, Rate × Pace of them at once (40), and the default writers take a whole
-// release. How close it holds its rate is a wall-clock figure, measured by
+// release. Each write is ledgered at the time its answer came, though a release's answers are
+// read together half a pace later: the service's own record of when it answered is the
+// ground truth. How close it holds its rate is a wall-clock figure, measured by
 // BenchmarkTrafficRate, not asserted here.
 func TestTrafficWrites(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		rate  float64
-		pace  time.Duration
-		acked int64
+		name   string
+		rate   float64
+		pace   time.Duration
+		atOnce bool
+		acked  int64
 	}{
-		{"default pace", 250, 0, 250},
-		{"40 writes a release", 400, 100 * time.Millisecond, 80},
+		{"default pace", 250, 0, false, 250},
+		{"40 writes a release", 400, 100 * time.Millisecond, false, 80},
+		{"answers read as they come", 250, 0, true, 250},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sites := []SiteRef{{1, 100}, {2, 200}}
-			srv := httptest.NewServer(newFakeService(sites))
+			f := newFakeService(sites)
+			srv := httptest.NewServer(f)
 			defer srv.Close()
-			l, err := CreateLedger(filepath.Join(t.TempDir(), "ledger.tsv"))
+			path := filepath.Join(t.TempDir(), "ledger.tsv")
+			l, err := CreateLedger(path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer l.Close()
-			tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: srv.URL, Sites: sites, Rate: tt.rate, Pace: tt.pace, Ledger: l})
+			tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: srv.URL, Sites: sites, Rate: tt.rate, Pace: tt.pace, ReadAtOnce: tt.atOnce, Ledger: l})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -334,6 +350,26 @@ func TestTrafficWrites(t *testing.T) {
 			s := tr.Stop()
 			if s.Acked < tt.acked || s.FailedTotal() != 0 || s.Skipped != 0 {
 				t.Errorf("%d acked, %d failed, %d skipped; want at least %d acked, none failed or skipped", s.Acked, s.FailedTotal(), s.Skipped, tt.acked)
+			}
+			writes := closeAndLoad(t, l, path)
+			// Ledgered when the answer came: after the service answered, and on the whole
+			// within milliseconds of it (the reading came half a pace later: 25 or 50 ms).
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			var lags []time.Duration
+			for _, w := range writes {
+				answered, ok := f.ackedAt[w.Value]
+				if !ok {
+					t.Fatalf("ledgered %+v, which the service never acknowledged", w)
+				}
+				if w.At.Before(answered) {
+					t.Errorf("write %d ledgered %v before the service answered it", w.Seq, answered.Sub(w.At))
+				}
+				lags = append(lags, w.At.Sub(answered))
+			}
+			slices.Sort(lags)
+			if med := lags[len(lags)/2]; med > 10*time.Millisecond {
+				t.Errorf("writes ledgered a median %v after the service answered them (max %v), want their answers' arrival", med, lags[len(lags)-1])
 			}
 		})
 	}

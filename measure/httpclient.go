@@ -18,7 +18,10 @@ import (
 
 // wireClient sends the traffic's writes and the prober's probes: HTTP/1.1 over keep-alive
 // connections it dials itself, each used by one caller at a time, the request written in one
-// write and its answer read (with net/http's own parser) on the caller's goroutine.
+// write and its answer read (with net/http's own parser) on the caller's goroutine. An answer
+// is timed when it reached this host (the kernel's receive timestamp, on Linux), not when the
+// harness read it: a caller may read late, several answers after one wake-up, and lose nothing
+// of the timing.
 //
 // net/http's Transport gives every connection a reader and a writer goroutine and passes each
 // request through both: at 200 writes a second plus the probe rounds, on two cores, those
@@ -37,8 +40,9 @@ type wireClient struct {
 // wireConn is one connection and its reader.
 type wireConn struct {
 	c   net.Conn
-	br  *bufio.Reader
-	req []byte // the request being written, reused
+	arr *arrivalReader // c read with receive timestamps; nil where they are not to be had
+	br  *bufio.Reader  // reads arr, else c
+	req []byte         // the request being written, reused
 }
 
 // newWireClient is a client of the service at baseURL (http://host[:port][/path]) keeping at
@@ -62,28 +66,31 @@ func newWireClient(baseURL string, conns int, timeout time.Duration) (*wireClien
 }
 
 // do sends one request (path relative to the base URL, with its query; body sent with
-// Content-Length when method is not GET or HEAD) and returns the answer's status. The answer's
-// body is read whole: into keep, up to limit bytes (the rest discarded), when keep is not nil.
-// An error is the transport's (no answer): ctx's when ctx ended first, a net.Error whose
-// Timeout is true when the deadline passed.
-func (c *wireClient) do(ctx context.Context, method, path, contentType, body string, keep *bytes.Buffer, limit int64) (status int, err error) {
+// Content-Length when method is not GET or HEAD) and returns the answer's status and when the
+// answer reached this host. It reads the answer from readAt on (at once when that has passed),
+// so that callers that sent at once read at once: one wake-up of the harness, not one per
+// answer (only where answers carry their arrival time: elsewhere reading late would make them
+// late). The answer's body is read whole: into keep, up to limit bytes (the rest discarded),
+// when keep is not nil. An error is the transport's (no answer): ctx's when ctx ended first, a
+// net.Error whose Timeout is true when the deadline passed.
+func (c *wireClient) do(ctx context.Context, method, path, contentType, body string, keep *bytes.Buffer, limit int64, readAt time.Time) (status int, at time.Time, err error) {
 	for i := 0; i < len(path); i++ {
 		if path[i] <= ' ' || path[i] >= 0x7f {
-			return 0, fmt.Errorf("%w: path %q", errBadRequest, path)
+			return 0, time.Time{}, fmt.Errorf("%w: path %q", errBadRequest, path)
 		}
 	}
 	deadline := time.Now().Add(c.timeout)
 	wc, err := c.conn(ctx, deadline)
 	if err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
 	if err := wc.c.SetDeadline(deadline); err != nil {
 		wc.c.Close()
-		return 0, err
+		return 0, time.Time{}, err
 	}
 	// Cancelling ctx pulls the deadline in: the blocked read or write returns at once.
 	stop := context.AfterFunc(ctx, func() { wc.c.SetDeadline(time.Unix(1, 0)) })
-	status, reuse, err := wc.roundTrip(c, method, path, contentType, body, keep, limit)
+	status, at, reuse, err := wc.roundTrip(c, method, path, contentType, body, keep, limit, readAt)
 	if !stop() {
 		reuse = false
 		if err != nil {
@@ -92,14 +99,14 @@ func (c *wireClient) do(ctx context.Context, method, path, contentType, body str
 	}
 	if !reuse || err != nil {
 		wc.c.Close()
-		return status, err
+		return status, at, err
 	}
 	select {
 	case c.idle <- wc:
 	default:
 		wc.c.Close()
 	}
-	return status, nil
+	return status, at, nil
 }
 
 // conn is an idle connection still open, or a new one.
@@ -119,7 +126,13 @@ func (c *wireClient) conn(ctx context.Context, deadline time.Time) (*wireConn, e
 		if err != nil {
 			return nil, err
 		}
-		return &wireConn{c: nc, br: bufio.NewReaderSize(nc, 16<<10)}, nil
+		wc := &wireConn{c: nc, arr: newArrivalReader(nc)}
+		if wc.arr != nil {
+			wc.br = bufio.NewReaderSize(wc.arr, 16<<10)
+		} else {
+			wc.br = bufio.NewReaderSize(nc, 16<<10)
+		}
+		return wc, nil
 	}
 }
 
@@ -157,9 +170,10 @@ func (wc *wireConn) open() bool {
 // non-ASCII byte (a stack file's template filled with such a value).
 var errBadRequest = errors.New("bad request")
 
-// roundTrip writes the request and reads the answer; reuse says whether the connection can
-// carry another one.
-func (wc *wireConn) roundTrip(c *wireClient, method, path, contentType, body string, keep *bytes.Buffer, limit int64) (status int, reuse bool, err error) {
+// roundTrip writes the request and reads the answer from readAt on; at is when the answer's
+// last bytes reached this host (when they were read, without a receive timestamp); reuse says
+// whether the connection can carry another request.
+func (wc *wireConn) roundTrip(c *wireClient, method, path, contentType, body string, keep *bytes.Buffer, limit int64, readAt time.Time) (status int, at time.Time, reuse bool, err error) {
 	b := append(wc.req[:0], method...)
 	b = append(b, ' ')
 	b = append(b, c.prefix...)
@@ -180,27 +194,41 @@ func (wc *wireConn) roundTrip(c *wireClient, method, path, contentType, body str
 	b = append(b, "\r\n"...)
 	b = append(b, body...)
 	wc.req = b
+	if wc.arr != nil {
+		wc.arr.last = time.Time{}
+	}
+	late := wc.arr != nil && time.Until(readAt) > 0 // without arrival times, read at once
+	if late {
+		wc.arr.hush() // the answer's arrival wakes no one: it is read at readAt
+	}
 	if _, err := wc.c.Write(b); err != nil {
-		return 0, false, err
+		return 0, time.Time{}, false, err
+	}
+	if late {
+		time.Sleep(time.Until(readAt))
 	}
 	resp, err := http.ReadResponse(wc.br, &http.Request{Method: method})
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF // the service closed the connection without answering
 	}
 	if err != nil {
-		return 0, false, err
+		return 0, time.Now(), false, err
 	}
 	defer resp.Body.Close()
 	if keep != nil {
 		if _, err := keep.ReadFrom(io.LimitReader(resp.Body, limit)); err != nil {
-			return resp.StatusCode, false, err
+			return resp.StatusCode, time.Now(), false, err
 		}
 	}
 	// Drain the rest, so that the connection carries the next request.
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return resp.StatusCode, false, err
+		return resp.StatusCode, time.Now(), false, err
 	}
-	return resp.StatusCode, !resp.Close, nil
+	at = time.Now()
+	if wc.arr != nil && !wc.arr.last.IsZero() {
+		at = wc.arr.last
+	}
+	return resp.StatusCode, at, !resp.Close, nil
 }
 
 // failureReason names a transport error the way counts and timelines show it.

@@ -51,7 +51,8 @@ func TestWireClient(t *testing.T) {
 		wantStatus   int
 		wantBody     string
 		limit        int64
-		closeIdle    bool // the server closes idle connections between the requests
+		closeIdle    bool          // the server closes idle connections between the requests
+		readLate     time.Duration // answers read this long after sending (the traffic's way)
 		requests     int
 		wantConns    int
 		wantURI      string
@@ -79,6 +80,15 @@ func TestWireClient(t *testing.T) {
 		}, wantStatus: 200, wantBody: "bye", limit: 1 << 20, requests: 3, wantConns: 3, wantURI: "/x", wantNoLength: true},
 		{name: "idle connections closed by the server: redialled, nothing fails", method: "PUT", path: "/k", body: "v",
 			wantStatus: 200, wantBody: "ok", limit: 1 << 20, closeIdle: true, requests: 4, wantConns: 4, wantURI: "/k"},
+		{name: "chunked answers read late: whole, and the connection reused", method: "GET", path: "/x", answer: func(w http.ResponseWriter) {
+			for range 3 {
+				io.WriteString(w, strings.Repeat("z", 30000))
+				w.(http.Flusher).Flush()
+			}
+		}, wantStatus: 200, wantBody: strings.Repeat("z", 90000), limit: 1 << 20, readLate: 50 * time.Millisecond, requests: 3, wantConns: 1,
+			wantURI: "/x", wantNoLength: true},
+		{name: "idle connections closed by the server, answers read late: redialled, nothing fails", method: "PUT", path: "/k", body: "v",
+			wantStatus: 200, wantBody: "ok", limit: 1 << 20, closeIdle: true, readLate: 50 * time.Millisecond, requests: 4, wantConns: 4, wantURI: "/k"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,7 +121,11 @@ func TestWireClient(t *testing.T) {
 					time.Sleep(50 * time.Millisecond)
 				}
 				var keep bytes.Buffer
-				status, err := cl.do(context.Background(), c.method, c.path, c.ctype, c.body, &keep, c.limit)
+				var readAt time.Time
+				if c.readLate > 0 {
+					readAt = time.Now().Add(c.readLate)
+				}
+				status, _, err := cl.do(context.Background(), c.method, c.path, c.ctype, c.body, &keep, c.limit, readAt)
 				if err != nil {
 					t.Fatalf("request %d: %v", i, err)
 				}
@@ -192,7 +206,7 @@ func TestWireClientFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 			start := time.Now()
-			_, err = cl.do(c.ctx(), "GET", c.path, "", "", nil, 0)
+			_, _, err = cl.do(c.ctx(), "GET", c.path, "", "", nil, 0, time.Time{})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -203,7 +217,7 @@ func TestWireClientFailures(t *testing.T) {
 				t.Errorf("failed after %v, want within %v", d, c.within)
 			}
 			if c.base == srv.URL {
-				if status, err := cl.do(context.Background(), "GET", "/ok", "", "", nil, 0); err != nil || status != 200 {
+				if status, _, err := cl.do(context.Background(), "GET", "/ok", "", "", nil, 0, time.Time{}); err != nil || status != 200 {
 					t.Errorf("next request: %d, %v", status, err)
 				}
 			}
@@ -213,5 +227,64 @@ func TestWireClientFailures(t *testing.T) {
 		if _, err := newWireClient(bad, 1, time.Second); err == nil || !strings.Contains(err.Error(), "base URL") {
 			t.Errorf("base URL %q: %v, want an error naming it", bad, err)
 		}
+	}
+}
+
+// TestWireClientArrival injects when an answer left the server and when the client reads it,
+// and checks that the client times the answer by its arrival, not by its reading: a caller
+// that reads late (the traffic reads a release's answers together) loses nothing of the
+// timing, and one that waits for a slow answer gets the time it came.
+func TestWireClientArrival(t *testing.T) {
+	cases := []struct {
+		name      string
+		serverLag time.Duration // the handler waits this long before answering
+		readLate  time.Duration // the client reads this long after sending
+	}{
+		{"read at once", 0, 0},
+		{"read 300 ms after the answer came", 0, 300 * time.Millisecond},
+		{"answer 200 ms late, read at once", 200 * time.Millisecond, 0},
+		{"answer 100 ms late, read 300 ms after sending", 100 * time.Millisecond, 300 * time.Millisecond},
+		// Not there when read: the client waits for it (were the kernel still told to stay
+		// quiet, this would end at the 5 s deadline, an error).
+		{"answer 400 ms late, read 100 ms after sending", 400 * time.Millisecond, 100 * time.Millisecond},
+	}
+	var mu sync.Mutex
+	var before, after time.Time // around the answer's one write to the socket
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lag, _ := time.ParseDuration(r.URL.Query().Get("lag"))
+		time.Sleep(lag)
+		w.Header().Set("Content-Length", "2")
+		mu.Lock()
+		defer mu.Unlock()
+		before = time.Now()
+		io.WriteString(w, "ok")
+		w.(http.Flusher).Flush()
+		after = time.Now()
+	}))
+	defer srv.Close()
+	cl, err := newWireClient(srv.URL, 1, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sent := time.Now()
+			status, at, err := cl.do(context.Background(), "GET", "/?lag="+c.serverLag.String(), "", "", nil, 0, sent.Add(c.readLate))
+			returned := time.Now()
+			if err != nil || status != 200 {
+				t.Fatalf("status %d, %v", status, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if returned.Sub(sent) < c.readLate {
+				t.Errorf("returned %v after sending, before the %v it was to wait", returned.Sub(sent), c.readLate)
+			}
+			// The answer reached the client after the server began writing it, and within a
+			// few milliseconds of its write's end; reading it can come much later.
+			if at.Before(before) || at.After(after.Add(20*time.Millisecond)) {
+				t.Errorf("answer timed %v after the server wrote it (%v after it finished), read %v after; want its arrival, within 20 ms of the write",
+					at.Sub(before), at.Sub(after), returned.Sub(after))
+			}
+		})
 	}
 }

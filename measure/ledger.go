@@ -40,11 +40,13 @@ func (o Outcome) String() string {
 type Write struct {
 	// Seq numbers writes in the order they were sent. Writes to one key are sent one after
 	// another (one writer owns a key), so Seq orders the writes of a key.
-	Seq     int64
-	Tenant  int64
-	Site    int64
-	Key     string
-	Value   string // unique per write: a value identifies the write that produced it
+	Seq    int64
+	Tenant int64
+	Site   int64
+	Key    string
+	Value  string // unique per write: a value identifies the write that produced it
+	// At is when the answer reached the harness's host (the kernel's receive timestamp, on
+	// Linux; when it was read elsewhere); for a write with no answer, when it failed.
 	At      time.Time
 	Outcome Outcome
 }

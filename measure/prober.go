@@ -151,7 +151,7 @@ func (p *Prober) probe(ctx context.Context, s SiteRef) {
 	body := bodies.Get().(*bytes.Buffer)
 	defer bodies.Put(body)
 	body.Reset()
-	status, err := p.client.do(ctx, p.cfg.Health.Method, path, "", "", body, 4096)
+	status, at, err := p.client.do(ctx, p.cfg.Health.Method, path, "", "", body, 4096, time.Time{})
 	if err != nil {
 		if ctx.Err() != nil {
 			return // stopping: an aborted probe says nothing about the site
@@ -160,7 +160,7 @@ func (p *Prober) probe(ctx context.Context, s SiteRef) {
 		p.record(tr)
 		return
 	}
-	tr.At, tr.Status, tr.Up = time.Now(), status, p.cfg.Health.ok(status)
+	tr.At, tr.Status, tr.Up = at, status, p.cfg.Health.ok(status)
 	var h struct{ Status, Reason string }
 	_ = json.Unmarshal(body.Bytes(), &h) // the status code decides; the body only explains
 	switch {
@@ -315,8 +315,7 @@ func (p *Prober) probeBulk(ctx context.Context, chunk []SiteRef, body string) bo
 	answer := bodies.Get().(*bytes.Buffer)
 	defer bodies.Put(answer)
 	answer.Reset()
-	status, err := p.client.do(ctx, http.MethodPost, "/v1/health/sites?list=down", "application/json", body, answer, 64<<20)
-	at := time.Now()
+	status, at, err := p.client.do(ctx, http.MethodPost, "/v1/health/sites?list=down", "application/json", body, answer, 64<<20, time.Time{})
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return true // stopping: an aborted probe says nothing about the sites

@@ -35,6 +35,10 @@ type TrafficConfig struct {
 	// traps to the hypervisor), so a longer pace loads the machine under drill less; the
 	// rate holds on average, and writes are bursts of Rate × Pace instead of evenly spaced.
 	Pace time.Duration
+	// ReadAtOnce has each writer read its answer as soon as it comes. Otherwise the writes of
+	// a release read their answers together, half a pace after it (one wake-up of the harness
+	// for all of them, where the kernel times each answer's arrival: Linux).
+	ReadAtOnce bool
 	// Write is the write request (a stack file's traffic.write); zero: ReferenceWrite. A
 	// status in Write.OK acknowledges the write.
 	Write Request
@@ -72,8 +76,8 @@ func (s TrafficStats) FailedTotal() int64 {
 // Traffic is a running set of writers. See StartTraffic.
 type Traffic struct {
 	cfg    TrafficConfig
-	client *wireClient // keep-alive, one connection per busy worker
-	tokens chan struct{}
+	client *wireClient    // keep-alive, one connection per busy worker
+	tokens chan time.Time // one per write due, holding the time it was released
 	stop   chan struct{}
 	wg     sync.WaitGroup
 
@@ -89,8 +93,8 @@ type Traffic struct {
 // sites through PUT /v1/sites/{id}/records/{key}, each value unique ("<RunID>-<seq>"), at
 // cfg.Rate writes per second paced on the real clock. Each writer owns its keys and writes one
 // at a time, so writes to one key never overlap and Seq orders them. Every 2xx is appended to
-// the ledger with the time its answer was read; failures are counted by reason. Cancel ctx to
-// abort requests in flight; Stop to end normally.
+// the ledger with the time its answer reached this host (see wireClient); failures are counted
+// by reason. Cancel ctx to abort requests in flight; Stop to end normally.
 func StartTraffic(ctx context.Context, cfg TrafficConfig) (*Traffic, error) {
 	if cfg.BaseURL == "" || len(cfg.Sites) == 0 || cfg.Ledger == nil {
 		return nil, errors.New("start traffic: need a base URL, at least one site and a ledger")
@@ -125,7 +129,7 @@ func StartTraffic(ctx context.Context, cfg TrafficConfig) (*Traffic, error) {
 	t := &Traffic{
 		cfg:    cfg,
 		client: client,
-		tokens: make(chan struct{}, cfg.Workers),
+		tokens: make(chan time.Time, cfg.Workers),
 		stop:   make(chan struct{}),
 		stats:  TrafficStats{Failed: map[string]int64{}},
 	}
@@ -158,7 +162,7 @@ func (t *Traffic) pace(ctx context.Context) {
 			for ; due > 0; due-- {
 				issued++
 				select {
-				case t.tokens <- struct{}{}:
+				case t.tokens <- now:
 				default:
 					t.skipped.Add(1)
 				}
@@ -176,7 +180,7 @@ func (t *Traffic) work(ctx context.Context, id int, rng *rand.Rand) {
 	var keys []mine // keys this writer got acknowledged, to update later
 	acked := map[string]bool{}
 	n := 0
-	for range t.tokens {
+	for release := range t.tokens {
 		select {
 		case <-t.stop:
 			return
@@ -189,15 +193,23 @@ func (t *Traffic) work(ctx context.Context, id int, rng *rand.Rand) {
 			n++
 			m = mine{t.cfg.Sites[rng.Intn(len(t.cfg.Sites))], "live-w" + strconv.Itoa(id) + "-" + strconv.Itoa(n)}
 		}
-		if t.write(ctx, m.site, m.key) && !acked[m.key] {
+		// The writes of one release read their answers together, half a pace later: one
+		// wake-up of the harness for all of them, not one per answer. Each answer is still
+		// timed when it arrived (wireClient).
+		readAt := release.Add(t.cfg.Pace / 2)
+		if t.cfg.ReadAtOnce {
+			readAt = time.Time{}
+		}
+		if t.write(ctx, m.site, m.key, readAt) && !acked[m.key] {
 			acked[m.key] = true
 			keys = append(keys, m)
 		}
 	}
 }
 
-// write sends one PUT and records its outcome; true when acknowledged.
-func (t *Traffic) write(ctx context.Context, site SiteRef, key string) bool {
+// write sends one PUT, reads its answer from readAt on and records its outcome; true when
+// acknowledged.
+func (t *Traffic) write(ctx context.Context, site SiteRef, key string, readAt time.Time) bool {
 	t.mu.Lock()
 	t.sent = append(t.sent, siteKey{site.ID, key})
 	seq := int64(len(t.sent))
@@ -209,13 +221,13 @@ func (t *Traffic) write(ctx context.Context, site SiteRef, key string) bool {
 	w := Write{Seq: seq, Tenant: site.Tenant, Site: site.ID, Key: key, Value: value}
 	// The status line says whether the service committed (it answers 2xx only after COMMIT);
 	// the body is read and dropped.
-	status, err := t.client.do(ctx, t.cfg.Write.Method, path, "application/json", body, nil, 0)
+	status, at, err := t.client.do(ctx, t.cfg.Write.Method, path, "application/json", body, nil, 0, readAt)
 	if err != nil {
 		w.At, w.Outcome = time.Now(), Unknown
 		t.fail(failureReason(err), &w)
 		return false
 	}
-	w.At = time.Now()
+	w.At = at
 	switch {
 	case t.cfg.Write.ok(status):
 		w.Outcome = Acked

@@ -1,0 +1,17 @@
+//go:build !linux
+
+package measure
+
+import (
+	"net"
+	"time"
+)
+
+// arrivalReader is Linux's only (receive timestamps); elsewhere answers are timed when read.
+type arrivalReader struct{ last time.Time }
+
+func newArrivalReader(net.Conn) *arrivalReader { return nil }
+
+func (a *arrivalReader) Read([]byte) (int, error) { panic("unreachable") }
+
+func (a *arrivalReader) hush() {}
