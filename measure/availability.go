@@ -16,7 +16,7 @@ type SiteRef struct {
 type Transition struct {
 	Site   int64
 	Tenant int64
-	At     time.Time // when the answer was read (host clock)
+	At     time.Time // when the answer reached the host (host clock; see wireClient); no answer: when it failed
 	Up     bool      // 200 from /v1/sites/{id}/health
 	Status int       // HTTP status; 0 when there was no answer
 	Reason string    // "healthy", "missing", "deleted: ...", "timeout", ...
