@@ -21,6 +21,7 @@ import (
 
 	"github.com/drdrill/drdrill/drill"
 	"github.com/drdrill/drdrill/fixtures"
+	"github.com/drdrill/drdrill/internal/rusage"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/projection"
 	"github.com/drdrill/drdrill/reports"
@@ -231,12 +232,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
 	r := &Report{Profile: cfg.Profile, ProjectTo: cfg.ProjectTo}
 	startPeakRSS()
-	cpu0 := cpuTime()
+	u0 := rusage.Now()
 	var err error
 	r.Drill, err = runDrill(ctx, cfg, "tenant-restore", func(d *drill.Drill, run DrillRun) error {
 		r.Drill = run
 		// The baselines run once the drill's figures are in, before its stack goes.
-		r.CPU = cpuTime() - cpu0
+		r.CPU = u0.Since().CPU
 		r.PeakRSS = peakRSS() // before the raw COPY baseline holds its rows in memory
 		r.Seed = d.SeedStats()
 		r.Rows = d.Results().Params.Rows
@@ -326,7 +327,7 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 	run.PhaseCPU, run.PhaseSwitches = map[string]time.Duration{}, map[string]int64{}
 	// The names are the phases of results.json.
 	for _, phase := range d.Sequence(drill.IncidentSpec{Mode: "purge", IDKind: "site"}, runbook) {
-		cpu, sw := usage()
+		u := rusage.Now()
 		// The label marks the CPU profile (drdrill bench -cpuprofile; pprof -tagfocus phase=…),
 		// goroutines included: the prober and traffic started in "traffic" keep its label.
 		var err error
@@ -334,18 +335,18 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 		if err != nil {
 			return run, fmt.Errorf("%s drill: %w", runbook, err)
 		}
-		cpu1, sw1 := usage()
-		run.PhaseCPU[phase.Name] += cpu1 - cpu
-		run.PhaseSwitches[phase.Name] += sw1 - sw
+		used := u.Since()
+		run.PhaseCPU[phase.Name] += used.CPU
+		run.PhaseSwitches[phase.Name] += used.Switches
 	}
-	rep, cpu := time.Now(), cpuTime()
+	rep, u := time.Now(), rusage.Now()
 	if _, err := d.WriteResults(out); err != nil {
 		return run, err
 	}
 	if err := reports.RenderAll(out, []*results.Results{d.Results()}, reports.Options{}); err != nil {
 		return run, fmt.Errorf("%s drill: reports: %w", runbook, err)
 	}
-	run.PhaseCPU["reporting"] += cpuTime() - cpu
+	run.PhaseCPU["reporting"] += u.Since().CPU
 	run.Wall = time.Since(start)
 	res := d.Results()
 	run.Phases = map[string]time.Duration{"reporting": time.Since(rep)}
@@ -479,11 +480,11 @@ func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error 
 	defer sideConn.Close(context.WithoutCancel(ctx))
 	// Into the live tables first: like the drill's copy, it reads a side server just started.
 	logf(cfg.Log, "bench: raw COPY of %d affected tenants back into the live tables (rolled back)", len(affected))
-	cpu := cpuTime()
+	u := rusage.Now()
 	if r.Baseline.CopyBack, r.Baseline.CopyRows, err = copyBackLive(ctx, sideConn.PgConn(), pool, affected); err != nil {
 		return err
 	}
-	r.Baseline.CopyBackCPU = cpuTime() - cpu
+	r.Baseline.CopyBackCPU = u.Since().CPU
 	logf(cfg.Log, "bench: raw COPY of %d affected tenants back into empty tables", len(affected))
 	var rows int64
 	if r.Baseline.CopyBackEmpty, rows, err = copyBackEmpty(ctx, sideConn.PgConn(), pool, affected); err != nil {
@@ -515,22 +516,6 @@ func (r *Report) Exponent() float64 {
 	}
 	a, b := r.LedgerCost[0], r.LedgerCost[len(r.LedgerCost)-1]
 	return math.Log(float64(b.Duration)/float64(a.Duration)) / math.Log(float64(b.Writes)/float64(a.Writes))
-}
-
-// cpuTime is this process's user and system CPU so far.
-func cpuTime() time.Duration {
-	cpu, _ := usage()
-	return cpu
-}
-
-// usage is this process's user and system CPU so far and its thread switches, voluntary and
-// involuntary, over all its threads: one getrusage.
-func usage() (cpu time.Duration, switches int64) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Nvcsw + ru.Nivcsw
 }
 
 func peakRSS() int64 {

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -333,25 +331,4 @@ func TestPeakRSSPerRun(t *testing.T) {
 		t.Errorf("peak RSS %d MiB after the buffer went and the mark was reset, want under %d MiB", p>>20, size>>20)
 	}
 	_ = big
-}
-
-// TestThreadSwitches: a thread that blocks n times (a sleep in the kernel, each a voluntary
-// switch) shows at least n switches more; the reading is the process's, every thread's.
-func TestThreadSwitches(t *testing.T) {
-	const n = 200
-	_, before := usage()
-	done := make(chan struct{})
-	go func() { // a thread of its own, not the test's
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		for range n {
-			ts := syscall.NsecToTimespec(int64(100 * time.Microsecond))
-			syscall.Nanosleep(&ts, nil)
-		}
-		close(done)
-	}()
-	<-done
-	if _, after := usage(); after-before < n {
-		t.Errorf("%d thread switches over %d sleeps in the kernel, want at least %d", after-before, n, n)
-	}
 }

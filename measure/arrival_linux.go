@@ -31,20 +31,17 @@ func (a *arrivalReader) hush() {
 	if a.quiet {
 		return
 	}
-	a.quiet = a.rc.Control(func(fd uintptr) {
-		a.quiet = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, quietLowat) == nil
-	}) == nil && a.quiet
+	var serr error
+	err := a.rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, quietLowat)
+	})
+	a.quiet = err == nil && serr == nil
 }
 
-// newArrivalReader turns on receive timestamps on c; nil when c cannot give them (not TCP, or
-// the kernel refused), and the caller reads c as it is.
-func newArrivalReader(c net.Conn) *arrivalReader {
-	tc, ok := c.(*net.TCPConn)
-	if !ok {
-		return nil
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
+// newArrivalReader turns on receive timestamps on the socket rc; nil when it cannot give them
+// (no socket, or the kernel refused), and the caller reads the connection as it is.
+func newArrivalReader(rc syscall.RawConn) *arrivalReader {
+	if rc == nil {
 		return nil
 	}
 	var serr error

@@ -3,14 +3,14 @@
 package measure
 
 import (
-	"net"
+	"syscall"
 	"time"
 )
 
 // arrivalReader is Linux's only (receive timestamps); elsewhere answers are timed when read.
 type arrivalReader struct{ last time.Time }
 
-func newArrivalReader(net.Conn) *arrivalReader { return nil }
+func newArrivalReader(syscall.RawConn) *arrivalReader { return nil }
 
 func (a *arrivalReader) Read([]byte) (int, error) { panic("unreachable") }
 

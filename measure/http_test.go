@@ -36,11 +36,36 @@ type fakeService struct {
 	downOnly bool
 	bulkN    int // bulk requests answered
 	healthN  int // health GETs answered
+	// said: per site, each health answer given of it (named or counted), timed just before the
+	// answer is written.
+	said map[int64][]healthSaid
+	// healthDelay: each health answer is given this long after its request came (a service
+	// under load), so that a time stamped at the request would be told apart from the answer's.
+	healthDelay time.Duration
+}
+
+// healthSaid is one health answer the fake service gave of a site.
+type healthSaid struct {
+	at      time.Time
+	healthy bool
+}
+
+// firstSaid is when the service first answered healthy (or not) of site at or after from.
+func (f *fakeService) firstSaid(site int64, healthy bool, from time.Time) (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.said[site] {
+		if s.healthy == healthy && !s.at.Before(from) {
+			return s.at, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func newFakeService(sites []SiteRef) *fakeService {
 	f := &fakeService{tenant: map[int64]int64{}, gone: map[int64]bool{}, flaky: map[int64]bool{}, slow: map[int64]bool{},
-		down: map[int64]bool{}, records: map[siteKey]string{}, acked: map[string]bool{}, ackedAt: map[string]time.Time{}, status: map[int]int{}}
+		down: map[int64]bool{}, records: map[siteKey]string{}, acked: map[string]bool{}, ackedAt: map[string]time.Time{}, status: map[int]int{},
+		said: map[int64][]healthSaid{}}
 	for _, s := range sites {
 		f.tenant[s.ID] = s.Tenant
 	}
@@ -49,6 +74,7 @@ func newFakeService(sites []SiteRef) *fakeService {
 
 func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v1/health/sites" && f.bulk && r.Method == http.MethodPost {
+		time.Sleep(f.healthDelay) // the service's own slowness, not a wait for anything
 		var in struct{ Sites []int64 }
 		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 			http.Error(w, `{"error":"bad json"}`, http.StatusBadRequest)
@@ -80,8 +106,13 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				out.Sites = append(out.Sites, h)
 			}
 		}
+		b, _ := json.Marshal(out)
+		now := time.Now()
+		for _, id := range in.Sites {
+			f.said[id] = append(f.said[id], healthSaid{now, !f.gone[id] && !f.down[id]})
+		}
 		f.mu.Unlock()
-		json.NewEncoder(w).Encode(out)
+		w.Write(append(b, '\n'))
 		return
 	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // v1 sites {id} records {key} | health
@@ -97,6 +128,9 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	switch {
 	case r.Method == http.MethodGet && parts[3] == "health":
+		f.mu.Unlock()
+		time.Sleep(f.healthDelay) // the service's own slowness, not a wait for anything
+		f.mu.Lock()
 		code, body := http.StatusOK, `{"site":1,"status":"healthy"}`
 		if f.gone[site] {
 			code, body = http.StatusServiceUnavailable, `{"status":"missing","reason":"no such site"}`
@@ -104,6 +138,7 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			code, body = http.StatusServiceUnavailable, `{"status":"degraded","reason":"no users"}`
 		}
 		f.healthN++
+		f.said[site] = append(f.said[site], healthSaid{time.Now(), code == http.StatusOK})
 		f.mu.Unlock()
 		w.WriteHeader(code)
 		w.Write([]byte(body))
@@ -422,6 +457,7 @@ func testProberTransitions(t *testing.T, bulk, downOnly bool) {
 	f := newFakeService(sites)
 	f.gone[3] = true
 	f.bulk, f.downOnly = bulk, downOnly
+	f.healthDelay = 40 * time.Millisecond
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	const interval = 20 * time.Millisecond
@@ -470,7 +506,25 @@ func testProberTransitions(t *testing.T, bulk, downOnly bool) {
 			t.Errorf("up transition %+v", up)
 		}
 	}
-	// Stamped when the answer was read: never before the change, at most a round after it.
+	// Stamped when the answer that showed the change reached the prober's host (the kernel's
+	// receive timestamp): within a few milliseconds of the service's own record of when it gave
+	// that answer, however late the prober read it.
+	const arrival = 20 * time.Millisecond
+	for _, c := range []struct {
+		what string
+		tr   Transition
+		from time.Time
+	}{{"down", two[1], wentDown}, {"up", two[2], cameUp}} {
+		said, ok := f.firstSaid(2, c.tr.Up, c.from)
+		if !ok {
+			t.Errorf("the service never answered site 2 %s after the change", c.what)
+			continue
+		}
+		if d := c.tr.At.Sub(said); d < -time.Millisecond || d > arrival {
+			t.Errorf("%s transition stamped %v after the service's answer, want within [0, %v]", c.what, d, arrival)
+		}
+	}
+	// And so never before the change, at most a round after it.
 	slack := tl.Precision() + 50*time.Millisecond
 	if two[1].At.Before(wentDown) || two[1].At.After(wentDown.Add(slack)) {
 		t.Errorf("down seen %v after the change, want within [0, %v]", two[1].At.Sub(wentDown), slack)

@@ -40,9 +40,10 @@ type wireClient struct {
 // wireConn is one connection and its reader.
 type wireConn struct {
 	c   net.Conn
-	arr *arrivalReader // c read with receive timestamps; nil where they are not to be had
-	br  *bufio.Reader  // reads arr, else c
-	req []byte         // the request being written, reused
+	rc  syscall.RawConn // c's socket, for the idle peek and arr; nil if c has none
+	arr *arrivalReader  // c read with receive timestamps; nil where they are not to be had
+	br  *bufio.Reader   // reads arr, else c
+	req []byte          // the request being written, reused
 }
 
 // newWireClient is a client of the service at baseURL (http://host[:port][/path]) keeping at
@@ -126,7 +127,13 @@ func (c *wireClient) conn(ctx context.Context, deadline time.Time) (*wireConn, e
 		if err != nil {
 			return nil, err
 		}
-		wc := &wireConn{c: nc, arr: newArrivalReader(nc)}
+		wc := &wireConn{c: nc}
+		if sc, ok := nc.(syscall.Conn); ok {
+			if wc.rc, err = sc.SyscallConn(); err != nil {
+				wc.rc = nil
+			}
+		}
+		wc.arr = newArrivalReader(wc.rc)
 		if wc.arr != nil {
 			wc.br = bufio.NewReaderSize(wc.arr, 16<<10)
 		} else {
@@ -145,19 +152,14 @@ func (wc *wireConn) open() bool {
 	if wc.br.Buffered() > 0 {
 		return false // bytes nobody asked for
 	}
-	sc, ok := wc.c.(syscall.Conn)
-	if !ok {
-		return false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	if wc.rc == nil {
 		return false
 	}
 	// One peek that does not wait (a read deadline in the past would not even try the socket).
 	var n int
 	var perr error
 	var b [1]byte
-	if err := rc.Read(func(fd uintptr) bool {
+	if err := wc.rc.Read(func(fd uintptr) bool {
 		n, _, perr = syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		return true
 	}); err != nil {

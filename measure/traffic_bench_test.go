@@ -13,9 +13,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/drdrill/drdrill/internal/rusage"
 )
 
 // serviceEnv makes the test binary a stand-in service in a process of its own (see
@@ -94,23 +95,20 @@ func BenchmarkTrafficWakeups(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				var r0, r1 syscall.Rusage
-				syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+				u := rusage.Now()
 				tr, err := StartTraffic(context.Background(), TrafficConfig{BaseURL: base, Sites: sites, Rate: 200, Ledger: l, ReadAtOnce: c.atOnce})
 				if err != nil {
 					b.Fatal(err)
 				}
 				time.Sleep(5 * time.Second) // the run's length, not a wait for anything
 				s := tr.Stop()
-				syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+				used := u.Since()
 				l.Close()
 				if s.Acked == 0 {
 					b.Fatalf("nothing acknowledged: %+v", s)
 				}
-				cpu := time.Duration(r1.Utime.Nano()+r1.Stime.Nano()-r0.Utime.Nano()-r0.Stime.Nano()) * time.Nanosecond
-				switches := r1.Nvcsw + r1.Nivcsw - r0.Nvcsw - r0.Nivcsw
-				b.ReportMetric(float64(cpu.Microseconds())/float64(s.Acked), "cpu-µs/write")
-				b.ReportMetric(float64(switches)/float64(s.Acked), "switches/write")
+				b.ReportMetric(float64(used.CPU.Microseconds())/float64(s.Acked), "cpu-µs/write")
+				b.ReportMetric(float64(used.Switches)/float64(s.Acked), "switches/write")
 				b.ReportMetric(float64(s.Acked)/5, "acked/s")
 			}
 		})
