@@ -145,16 +145,28 @@ func (d *Drill) Seed(ctx context.Context) error {
 		return err
 	}
 	d.logf("seeding: %d rows in %s (%.0f rows/s)", d.seedStats.TotalRows, d.seedStats.Duration.Round(time.Millisecond), d.seedStats.RowsPerSecond)
-	if d.manifest, err = shape.TakeManifest(ctx, d.pool, nil); err != nil {
-		return fmt.Errorf("pre-incident manifest: %w", err)
-	}
-	if d.tenants, err = d.tenantInfo(ctx); err != nil {
-		return err
-	}
+	// The first base backup and the pre-incident manifest both read the seeded database, and
+	// nothing writes to it until the traffic starts: they run side by side (the backup mostly
+	// copies and fsyncs files, the manifest mostly hashes rows). A failed manifest stops the
+	// backup; either error fails the phase.
 	d.backups = scenarios.NewBackups(d.st, d.cfg.Log)
 	d.backups.Scheduled = d.cfg.ScheduledBackup
-	if _, err := d.backups.Take(ctx); err != nil {
-		return fmt.Errorf("first base backup: %w", err)
+	backupCtx, stopBackup := context.WithCancel(ctx)
+	defer stopBackup()
+	backedUp := make(chan error, 1)
+	go func() {
+		_, err := d.backups.Take(backupCtx)
+		backedUp <- err
+	}()
+	err = d.readManifest(ctx, shape)
+	if err != nil {
+		stopBackup()
+	}
+	if berr := <-backedUp; err == nil && berr != nil {
+		err = fmt.Errorf("first base backup: %w", berr)
+	}
+	if err != nil {
+		return err
 	}
 	if d.cfg.BackupEvery > 0 {
 		// The runbook stops the schedule when it starts; Close stops it if no runbook ran.
@@ -165,6 +177,17 @@ func (d *Drill) Seed(ctx context.Context) error {
 			}
 			return nil
 		})
+	}
+	return nil
+}
+
+// readManifest takes the pre-incident manifest of the seeded database and lists its tenants.
+func (d *Drill) readManifest(ctx context.Context, shape *fixtures.Shape) (err error) {
+	if d.manifest, err = shape.TakeManifest(ctx, d.pool, nil); err != nil {
+		return fmt.Errorf("pre-incident manifest: %w", err)
+	}
+	if d.tenants, err = d.tenantInfo(ctx); err != nil {
+		return err
 	}
 	return nil
 }
