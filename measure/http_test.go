@@ -90,6 +90,7 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.mu.Lock()
 		f.bulkN++
+		now := time.Now() // the answer is written right after the loop
 		for _, id := range in.Sites {
 			h := health{Site: id, Status: "healthy"}
 			if f.gone[id] {
@@ -102,17 +103,13 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else {
 				out.Down++
 			}
+			f.said[id] = append(f.said[id], healthSaid{now, h.Status == "healthy"})
 			if h.Status != "healthy" || !f.downOnly || r.URL.Query().Get("list") != "down" {
 				out.Sites = append(out.Sites, h)
 			}
 		}
-		b, _ := json.Marshal(out)
-		now := time.Now()
-		for _, id := range in.Sites {
-			f.said[id] = append(f.said[id], healthSaid{now, !f.gone[id] && !f.down[id]})
-		}
 		f.mu.Unlock()
-		w.Write(append(b, '\n'))
+		json.NewEncoder(w).Encode(out)
 		return
 	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/") // v1 sites {id} records {key} | health
@@ -125,12 +122,12 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"bad id"}`, http.StatusBadRequest)
 		return
 	}
+	if r.Method == http.MethodGet && parts[3] == "health" {
+		time.Sleep(f.healthDelay) // the service's own slowness, not a wait for anything
+	}
 	f.mu.Lock()
 	switch {
 	case r.Method == http.MethodGet && parts[3] == "health":
-		f.mu.Unlock()
-		time.Sleep(f.healthDelay) // the service's own slowness, not a wait for anything
-		f.mu.Lock()
 		code, body := http.StatusOK, `{"site":1,"status":"healthy"}`
 		if f.gone[site] {
 			code, body = http.StatusServiceUnavailable, `{"status":"missing","reason":"no such site"}`

@@ -127,12 +127,7 @@ func (c *wireClient) conn(ctx context.Context, deadline time.Time) (*wireConn, e
 		if err != nil {
 			return nil, err
 		}
-		wc := &wireConn{c: nc}
-		if sc, ok := nc.(syscall.Conn); ok {
-			if wc.rc, err = sc.SyscallConn(); err != nil {
-				wc.rc = nil
-			}
-		}
+		wc := &wireConn{c: nc, rc: rawConn(nc)}
 		wc.arr = newArrivalReader(wc.rc)
 		if wc.arr != nil {
 			wc.br = bufio.NewReaderSize(wc.arr, 16<<10)
@@ -141,6 +136,19 @@ func (c *wireClient) conn(ctx context.Context, deadline time.Time) (*wireConn, e
 		}
 		return wc, nil
 	}
+}
+
+// rawConn is c's socket, or nil when c has none.
+func rawConn(c net.Conn) syscall.RawConn {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
 }
 
 // open says whether an idle connection can carry a request: nothing is waiting to be read on
