@@ -472,6 +472,14 @@ func testProberTransitions(t *testing.T, bulk, downOnly bool) {
 		return false
 	}
 	waitFor(t, "site 3 seen down", 5*time.Second, func() bool { return isDown(3) })
+	// Site 2 must be seen up before it goes down: its chunk's first answer may still be on the
+	// way (the service answers late). A second answer about it means a later round began, so
+	// the prober has the first.
+	waitFor(t, "site 2 answered twice", 5*time.Second, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.said[2]) >= 2
+	})
 	f.mu.Lock()
 	f.down[2] = true
 	f.mu.Unlock()
