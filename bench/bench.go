@@ -450,6 +450,11 @@ func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error 
 		return fmt.Errorf("baseline: checkpoint before the raw COPY: %w", err)
 	}
 	logf(cfg.Log, "bench: raw COPY of the %d seeded rows", p.TotalRows())
+	// As the drill's seeding, the raw load's WAL is not archived: no restore could use it.
+	release, err := st.HoldArchive(ctx)
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
 	// The load's data goes to disk once, at the first checkpoint after it: in the drill that
 	// is the first base backup's (pg_basebackup -c fast), so it is timed here, apart from the
 	// backup, before the raw load's schema is dropped (after, its dirty pages are discarded
@@ -462,6 +467,9 @@ func baseline(ctx context.Context, cfg Config, d *drill.Drill, r *Report) error 
 		r.Baseline.Checkpoint = time.Since(t)
 		return nil
 	})
+	if rerr := release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
+		err = rerr
+	}
 	if err != nil {
 		return fmt.Errorf("baseline raw COPY: %w", err)
 	}

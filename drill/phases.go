@@ -140,7 +140,15 @@ func (d *Drill) Seed(ctx context.Context) error {
 		return ErrNotStarted
 	}
 	defer d.phase("seeding")()
+	// No restore replays WAL from before the first base backup: the seed's is not archived.
+	release, err := d.st.HoldArchive(ctx)
+	if err != nil {
+		return err
+	}
 	shape, err := d.seedData(ctx)
+	if rerr := release(context.WithoutCancel(ctx)); err == nil && rerr != nil {
+		err = rerr
+	}
 	if err != nil {
 		return err
 	}

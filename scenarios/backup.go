@@ -58,6 +58,10 @@ const (
 // ErrBackupType is a backup type the stack's backup tool cannot take.
 var ErrBackupType = errors.New("backup type not available")
 
+// ErrArchiveHeld is returned for a base backup taken while the primary drops its WAL segments
+// (stack.HoldArchive): no WAL after it would reach the archive to roll it forward.
+var ErrArchiveHeld = errors.New("the WAL archive is held (a bulk load is running): no base backup until it is released")
+
 // Backups takes and lists the base backups of one stack's database. The WAL archive itself is
 // continuous (archive_command of the stack); base backups bound how much WAL a restore replays.
 type Backups struct {
@@ -90,6 +94,9 @@ func (b *Backups) TakeType(ctx context.Context, typ BackupType) (Backup, error) 
 	case Full, Diff, Incr:
 	default:
 		return Backup{}, fmt.Errorf("%w: %q: use full, diff or incr", ErrBackupType, typ)
+	}
+	if b.s.ArchiveHeld() {
+		return Backup{}, ErrArchiveHeld
 	}
 	if b.s.BackupTool() == stack.PgBackRest {
 		return b.takePgBackRest(ctx, typ)

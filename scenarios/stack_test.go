@@ -75,6 +75,17 @@ func TestFullPITRToAKnownInstant(t *testing.T) {
 	mustExec(t, ctx, conn, `CREATE TABLE truth (name text, at timestamptz DEFAULT clock_timestamp())`)
 
 	backups := NewBackups(s, os.Stderr)
+	// While the archive is held, no base backup: nothing after it could roll it forward.
+	release, err := s.HoldArchive(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := backups.Take(ctx); !errors.Is(err, ErrArchiveHeld) {
+		t.Fatalf("Take while the archive is held: %v, want ErrArchiveHeld", err)
+	}
+	if err := release(ctx); err != nil {
+		t.Fatal(err)
+	}
 	early := time.Now()
 	if _, err := backups.LatestBefore(early); !errors.Is(err, ErrNoBackup) {
 		t.Fatalf("LatestBefore with no backup: %v, want ErrNoBackup", err)

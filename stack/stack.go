@@ -42,6 +42,7 @@ type Stack struct {
 
 	mu       sync.Mutex
 	services map[Service]*service
+	held     bool // the primary drops the WAL segments it completes (HoldArchive)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -186,7 +187,7 @@ func (s *Stack) primarySettings() map[string]string {
 	set := map[string]string{
 		"wal_level":        "replica",
 		"archive_mode":     "on",
-		"archive_command":  "test ! -f " + ArchiveDir + "/%f && cp %p " + ArchiveDir + "/%f",
+		"archive_command":  unlessHeld("test ! -f " + ArchiveDir + "/%f && cp %p " + ArchiveDir + "/%f"),
 		"archive_timeout":  strconv.Itoa(int(s.cfg.ArchiveTimeout / time.Second)),
 		"restore_command":  RestoreCommand,
 		"listen_addresses": "*",
