@@ -11,8 +11,9 @@ import (
 // the container's own filesystem: no backup, restore or other container sees it.
 const archiveHoldFlag = "/tmp/drdrill-archive-held"
 
-// unlessHeld wraps the plain route's archive command: while archiveHoldFlag exists the segment
-// is reported archived without being copied, and Postgres recycles it.
+// unlessHeld wraps an archive command (the plain route's cp, pgBackRest's archive-push): while
+// archiveHoldFlag exists the segment is reported archived without being copied, and Postgres
+// recycles it.
 func unlessHeld(cmd string) string {
 	return "test -f " + archiveHoldFlag + " || { " + cmd + "; }"
 }
@@ -29,13 +30,10 @@ func unlessHeld(cmd string) string {
 // A segment completed while held but archived after release is archived as usual, and one
 // completed after release always is: the segment a later base backup starts in was still being
 // written at release, so it is never dropped. Base backups are refused while the archive is
-// held (ArchiveHeld). With pgBackRest as the backup tool the archive is left as it is (release
-// does nothing): pgbackrest verify reads the repository's WAL ranges, and a gap in them has not
-// been tried.
+// held (ArchiveHeld). In a pgBackRest repository the archive then begins with the segment the
+// stanza's check pushed at start, and goes on from the release: pgbackrest verify reports two
+// WAL ranges, and no backup needs WAL from between them.
 func (s *Stack) HoldArchive(ctx context.Context) (release func(context.Context) error, err error) {
-	if s.BackupTool() == PgBackRest {
-		return func(context.Context) error { return nil }, nil
-	}
 	if err := s.execOK(ctx, "hold the WAL archive", "touch", archiveHoldFlag); err != nil {
 		return nil, err
 	}

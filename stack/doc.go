@@ -3,8 +3,8 @@
 // and `app` (the reference stack's saasd, stacks/reference) containers, side databases started
 // for restores, and labelled volumes for the data directory, the WAL archive and the backups. Config.BackupTool chooses the plain
 // route (pg_basebackup, a cp archive_command) or pgBackRest (a repository volume, archive-push,
-// a stanza created and checked at start). On the plain route HoldArchive keeps a bulk load's WAL
-// out of the archive until the first base backup.
+// a stanza created and checked at start). HoldArchive keeps a bulk load's WAL out of the archive
+// (or the repository) until the first base backup.
 //
 // Start builds the stack from locally built images (see package images) and waits on real
 // readiness; Close removes everything labelled with the run's ID. Faults (Stop, Kill, Pause,

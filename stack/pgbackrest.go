@@ -131,7 +131,7 @@ func (s *Stack) RestoreCommand() string {
 
 // pgBackRestSettings are the primary's settings that make pgBackRest its archiver.
 func (s *Stack) pgBackRestSettings(set map[string]string) {
-	set["archive_command"] = strings.Join(s.PgBackRestCommand("archive-push", "%p"), " ")
+	set["archive_command"] = unlessHeld(strings.Join(s.PgBackRestCommand("archive-push", "%p"), " "))
 	set["restore_command"] = s.pgBackRestRestoreCommand()
 }
 

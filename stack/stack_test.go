@@ -188,42 +188,13 @@ func TestStack(t *testing.T) {
 	})
 
 	t.Run("a held archive drops the segments completed while held, not those after", func(t *testing.T) {
-		// switched writes a row, switches segment and waits until the archiver has handled the
-		// segment (copied or dropped); it returns the segment's name.
-		switched := func() string {
-			exec1(t, s.DSN(), "CREATE TABLE IF NOT EXISTS held (v text); INSERT INTO held VALUES ('x')")
-			seg := query(t, s.DSN(), "SELECT pg_walfile_name(pg_switch_wal())")
-			waitFor(t, 30*time.Second, "segment "+seg+" handled by the archiver", func() bool {
-				return query(t, s.DSN(), "SELECT last_archived_wal >= '"+seg+"' FROM pg_stat_archiver") == "true"
-			})
-			return seg
-		}
-		archived := func(seg string) bool {
+		checkHold(t, s, func(seg string) bool {
 			code, _, err := s.Exec(ctx, DB, []string{"test", "-f", "/archive/" + seg})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return code == 0
-		}
-		release, err := s.HoldArchive(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !s.ArchiveHeld() {
-			t.Error("ArchiveHeld = false while held")
-		}
-		if seg := switched(); archived(seg) {
-			t.Errorf("segment %s, completed while the archive was held, is in the archive", seg)
-		}
-		if err := release(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if s.ArchiveHeld() {
-			t.Error("ArchiveHeld = true after release")
-		}
-		if seg := switched(); !archived(seg) {
-			t.Errorf("segment %s, completed after release, is not in the archive", seg)
-		}
+		})
 	})
 
 	t.Run("app healthy, 503 while db stopped, 200 after", func(t *testing.T) {
@@ -591,6 +562,42 @@ func TestProcessStart(t *testing.T) {
 	child, ok := processStart(cmd.Process.Pid)
 	if !ok || child < start {
 		t.Errorf("child started at %d (%v), parent at %d", child, ok, start)
+	}
+}
+
+// checkHold holds s's WAL archive across one segment switch and releases it before the next:
+// archived (whether a segment reached the archive) must say no for the first and yes for the
+// second.
+func checkHold(t *testing.T, s *Stack, archived func(seg string) bool) {
+	t.Helper()
+	// switched writes a row, switches segment and waits until the archiver has handled the
+	// segment (copied or dropped); it returns the segment's name.
+	switched := func() string {
+		exec1(t, s.DSN(), "CREATE TABLE IF NOT EXISTS held (v text); INSERT INTO held VALUES ('x')")
+		seg := query(t, s.DSN(), "SELECT pg_walfile_name(pg_switch_wal())")
+		waitFor(t, 30*time.Second, "segment "+seg+" handled by the archiver", func() bool {
+			return query(t, s.DSN(), "SELECT last_archived_wal >= '"+seg+"' FROM pg_stat_archiver") == "true"
+		})
+		return seg
+	}
+	release, err := s.HoldArchive(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.ArchiveHeld() {
+		t.Error("ArchiveHeld = false while held")
+	}
+	if seg := switched(); archived(seg) {
+		t.Errorf("segment %s, completed while the archive was held, reached the archive", seg)
+	}
+	if err := release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s.ArchiveHeld() {
+		t.Error("ArchiveHeld = true after release")
+	}
+	if seg := switched(); !archived(seg) {
+		t.Errorf("segment %s, completed after release, did not reach the archive", seg)
 	}
 }
 
