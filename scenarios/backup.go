@@ -63,7 +63,8 @@ var ErrBackupType = errors.New("backup type not available")
 var ErrArchiveHeld = errors.New("the WAL archive is held (a bulk load is running): no base backup until it is released")
 
 // Backups takes and lists the base backups of one stack's database. The WAL archive itself is
-// continuous (archive_command of the stack); base backups bound how much WAL a restore replays.
+// continuous from the first base backup on (archive_command of the stack; the seeding's WAL
+// before it is held out, stack.HoldArchive); base backups bound how much WAL a restore replays.
 type Backups struct {
 	s   *stack.Stack
 	log io.Writer
