@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -135,21 +136,53 @@ func (t Table) SumByTenant(tenantsParam, except string, all bool) string {
 		key, kept, kept, allRows, from, w)
 }
 
-// VersionsByTenant classifies the table's rows per tenant by the SQL condition newer (on alias
-// t: typically on t.xmin, the transaction that wrote the row version) and except, as rows
-// (tenant, v, n): n rows of version class v, 0 for older rows, 1 for newer rows left out by
-// except, 2 for the other newer rows. The conditions are evaluated once per row (a CASE in the
-// grouping key), of every tenant. Under SchemaPerTenant it is "".
+// VersionsByTenant sums up the table's row versions per tenant by the SQL condition newer (on
+// alias t: typically on t.xmin, the transaction that wrote the row version) and except, as rows
+// (tenant, n, newer): n rows in all, and newer, the NewerSum of the newer ones — those left out
+// by except counted, the others counted and hashed as SumByTenant hashes them. Every row is
+// counted, only the newer ones are hashed, and newer is evaluated once per row. Under
+// SchemaPerTenant it is "".
 func (t Table) VersionsByTenant(newer, except string) string {
 	if t.wholeSchema() {
 		return ""
 	}
 	from, key := t.route(t.Path, t.TenantColumn)
-	kept := "2"
+	kept := ""
 	if except != "" {
-		kept = "CASE WHEN NOT (" + except + ") THEN 2 ELSE 1 END"
+		kept = "NOT (" + except + ")"
 	}
-	return fmt.Sprintf("SELECT %s AS tenant, CASE WHEN %s THEN %s ELSE 0 END AS v, count(*) AS n %s GROUP BY 1, 2", key, newer, kept, from)
+	return fmt.Sprintf("SELECT %s AS tenant, count(*) AS n, %s AS newer %s GROUP BY 1", key, NewerSum(newer, kept, "hash_record_extended(t, 0)"), from)
+}
+
+// newerSumShift packs NewerSum's three figures into one sum: the hashes above 2^64, the rows
+// left out between 2^32 and 2^64, the kept rows below 2^32.
+const newerSumShift = 32
+
+// NewerSum is the SQL aggregate that sums a group's row versions for which newer holds: each
+// adds hash·2^64 + 1 when kept holds ("" keeps every row) and 2^32 when not, so that one
+// expression per row, newer evaluated once, gives how many newer rows were kept, their
+// checksum (the sum of hash, hash a bigint SQL expression) and how many were left out, as
+// numeric text ("0" when none is newer). ParseNewerSum takes it apart; the group must hold
+// fewer than 2^32 rows.
+func NewerSum(newer, kept, hash string) string {
+	one := fmt.Sprintf("%s::numeric * %s + 1", hash, new(big.Int).Lsh(big.NewInt(1), 2*newerSumShift))
+	if kept != "" {
+		one = fmt.Sprintf("CASE WHEN %s THEN %s ELSE %d END", kept, one, int64(1)<<newerSumShift)
+	}
+	return fmt.Sprintf("coalesce(sum(CASE WHEN %s THEN %s END), 0)::text", newer, one)
+}
+
+// ParseNewerSum takes a NewerSum apart: the newer rows kept, their checksum (a decimal sum of
+// hashes, as SumByTenant's) and the newer rows left out.
+func ParseNewerSum(sum string) (kept int64, checksum string, leftOut int64, err error) {
+	s, ok := new(big.Int).SetString(sum, 10)
+	if !ok {
+		return 0, "", 0, fmt.Errorf("newer row versions: %q is not an integer", sum)
+	}
+	// Euclidean: the hashes' sum may be negative, the two counts below it never are.
+	hashes, low := new(big.Int).DivMod(s, new(big.Int).Lsh(big.NewInt(1), 2*newerSumShift), new(big.Int))
+	counts := low.Uint64()
+	return int64(counts & (1<<newerSumShift - 1)), hashes.String(), int64(counts >> newerSumShift), nil
 }
 
 // SelectKeyed returns the rows of a table under the unit with their tenant and unit keys

@@ -1,6 +1,9 @@
 package tenancy
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The tables of the notes schema as Discover finds them, written out by hand.
 var (
@@ -64,7 +67,9 @@ func TestSQLBuilders(t *testing.T) {
 		{"sum by tenant, every row counted too", notesBlocks.SumByTenant("", `t."slug" LIKE 'live-%'`, true),
 			`SELECT p2."org_id" AS tenant, count(*) FILTER (WHERE NOT (t."slug" LIKE 'live-%')) AS n, coalesce(sum(hash_record_extended(t, 0)) FILTER (WHERE NOT (t."slug" LIKE 'live-%')), 0)::text AS checksum, count(*) AS all_rows FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id" JOIN "public"."workspaces" p2 ON p1."workspace_id" = p2."id" GROUP BY 1`},
 		{"versions by tenant", notesBlocks.VersionsByTenant("t.xmin = ANY('{7,8}'::xid[])", `t."slug" LIKE 'live-%'`),
-			`SELECT p2."org_id" AS tenant, CASE WHEN t.xmin = ANY('{7,8}'::xid[]) THEN CASE WHEN NOT (t."slug" LIKE 'live-%') THEN 2 ELSE 1 END ELSE 0 END AS v, count(*) AS n FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id" JOIN "public"."workspaces" p2 ON p1."workspace_id" = p2."id" GROUP BY 1, 2`},
+			`SELECT p2."org_id" AS tenant, count(*) AS n, coalesce(sum(CASE WHEN t.xmin = ANY('{7,8}'::xid[]) THEN CASE WHEN NOT (t."slug" LIKE 'live-%') THEN hash_record_extended(t, 0)::numeric * 18446744073709551616 + 1 ELSE 4294967296 END END), 0)::text AS newer FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id" JOIN "public"."workspaces" p2 ON p1."workspace_id" = p2."id" GROUP BY 1`},
+		{"versions by tenant, every row kept", notesOrgs.VersionsByTenant("t.xmin = '9'", ""),
+			`SELECT t."id" AS tenant, count(*) AS n, coalesce(sum(CASE WHEN t.xmin = '9' THEN hash_record_extended(t, 0)::numeric * 18446744073709551616 + 1 END), 0)::text AS newer FROM "public"."orgs" t GROUP BY 1`},
 		{"versions by tenant, schema per tenant", perTenant.VersionsByTenant("true", ""), ``},
 		{"keyed, two routes side by side", notesBlocks.SelectKeyed("$1"),
 			`SELECT p2."org_id" AS drdrill_tenant, u1."workspace_id" AS drdrill_unit, t.* FROM "public"."blocks" t JOIN "public"."pages" p1 ON t."page_id" = p1."id" JOIN "public"."workspaces" p2 ON p1."workspace_id" = p2."id" JOIN "public"."pages" u1 ON t."page_id" = u1."id" WHERE p2."org_id" = ANY($1)`},
@@ -81,6 +86,34 @@ func TestSQLBuilders(t *testing.T) {
 	for _, c := range cases {
 		if c.got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestParseNewerSum takes apart sums Postgres would return for NewerSum, written out by hand:
+// hash·2^64 + 1 per kept row, 2^32 per row left out.
+func TestParseNewerSum(t *testing.T) {
+	for _, c := range []struct {
+		sum            string
+		kept, leftOut  int64
+		checksum, fail string
+	}{
+		{sum: "0", checksum: "0"},
+		{sum: "92233720368547758081", kept: 1, checksum: "5"},               // one kept row, hash 5
+		{sum: "-36893488134534201342", kept: 2, leftOut: 3, checksum: "-2"}, // hashes -3 and 1, three left out
+		{sum: "17179869184", leftOut: 4, checksum: "0"},                     // left-out rows alone
+		{sum: "-510423550381407695195061911113292578817", kept: 1<<32 - 1, leftOut: 7, checksum: "-27670116110564327424"}, // three hashes of -2^63
+		{sum: "12.5", fail: "not an integer"},
+	} {
+		kept, checksum, leftOut, err := ParseNewerSum(c.sum)
+		if c.fail != "" {
+			if err == nil || !strings.Contains(err.Error(), c.fail) {
+				t.Errorf("%s: error %v, want %q", c.sum, err, c.fail)
+			}
+			continue
+		}
+		if err != nil || kept != c.kept || checksum != c.checksum || leftOut != c.leftOut {
+			t.Errorf("%s: kept %d, checksum %s, left out %d, %v; want %d, %s, %d", c.sum, kept, checksum, leftOut, err, c.kept, c.checksum, c.leftOut)
 		}
 	}
 }
