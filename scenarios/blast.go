@@ -23,8 +23,8 @@ type BlastRadius struct {
 
 // Assess finds the blast radius: the tenants whose data differs from before, a manifest
 // taken before the incident. The live manifest covers the same tenants as before (its Scope);
-// only the tenants whose rows have newer versions than before are read in full
-// (fixtures.Shape.TakeManifestSince), so it costs about half a manifest of the whole database.
+// only what may have changed since is read again (fixtures.Shape.TakeManifestSince), so it
+// costs about half a manifest of the whole database.
 func Assess(ctx context.Context, dsn string, before fixtures.Manifest) (BlastRadius, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
