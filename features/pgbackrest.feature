@@ -36,7 +36,7 @@ Feature: The same incident restored with pgBackRest
     And no bystander lost acknowledged writes
     And the runbook step "pgbackrest restore --set=" succeeded on attempt 1
 
-  Scenario: Full point-in-time recovery with pgbackrest restore into the emptied data directory
+  Scenario: Full point-in-time recovery with pgbackrest restore --delta
     Given the objectives:
       | objective | target |
       | RTO p95   | 10m    |

@@ -50,19 +50,14 @@ func (fullPITR) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	restore, script := "replace data directory with "+bk.Name, restoreDataDirScript(bk.Dir, target, env.Params.parallelism())
+	if s.BackupTool() == stack.PgBackRest {
+		opts := restoreOptions(bk, target, env.Params.parallelism(), true)
+		restore, script = "pgbackrest restore "+strings.Join(opts, " "), pgBackRestRestoreScript(s, opts)
+	}
 	run := func(ctx context.Context) error { return env.dataDirJob(ctx, "restore "+bk.Name, script) }
 	if s.BackupTool() == stack.PgBackRest {
-		restore = "pgbackrest restore " + strings.Join(restoreOptions(bk, target, env.Params.parallelism(), false), " ")
-		attempt := 0
-		run = func(ctx context.Context) error {
-			attempt++
-			script := pgBackRestRestoreScript(inPlaceRestore(s, bk, target, env.Params.parallelism(), attempt))
-			return env.dataDirJob(ctx, "restore "+bk.Name, script)
-		}
-	}
-	if s.BackupTool() == stack.PgBackRest {
 		// A repository that is unreachable for a while (storage, a mount) is waited for and the
-		// restore run again, with --delta: it keeps what the failed attempt restored.
+		// restore run again; --delta keeps what the failed attempt already restored.
 		fromRepo := retry{attempts: 3, retryable: func(error) bool { return true }, ready: env.repoBack, what: "the pgBackRest repository was back"}
 		err = env.stepRetry(ctx, restore, fromRepo, run)
 	} else {

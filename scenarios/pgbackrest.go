@@ -142,25 +142,14 @@ func restoreOptionsThen(bk Backup, target time.Time, processMax int, delta bool,
 	return append(opts, fmt.Sprintf("--process-max=%d", max(processMax, 1)))
 }
 
-// pgBackRestRestoreScript restores the data directory of a stopped server in place with the
-// pgbackrest restore command line restore (the server must not run). Without --delta among its
-// options the directory is emptied first, as pgbackrest requires; with it, only a killed
-// server's stale postmaster.pid goes.
-func pgBackRestRestoreScript(restore []string) string {
-	clear := "rm -f " + DataDir + "/postmaster.pid"
-	if !slices.Contains(restore, "--delta") {
-		clear = "find " + DataDir + " -mindepth 1 -delete"
-	}
-	return fmt.Sprintf("set -eu\n%s\n%s\n", clear, stack.ShellQuote(restore))
-}
-
-// inPlaceRestore is the pgbackrest restore command line of full-pitr's attempt (1, 2, …) at
-// restoring the live data directory. The first restores into the emptied directory: --delta
-// would first read and checksum every file there (the whole database) only to keep the few a
-// drill's writes left as the backup has them. A later attempt, after a failed one (the
-// repository unreachable for a while), keeps what the failed one restored: --delta.
-func inPlaceRestore(s *stack.Stack, bk Backup, target time.Time, processMax, attempt int) []string {
-	return s.PgBackRestCommand("restore", restoreOptions(bk, target, processMax, attempt > 1)...)
+// pgBackRestRestoreScript restores the data directory of a stopped server in place with
+// pgbackrest restore (the server must not run: a killed one's postmaster.pid is stale and
+// goes first).
+func pgBackRestRestoreScript(s *stack.Stack, opts []string) string {
+	return fmt.Sprintf(`set -eu
+rm -f %[1]s/postmaster.pid
+%[2]s
+`, DataDir, stack.ShellQuote(s.PgBackRestCommand("restore", opts...)))
 }
 
 // sidePgBackRestInitScript is sideInitScript with pgbackrest restore in place of the copy of

@@ -97,24 +97,6 @@ func TestRestoreOptions(t *testing.T) {
 	}
 }
 
-// TestPgBackRestRestoreScript: a restore without --delta empties the data directory first (as
-// pgbackrest requires), one with it keeps the files there.
-func TestPgBackRestRestoreScript(t *testing.T) {
-	for _, c := range []struct {
-		restore []string
-		want    string
-	}{
-		{[]string{"pgbackrest", "--stanza=drdrill", "restore", "--set=L"},
-			"set -eu\nfind " + DataDir + " -mindepth 1 -delete\n'pgbackrest' '--stanza=drdrill' 'restore' '--set=L'\n"},
-		{[]string{"pgbackrest", "--stanza=drdrill", "restore", "--set=L", "--delta"},
-			"set -eu\nrm -f " + DataDir + "/postmaster.pid\n'pgbackrest' '--stanza=drdrill' 'restore' '--set=L' '--delta'\n"},
-	} {
-		if got := pgBackRestRestoreScript(c.restore); got != c.want {
-			t.Errorf("pgBackRestRestoreScript(%q) =\n%s\nwant\n%s", c.restore, got, c.want)
-		}
-	}
-}
-
 // TestPgBackRestBackups takes a full, a differential and an incremental backup with
 // pgBackRest: each is recorded with the label, type, chain, LSNs and stop time the repository
 // gives, and the plain route refuses what pg_basebackup cannot take.
