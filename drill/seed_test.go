@@ -20,18 +20,32 @@ func (f logLines) Write(p []byte) (int, error) {
 
 // TestSeedHoldsTheArchive: a WAL segment completed while the drill seeds is dropped, not
 // archived (no restore replays WAL from before the first base backup), and one completed
-// after the seeding is archived. The segment is completed from the seeding's last progress
-// line, logged before Seed lets the archive go; the stack's tests check the hold itself.
+// after the seeding is archived — after a seeding that failed too (cancelled at its first
+// progress line): the archive is let go either way. The segment is completed from the
+// seeding's last progress line, logged before Seed lets the archive go; the stack's tests
+// check the hold itself.
 func TestSeedHoldsTheArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real containers: not in -short mode")
 	}
+	for _, c := range []struct {
+		name string
+		fail bool
+	}{{"seeding done", false}, {"seeding cancelled", true}} {
+		t.Run(c.name, func(t *testing.T) { testSeedHold(t, c.fail) })
+	}
+}
+
+func testSeedHold(t *testing.T, fail bool) {
 	ctx := t.Context()
+	seedCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var (
-		d      *Drill
-		mu     sync.Mutex
-		during string
-		errs   []error
+		d         *Drill
+		mu        sync.Mutex
+		during    string
+		cancelled bool
+		errs      []error
 	)
 	// switchSegment writes a row and completes the WAL segment it is in; it returns its name.
 	switchSegment := func() (string, error) {
@@ -46,7 +60,11 @@ func TestSeedHoldsTheArchive(t *testing.T) {
 		t.Log(line)
 		mu.Lock()
 		defer mu.Unlock()
-		if during == "" && strings.HasPrefix(line, "seeding: done") {
+		switch {
+		case fail && !cancelled && strings.HasPrefix(line, "seeding: "):
+			cancel()
+			cancelled = true
+		case !fail && during == "" && strings.HasPrefix(line, "seeding: done"):
 			seg, err := switchSegment()
 			during = seg
 			if err != nil {
@@ -65,12 +83,17 @@ func TestSeedHoldsTheArchive(t *testing.T) {
 	if err := d.StartStack(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Seed(ctx); err != nil {
-		t.Fatal(err)
-	}
+	err := d.Seed(seedCtx)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(errs) > 0 || during == "" {
+	switch {
+	case fail && (!cancelled || err == nil):
+		t.Fatalf("the seeding was cancelled (%v), yet Seed returned %v", cancelled, err)
+	case fail && d.st.ArchiveHeld():
+		t.Error("the archive is still held after the seeding failed")
+	case !fail && err != nil:
+		t.Fatal(err)
+	case !fail && (len(errs) > 0 || during == ""):
 		t.Fatalf("no segment completed during the seeding (%q): %v", during, errs)
 	}
 	after, err := switchSegment()
@@ -88,7 +111,7 @@ func TestSeedHoldsTheArchive(t *testing.T) {
 	if err := waitFor(ctx, 30*time.Second, func() (bool, error) { return archived(after), nil }); err != nil {
 		t.Fatalf("segment %s, completed after the seeding, not archived: %v", after, err)
 	}
-	if archived(during) {
+	if during != "" && archived(during) {
 		t.Errorf("segment %s, completed during the seeding, reached the archive", during)
 	}
 }
