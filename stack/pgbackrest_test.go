@@ -80,7 +80,6 @@ func TestPgBackRestStack(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	var archiveCommand, restoreCommand string
-	var archived int64
 	var seg string
 	if err := conn.QueryRow(ctx, `SELECT current_setting('archive_command'), current_setting('restore_command'), pg_walfile_name(pg_switch_wal())`).Scan(&archiveCommand, &restoreCommand, &seg); err != nil {
 		t.Fatal(err)
@@ -88,20 +87,7 @@ func TestPgBackRestStack(t *testing.T) {
 	if archiveCommand != unlessHeld("pgbackrest --stanza=drdrill archive-push %p") || restoreCommand != `pgbackrest --stanza=drdrill archive-get %f "%p"` {
 		t.Errorf("archive_command %q, restore_command %q", archiveCommand, restoreCommand)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var last *string
-		if err := conn.QueryRow(ctx, `SELECT archived_count, last_archived_wal FROM pg_stat_archiver`).Scan(&archived, &last); err != nil {
-			t.Fatal(err)
-		}
-		if last != nil && *last >= seg {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("segment %s not archived after 30s (last %v)", seg, last)
-		}
-		time.Sleep(100 * time.Millisecond) // polling pg_stat_archiver: the condition, with a deadline
-	}
+	waitArchived(t, s, seg)
 	code, out, err := s.Exec(ctx, DB, s.PgBackRestCommand("info", "--output=json"))
 	if err != nil || code != 0 {
 		t.Fatalf("info: exit %d %v %s", code, err, out)

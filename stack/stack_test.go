@@ -575,9 +575,7 @@ func checkHold(t *testing.T, s *Stack, archived func(seg string) bool) {
 	switched := func() string {
 		exec1(t, s.DSN(), "CREATE TABLE IF NOT EXISTS held (v text); INSERT INTO held VALUES ('x')")
 		seg := query(t, s.DSN(), "SELECT pg_walfile_name(pg_switch_wal())")
-		waitFor(t, 30*time.Second, "segment "+seg+" handled by the archiver", func() bool {
-			return query(t, s.DSN(), "SELECT last_archived_wal >= '"+seg+"' FROM pg_stat_archiver") == "true"
-		})
+		waitArchived(t, s, seg)
 		return seg
 	}
 	release, err := s.HoldArchive(context.Background())
@@ -599,6 +597,15 @@ func checkHold(t *testing.T, s *Stack, archived func(seg string) bool) {
 	if seg := switched(); !archived(seg) {
 		t.Errorf("segment %s, completed after release, did not reach the archive", seg)
 	}
+}
+
+// waitArchived waits until the archiver has handled WAL segment seg: archived, or dropped
+// while the archive is held.
+func waitArchived(t *testing.T, s *Stack, seg string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "segment "+seg+" handled by the archiver", func() bool {
+		return query(t, s.DSN(), "SELECT last_archived_wal >= '"+seg+"' FROM pg_stat_archiver") == "true"
+	})
 }
 
 func query(t *testing.T, dsn, sql string) string {
