@@ -300,6 +300,11 @@ func testRTOGroundTruth(t *testing.T, g groundStack) {
 	if err := d.RunIncident(ctx, IncidentSpec{Mode: "mark", IDKind: "site"}); err != nil {
 		t.Fatal(err)
 	}
+	// The harness found the blast radius from the pages changed since the snapshot it held,
+	// not from the whole database (a third of the tenants marked: a good share of its pages).
+	if rd := d.h.Incident.Blast.Read; rd.Changed == 0 || rd.Read < rd.Changed || rd.Read >= rd.Total {
+		t.Errorf("the harness's assessment read %+v: want the changed pages, not all", rd)
+	}
 	// Hold the tenants down for a known time: until every victim site has been seen down.
 	hold := 3 * time.Second
 	if err := waitFor(ctx, 30*time.Second, func() (bool, error) { return time.Since(d.t0) >= hold && len(d.prober.Down()) > 0, nil }); err != nil {

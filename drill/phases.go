@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/drdrill/drdrill/fixtures"
@@ -189,10 +190,34 @@ func (d *Drill) Seed(ctx context.Context) error {
 	return nil
 }
 
-// readManifest takes the pre-incident manifest of the seeded database and lists its tenants.
-func (d *Drill) readManifest(ctx context.Context, shape *fixtures.Shape) (err error) {
-	if d.manifest, err = shape.TakeManifest(ctx, d.pool, nil); err != nil {
+// readManifest takes the pre-incident manifest of the seeded database, holding its snapshot
+// for the harness's later assessments (see fixtures.HeldSnapshot: they then read only the
+// pages changed since), and lists its tenants. A database where the snapshot cannot be held
+// is assessed by its row versions, as the runbooks assess it.
+func (d *Drill) readManifest(ctx context.Context, shape *fixtures.Shape) error {
+	c, err := d.pool.Acquire(ctx)
+	if err != nil {
 		return fmt.Errorf("pre-incident manifest: %w", err)
+	}
+	defer c.Release()
+	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("pre-incident manifest: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	held, herr := shape.Hold(ctx, tx, d.pool.Config().ConnConfig)
+	if herr != nil {
+		d.logf("pre-incident manifest: its snapshot is not held (%v): the harness assesses by row versions", herr)
+	} else {
+		d.onClose("held snapshot", held.Release)
+	}
+	if d.manifest, err = shape.TakeManifest(ctx, tx, nil); err != nil {
+		return fmt.Errorf("pre-incident manifest: %w", err)
+	}
+	if held != nil {
+		if d.manifest, err = d.manifest.WithHeld(held); err != nil {
+			return fmt.Errorf("pre-incident manifest: %w", err)
+		}
 	}
 	if d.tenants, err = d.tenantInfo(ctx); err != nil {
 		return err
@@ -378,10 +403,16 @@ func (d *Drill) RunIncident(ctx context.Context, spec IncidentSpec) error {
 		return fmt.Errorf("run the faulty script: %w", err)
 	}
 	d.t0 = inc.T0
+	assessed := time.Now()
 	blast, err := scenarios.Assess(ctx, d.st.DSN(), d.manifest)
 	if err != nil {
 		return fmt.Errorf("measure the blast radius: %w", err)
 	}
+	how := "by row versions"
+	if r := blast.Read; r.Total > 0 {
+		how = fmt.Sprintf("by changed pages: %d of %d read", r.Read, r.Total)
+	}
+	d.logf("incident: blast radius assessed in %s (%s)", time.Since(assessed).Round(time.Millisecond), how)
 	d.affected = blast.Tenants
 	d.record(func(h *History) { h.Incident = &IncidentRecord{Run: inc, Blast: blast, Readiness: ready} })
 	if ready != nil {
@@ -433,7 +464,9 @@ func (d *Drill) RunRunbook(ctx context.Context, name string) error {
 		}
 	}
 	env := &scenarios.Env{
-		Stack: d.st, Backups: d.backups, T0: d.t0, Before: d.manifest, IDs: d.idList,
+		// The runbook assesses as an operator could: by row versions, without the snapshot the
+		// harness held from before the incident.
+		Stack: d.st, Backups: d.backups, T0: d.t0, Before: d.manifest.Detached(), IDs: d.idList,
 		Params:   scenarios.Params{Parallelism: d.cfg.Parallelism, NoWALSwitch: d.cfg.NoWALSwitch, Tenancy: d.cfg.tenancy()},
 		Progress: d.cfg.Log, Faults: d.takeArmed(), Own: d.cfg.ownRunbooks(),
 	}

@@ -19,12 +19,16 @@ type BlastRadius struct {
 	Sites   []int64 // their sites that are gone or newly soft-deleted, ascending
 	Users   int64   // users of those sites, per the pre-incident manifest
 	Diffs   []fixtures.TenantDiff
+	// Read is what the assessment read when it read the pages changed since before (the
+	// harness's, with the pre-incident snapshot held); zero when it read row versions.
+	Read fixtures.PagesRead `json:"-"`
 }
 
 // Assess finds the blast radius: the tenants whose data differs from before, a manifest
 // taken before the incident. The live manifest covers the same tenants as before (its Scope);
 // only what may have changed since is read again (fixtures.Shape.TakeManifestSince), so it
-// costs about half a manifest of the whole database.
+// costs about half a manifest of the whole database by row versions (a runbook's), and a
+// fraction of that by changed pages (the harness's, before holding its snapshot).
 func Assess(ctx context.Context, dsn string, before fixtures.Manifest) (BlastRadius, error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -37,11 +41,13 @@ func Assess(ctx context.Context, dsn string, before fixtures.Manifest) (BlastRad
 		return BlastRadius{}, fmt.Errorf("manifest of live db: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	now, err := before.Shape().TakeManifestSince(ctx, tx, before)
+	now, read, err := before.Shape().TakeManifestSinceRead(ctx, tx, before)
 	if err != nil {
 		return BlastRadius{}, fmt.Errorf("manifest of live db: %w", err)
 	}
-	return blastRadius(before, now), nil
+	br := blastRadius(before, now)
+	br.Read = read
+	return br, nil
 }
 
 // blastRadius compares two manifests of the same scope.
