@@ -195,7 +195,7 @@ var figures = []figure{
 	{"tenant-restore pgBackRest / plain (restore phase)", (*Report).ToolRatio, "×", TargetToolRatio, true},
 	{"full-pitr pgBackRest / plain (restore phase)", (*Report).PITRToolRatio, "×", TargetToolRatio, true},
 	{"blast-radius assessment / whole manifest", (*Report).AssessRatio, "×", TargetAssessRatio, true},
-	{"  the runbooks', by row versions / whole manifest", (*Report).VersionsRatio, "×", TargetAssessRatio, true},
+	{"blast-radius assessment, the runbooks' (row versions) / whole manifest", (*Report).VersionsRatio, "×", TargetAssessRatio, true},
 	{"harness CPU / drill wall", func(r *Report) float64 { return 100 * r.CPUShare() }, "%", 100 * TargetCPUShare, true},
 	{"seeding / raw COPY throughput", (*Report).SeedRatio, "×", TargetSeedRatio, false},
 	{"checker growth exponent", (*Report).Exponent, "", TargetExponent, true},
