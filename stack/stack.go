@@ -181,13 +181,21 @@ func (s *Stack) mark(ctx context.Context) error {
 	return nil
 }
 
+// plainArchiveCommand copies a completed WAL segment into the archive under a name of its own,
+// then renames it: a restore reading the archive meanwhile (a side database replaying to T0
+// while the primary archives the segment the switch completed) finds the whole segment or
+// none. Copied under its final name, a segment read half-written stopped the restore with
+// "archive file … has wrong size: 12713984 instead of 16777216" (FATAL), where a missing one is
+// the archive's end.
+const plainArchiveCommand = "test ! -f " + ArchiveDir + "/%f && cp %p " + ArchiveDir + "/%f.part && mv " + ArchiveDir + "/%f.part " + ArchiveDir + "/%f"
+
 // primarySettings are the db's Postgres settings: WAL archived to /archive (or pushed to the
 // pgBackRest repository), every restore reading from it, and cfg.Settings on top.
 func (s *Stack) primarySettings() map[string]string {
 	set := map[string]string{
 		"wal_level":        "replica",
 		"archive_mode":     "on",
-		"archive_command":  unlessHeld("test ! -f " + ArchiveDir + "/%f && cp %p " + ArchiveDir + "/%f"),
+		"archive_command":  unlessHeld(plainArchiveCommand),
 		"archive_timeout":  strconv.Itoa(int(s.cfg.ArchiveTimeout / time.Second)),
 		"restore_command":  RestoreCommand,
 		"listen_addresses": "*",

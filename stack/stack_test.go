@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -164,6 +165,31 @@ func TestStack(t *testing.T) {
 		}
 		if got := leftovers(t, c, id); got < 5 { // db, network, 3 volumes
 			t.Errorf("%d labelled resources, want >= 5", got)
+		}
+	})
+
+	t.Run("the archive never shows a segment half-copied", func(t *testing.T) {
+		// A restore reading the archive while a segment is archived must find all of it or
+		// none. The db's own archive_command archives a 64 MB file while a loop watches its
+		// name in the archive and writes down every size it sees there.
+		cmd := strings.NewReplacer("%p", "/tmp/drdrill-test-seg", "%f", "DRDRILLTESTSEGMENT").Replace(query(t, s.DSN(), "SHOW archive_command"))
+		script := `set -eu
+head -c 67108864 /dev/zero > /tmp/drdrill-test-seg
+( while :; do stat -c %s /archive/DRDRILLTESTSEGMENT 2>/dev/null || true; done ) > /tmp/drdrill-test-sizes &
+watcher=$!
+sleep 0.2
+sh -c ` + ShellQuote([]string{cmd}) + `
+sleep 0.2
+kill $watcher
+sort -u /tmp/drdrill-test-sizes
+rm -f /archive/DRDRILLTESTSEGMENT /tmp/drdrill-test-seg /tmp/drdrill-test-sizes`
+		code, out, err := s.Exec(ctx, DB, []string{"sh", "-c", script})
+		if err != nil || code != 0 {
+			t.Fatalf("archive by hand: exit %d %v %s", code, err, out)
+		}
+		sizes := strings.Fields(out)
+		if len(sizes) == 0 || slices.ContainsFunc(sizes, func(v string) bool { return v != "67108864" }) {
+			t.Errorf("sizes seen under the segment's name while it was archived: %v, want only 67108864", sizes)
 		}
 	})
 
