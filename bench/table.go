@@ -27,10 +27,6 @@ const (
 	TargetAssessRatio  = 0.5  // the blast-radius assessment ≤ 0.5× a manifest of the whole database
 )
 
-// VersionsRatio is the runbooks' blast-radius assessment (by row versions) over a manifest of
-// the whole database.
-func (r *Report) VersionsRatio() float64 { return ratio(r.Assess.Versions, r.Assess.Whole) }
-
 // AssessRatio is the blast-radius assessment's cost over a manifest of the whole database, the
 // same database and run (0 when not measured).
 func (r *Report) AssessRatio() float64 { return ratio(r.Assess.Since, r.Assess.Whole) }
@@ -125,16 +121,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("restore phase / necessary restore work (side server + COPY back)", fmt.Sprintf("%.2f× (%s / %s)", r.RestoreRatio(), sec(dr.Phases["restore"]), sec(b.SideStart+b.CopyBack)),
 		fmt.Sprintf("<= %.1f×", TargetRestoreRatio), r.RestoreRatio() <= TargetRestoreRatio)
 	if r.Assess.Whole > 0 {
-		how := "by row versions: no snapshot held"
-		if p := r.Assess.Pages; p.Total > 0 {
-			how = fmt.Sprintf("by changed pages: %d of %d read, %d changed", p.Read, p.Total, p.Changed)
-		}
 		row("blast-radius assessment alone: since the pre-incident manifest / whole manifest", fmt.Sprintf("%.2f× (%s / %s)", r.AssessRatio(), sec(r.Assess.Since), sec(r.Assess.Whole)),
 			fmt.Sprintf("<= %.1f×", TargetAssessRatio), r.AssessRatio() <= TargetAssessRatio)
-		row("  the harness's, "+how, "", "", true)
-		if r.Assess.Versions > 0 {
-			row("  the runbooks' (no snapshot from before the incident): by row versions / whole", fmt.Sprintf("%.2f× (%s)", r.VersionsRatio(), sec(r.Assess.Versions)),
-				fmt.Sprintf("<= %.1f×", TargetAssessRatio), r.VersionsRatio() <= TargetAssessRatio)
+		if r.Assess.Incident > 0 {
+			how := "by row versions: no snapshot held"
+			if p := r.Assess.Pages; p.Total > 0 {
+				how = fmt.Sprintf("by changed pages, %d of %d read", p.Read, p.Total)
+			}
+			row("  the harness's after the script, in the drill ("+how+") / whole", fmt.Sprintf("%.2f× (%s)", ratio(r.Assess.Incident, r.Assess.Whole), sec(r.Assess.Incident)), "", true)
 		}
 	}
 	if r.PITR.Wall > 0 {
@@ -195,7 +189,6 @@ var figures = []figure{
 	{"tenant-restore pgBackRest / plain (restore phase)", (*Report).ToolRatio, "×", TargetToolRatio, true},
 	{"full-pitr pgBackRest / plain (restore phase)", (*Report).PITRToolRatio, "×", TargetToolRatio, true},
 	{"blast-radius assessment / whole manifest", (*Report).AssessRatio, "×", TargetAssessRatio, true},
-	{"blast-radius assessment, the runbooks' (row versions) / whole manifest", (*Report).VersionsRatio, "×", TargetAssessRatio, true},
 	{"harness CPU / drill wall", func(r *Report) float64 { return 100 * r.CPUShare() }, "%", 100 * TargetCPUShare, true},
 	{"seeding / raw COPY throughput", (*Report).SeedRatio, "×", TargetSeedRatio, false},
 	{"checker growth exponent", (*Report).Exponent, "", TargetExponent, true},

@@ -193,9 +193,14 @@ func (d *Drill) Stack() *stack.Stack { return d.st }
 // make bench times the blast-radius assessment against it on the drill's database.
 func (d *Drill) Manifest() fixtures.Manifest { return d.manifest }
 
-// ReleaseSnapshot lets go of the pre-incident manifest's held snapshot (see
-// fixtures.HeldSnapshot) before the drill closes; assessments read row versions from then on.
-func (d *Drill) ReleaseSnapshot(ctx context.Context) error { return d.manifest.Release(ctx) }
+// IncidentAssessment is how long the harness's blast-radius assessment after the script took
+// and what it read (zero pages: by row versions); zero before the incident.
+func (d *Drill) IncidentAssessment() (time.Duration, fixtures.PagesRead) {
+	if d.h.Incident == nil {
+		return 0, fixtures.PagesRead{}
+	}
+	return d.h.Incident.Assessed, d.h.Incident.Blast.Read
+}
 
 // SeedStats are the figures of the drill's seeding (zero before Seed).
 func (d *Drill) SeedStats() fixtures.Stats { return d.seedStats }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drdrill/drdrill/fixtures"
 	"github.com/drdrill/drdrill/measure"
 	"github.com/drdrill/drdrill/results"
 	"github.com/drdrill/drdrill/stack"
@@ -142,8 +143,15 @@ func TestRunbooks(t *testing.T) {
 			if r.Incident.AffectedTenants != 10 || r.Incident.AffectedSites != 12 {
 				t.Fatalf("incident affected %d sites of %d tenants, want 12 of 10 (quick profile)", r.Incident.AffectedSites, r.Incident.AffectedTenants)
 			}
+			if n := holders(t, d); n != 1 {
+				t.Errorf("%d sessions hold the pre-incident snapshot after the incident, want 1", n)
+			}
 			if err := d.RunRunbook(ctx, c.runbook); err != nil {
 				t.Fatal(err)
+			}
+			// The restore ran with no snapshot of the harness's open.
+			if n := holders(t, d); n != 0 {
+				t.Errorf("%d sessions hold the pre-incident snapshot after the runbook, want 0", n)
 			}
 			if err := d.End(ctx); err != nil {
 				t.Fatal(err)
@@ -172,6 +180,16 @@ func TestRunbooks(t *testing.T) {
 			}
 		}
 	}
+}
+
+// holders counts the sessions holding a snapshot for the harness (fixtures.HolderName).
+func holders(t *testing.T, d *Drill) int64 {
+	t.Helper()
+	var n int64
+	if err := d.pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, fixtures.HolderName).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // groundStack is a stack the ground-truth tests run on, with the SQL they use to act behind the

@@ -49,6 +49,9 @@ type Identity struct {
 type IncidentRecord struct {
 	Run   scenarios.IncidentResult
 	Blast scenarios.BlastRadius
+	// Assessed is how long the harness's blast-radius assessment after the script took (on
+	// every tenant's RTO path: the runbook starts after it).
+	Assessed time.Duration
 	// Readiness is what was read of the backups and the WAL archive just before T0; nil when
 	// it could not be read (the drill's log says why, and objectives on it are unknown).
 	Readiness *measure.Readiness
