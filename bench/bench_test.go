@@ -239,7 +239,7 @@ func TestWriteProjection(t *testing.T) {
 		},
 	}
 	var out bytes.Buffer
-	if err := r.writeProjection(&out); err != nil {
+	if err := r.WriteProjection(&out); err != nil {
 		t.Fatal(err)
 	}
 	got := strings.Join(strings.Fields(out.String()), " ")

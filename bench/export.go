@@ -29,6 +29,9 @@ type Export struct {
 	Runs       []RunFigures       `json:"runs"`
 	Spreads    []Spread           `json:"spreads"`              // each figure over the runs
 	Projection *ProjectionSummary `json:"projection,omitempty"` // the first run that has one
+	// Drills are the drills that projection was fitted on, their steps as recorded: drdrill
+	// bench -refit fits it again from them.
+	Drills []DrillRecord `json:"drills,omitempty"`
 }
 
 // RunFigures is one bench run: its main drill and its judged figures.
@@ -77,7 +80,7 @@ func NewExport(runs []*Report) Export {
 		}
 		e.Runs = append(e.Runs, rf)
 		if e.Projection == nil {
-			e.Projection = r.ProjectionSummary()
+			e.Projection, e.Drills = r.ProjectionSummary(), drillRecords(r)
 		}
 	}
 	return e

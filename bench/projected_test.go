@@ -1,13 +1,18 @@
 package bench
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/drdrill/drdrill/projection"
+	"github.com/drdrill/drdrill/results"
 )
 
 // TestConvert: a size given as tenants or as bytes becomes rows at the main drill's rows per
@@ -159,5 +164,65 @@ func TestNotValidated(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRefit: the drills bench.json keeps fit the same projection again (drdrill bench -refit):
+// written, read back and refitted, a projection fitted on drills with steps and repeats has the
+// same models, check and projected sizes as the one the bench made; a bench.json without
+// drills, or of another schema, is refused with the reason.
+func TestRefit(t *testing.T) {
+	steps := func(side, copy float64) []results.Step {
+		return []results.Step{{Name: "start side db from base-1", StartMS: 100, DurationMS: side},
+			{Name: "copy tenants batch 1/2 (5 tenants)", StartMS: 100 + side, DurationMS: copy / 2},
+			{Name: "copy tenants batch 2/2 (5 tenants)", StartMS: 100 + side + copy/2, DurationMS: copy / 2}}
+	}
+	at := func(tenants int, rows, blast, runbookS, side, copy float64) DrillRun {
+		return DrillRun{Tenants: tenants, Size: projection.Size{Rows: rows, BlastRows: blast}, AffectedSites: tenants / 10, AffectedTenants: tenants / 12,
+			RunbookTime: time.Duration(runbookS * float64(time.Second)), RTOP95: 20 * time.Second, RTOMax: 25 * time.Second, Steps: steps(side, copy)}
+	}
+	main := at(1000, 1e6, 5e4, 12, 3000, 8000)
+	main.Repeats = []DrillRun{at(1000, 1e6, 5e4, 13, 3500, 8400), at(1000, 1e6, 5e4, 11, 2900, 7800)}
+	r := &Report{Profile: "atlassian", Rows: 1e6, DBBytes: 1e9, Drill: main, Scaled: at(3000, 3e6, 5e4, 20, 6000, 9000),
+		ProjectionRuns: []DrillRun{at(500, 5e5, 2.5e4, 7, 1500, 4000), at(500, 5e5, 5e4, 9, 1600, 7900)},
+		ProjectTo:      []TargetSize{{Given: "200000", Tenants: 200000}}}
+	runs, _ := r.fittedRuns()
+	models, err := projection.Fit(samples(runs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Projection = models
+	dir := t.TempDir()
+	if _, err := WriteFiles(dir, []*Report{r}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := ReadExport(filepath.Join(dir, JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.Refit(r.ProjectTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := r.ProjectionSummary(), again.ProjectionSummary()
+	wj, _ := json.Marshal(want)
+	gj, _ := json.Marshal(got)
+	if !bytes.Equal(wj, gj) {
+		t.Errorf("refitted projection differs:\n got %s\nwant %s", gj, wj)
+	}
+	if len(e.Drills) != 4 || e.Drills[1].Drill != scaledDrill || len(e.Drills[0].Repeats) != 2 || len(e.Drills[0].Repeats[1].Steps) != 3 {
+		t.Errorf("bench.json's drills: %+v", e.Drills)
+	}
+
+	e.Drills = nil
+	if _, err := e.Refit(nil); !errors.Is(err, ErrNoDrills) {
+		t.Errorf("no drills: error %v, want ErrNoDrills", err)
+	}
+	path := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(path, []byte(`{"schema": 99}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadExport(path); err == nil || !strings.Contains(err.Error(), "schema 99") {
+		t.Errorf("another schema: error %v", err)
 	}
 }

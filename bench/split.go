@@ -74,13 +74,19 @@ func (r *Report) fittedRuns() (runs []DrillRun, names []string) {
 			runs, names = append(runs, run), append(names, name)
 		}
 	}
-	add(r.Drill, "main drill")
-	add(r.Scaled, "scaled drill")
+	add(r.Drill, mainDrill)
+	add(r.Scaled, scaledDrill)
 	for i, run := range r.ProjectionRuns {
 		add(run, fmt.Sprintf("projection drill %d", i+1))
 	}
 	return runs, names
 }
+
+// The names of fittedRuns' first two drills.
+const (
+	mainDrill   = "main drill"
+	scaledDrill = "scaled drill"
+)
 
 // samples are fittedRuns as the projection fits them.
 func samples(runs []DrillRun) []projection.Sample {

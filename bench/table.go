@@ -163,7 +163,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if err := r.writeSplit(w); err != nil {
 		return err
 	}
-	return r.writeProjection(w)
+	return r.WriteProjection(w)
 }
 
 func slowest(steps []results.Step, n int) []results.Step {
@@ -221,10 +221,10 @@ func median(sorted []float64) float64 {
 	return (sorted[n/2-1] + sorted[n/2]) / 2
 }
 
-// writeProjection prints the projection's models, their left-out errors, the whole runbook's
+// WriteProjection prints the projection's models, their left-out errors, the whole runbook's
 // model fitted without the main drill against it, each target size's projected runbook
 // and RTO, and whether the projection is validated (ProjectionSummary).
-func (r *Report) writeProjection(w io.Writer) error {
+func (r *Report) WriteProjection(w io.Writer) error {
 	s := r.ProjectionSummary()
 	if s == nil || len(s.Fitted) == 0 {
 		return nil

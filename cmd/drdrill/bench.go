@@ -32,11 +32,15 @@ func cmdBench(ctx context.Context, args []string) error {
 	runs := fs.Int("runs", 1, "run the whole bench this many times and print each figure's median and spread")
 	out := fs.String("out", "", "also write the bench's page and figures, DIR/bench.html and DIR/bench.json (make bench: BENCH_OUT)")
 	memprof := fs.String("memprofile", "", "write a pprof heap profile (allocations of the whole run: -sample_index=alloc_space) to this file")
+	refit := fs.String("refit", "", "run no drill: fit the projection again on the drills a bench.json (from -out) keeps, and print it (with -project-to's sizes)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if *refit != "" {
+		return refitBench(*refit, *projectTo)
 	}
 	if *scale < 0 {
 		return usagef("-scale %d: want a tenant count", *scale)
@@ -125,6 +129,23 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 	}
 	return err
+}
+
+// refitBench is drdrill bench -refit: the projection fitted again on a bench.json's drills.
+func refitBench(path, projectTo string) error {
+	targets, err := parseTargets(projectTo)
+	if err != nil {
+		return err
+	}
+	e, err := bench.ReadExport(path)
+	if err != nil {
+		return err
+	}
+	r, err := e.Refit(targets)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return r.WriteProjection(os.Stdout)
 }
 
 func writeHeapProfile(path string) error {
