@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -152,6 +153,19 @@ func (run DrillRun) Sample() projection.Sample {
 		steps[k] = median(v)
 	}
 	return projection.Sample{Size: run.Size, Steps: steps}
+}
+
+// Plan is the drill's runbook as recorded, its steps and what each waited for, of the run whose
+// runbook was the median among it and its repeats (the lower middle of an even count).
+func (run DrillRun) Plan() projection.Plan {
+	runs := append([]DrillRun{run}, run.Repeats...)
+	slices.SortStableFunc(runs, func(a, b DrillRun) int { return cmp.Compare(a.RunbookTime, b.RunbookTime) })
+	m := runs[(len(runs)-1)/2]
+	spans := make([]projection.Span, len(m.Steps))
+	for i, st := range m.Steps {
+		spans[i] = projection.Span{Kind: projection.StepKind(st.Name), Start: st.StartMS / 1000, Dur: st.DurationMS / 1000}
+	}
+	return projection.NewPlan(spans, m.RunbookTime.Seconds())
 }
 
 // RunbookStep is the projection's name for the whole runbook (its steps overlap: the copy

@@ -254,7 +254,7 @@ func TestWriteProjection(t *testing.T) {
 		// the main drill's with the runbook swapped: 40 s − 12 s + 202 s, 50 s − 12 s + 202 s.
 		"projected, 20× the database (20 k tenants, 20.0 M rows, 20.0 GB, 50 k blast-radius rows (40 sites), 20.0× the largest fitted): runbook 202.0 s, RTO p95 230.0 s, max 240.0 s",
 		"(the main drill: RTO p95 40.0 s, max 50.0 s, runbook 12.0 s)",
-		"validated: fitted without one of its sizes, the whole runbook's model predicts it within 8 % (at most 20 %), the main drill within +0 %",
+		"validated: fitted without one of its sizes, the whole runbook's own model predicts it within 8 % (at most 20 %), the main drill within +0 %",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("projection table lacks %q:\n%s", want, out.String())

@@ -25,7 +25,7 @@ var pageTmpl = template.Must(template.New("bench.html").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("≥ %.2f%s", f.Target, f.Unit)
 	},
-	"whole": func(step string) bool { return step == RunbookStep },
+	"whole": func(step string) bool { return step == RunbookStep || step == ComposedStep },
 	"inc":   func(i int) int { return i + 1 },
 	"float": func(v any) float64 {
 		switch v := v.(type) {

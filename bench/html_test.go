@@ -71,7 +71,7 @@ func TestPageVerdict(t *testing.T) {
 		want     []string
 		dontWant []string
 	}{
-		{0.31, []string{"✖ NOT VALIDATED", "not validated: fitted without one of its sizes, the whole runbook&#39;s model misses it by up to 31 % (above 20 %)", `<span class="pill p-breached">not validated</span>`},
+		{0.31, []string{"✖ NOT VALIDATED", "not validated: fitted without one of its sizes, the whole runbook&#39;s own model misses it by up to 31 % (above 20 %)", `<span class="pill p-breached">not validated</span>`},
 			[]string{"✔ VALIDATED", `<span class="pill p-ok">validated</span>`}},
 		// Every size of projectedReport is beyond the fitted ones: the model is validated, the
 		// sizes are extrapolated, and the page says both.

@@ -86,6 +86,11 @@ type ProjectionSummary struct {
 	Method    string `json:"method"` // RTOMethod
 }
 
+// ComposedStep is the projection's name for the whole runbook predicted from its steps: each
+// kind's model, composed along the chains of steps the nearest fitted drill recorded
+// (projection.Plan), the time outside them carried over.
+const ComposedStep = "the whole runbook, its steps composed"
+
 // ModelSummary is one step kind's model.
 type ModelSummary struct {
 	Step     string    `json:"step"`
@@ -94,6 +99,9 @@ type ModelSummary struct {
 	Coef     []float64 `json:"coef"`    // seconds, per unit of each term
 	LOOError float64   `json:"loo_error"`
 	Note     string    `json:"note,omitempty"` // "above 20 %", "a step under 0.2 s: noise"
+	// Projects marks the model of the whole runbook the sizes are projected with and validated
+	// by: of RunbookStep's own and ComposedStep, the one with the smaller left-out error.
+	Projects bool `json:"projects,omitempty"`
 }
 
 // DrillSize is a measured drill's size and runbook time.
@@ -204,12 +212,40 @@ func (r *Report) ProjectionSummary() *ProjectionSummary {
 		s.Verdict = "not validated: no model of the whole runbook"
 		return s
 	}
+	// The whole runbook either by its own model or composed of its steps' along the plan of
+	// the fitted drill nearest in size; the one that predicts a left-out size better projects.
+	predict, loo, leftOutMain := whole.Predict, whole.LOOError, func() float64 { return whole.Without(ss, 0).Predict(r.Drill.Size) }
+	by := "the whole runbook's own model"
+	wholeAt := slices.IndexFunc(s.Models, func(m ModelSummary) bool { return m.Step == RunbookStep })
+	s.Models[wholeAt].Projects = true
+	if plans, ok := plans(fitted); ok {
+		preds, composedLOO := projection.ComposedError(ss, plans, r.Projection, RunbookStep)
+		ms := ModelSummary{Step: ComposedStep, Formula: "each step kind's model, along the nearest fitted drill's recorded chains of steps", LOOError: composedLOO}
+		if composedLOO > MaxLOOError {
+			ms.Note = fmt.Sprintf("above %.0f %%", 100*MaxLOOError)
+		}
+		if composedLOO < whole.LOOError {
+			ms.Projects, s.Models[wholeAt].Projects = true, false
+			var steps []projection.Model
+			for _, m := range r.Projection {
+				if m.Step != RunbookStep {
+					steps = append(steps, m)
+				}
+			}
+			predict = func(size projection.Size) float64 {
+				return projection.Compose(steps, plans[projection.Nearest(ss, size, -1)], size)
+			}
+			loo, leftOutMain = composedLOO, func() float64 { return preds[0] }
+			by = "the whole runbook composed of its steps' models"
+		}
+		s.Models = slices.Insert(s.Models, wholeAt+1, ms)
+	}
 	if r.Drill.Size.Rows > 0 && r.Drill.RunbookTime > 0 && len(fitted) > len(whole.Terms) {
 		// fitted[0] is the main drill: the model fitted without it, at its size.
-		got, want := whole.Without(ss, 0).Predict(r.Drill.Size), s.Fitted[0].RunbookS
+		got, want := leftOutMain(), s.Fitted[0].RunbookS
 		s.Check = &Check{ProjectedS: got, MeasuredS: want, Error: (got - want) / want}
 	}
-	s.Validated, s.Verdict = validate(whole.LOOError, s.Check)
+	s.Validated, s.Verdict = validate(by, loo, s.Check)
 	targets := r.ProjectTo
 	if len(targets) == 0 {
 		targets = []TargetSize{TwentyTimes(r.Drill)}
@@ -221,8 +257,7 @@ func (r *Report) ProjectionSummary() *ProjectionSummary {
 			s.Sizes = append(s.Sizes, p)
 			continue
 		}
-		size := projection.Size{Rows: p.Rows, BlastRows: p.BlastRows}
-		p.RunbookS = whole.Predict(size)
+		p.RunbookS = predict(projection.Size{Rows: p.Rows, BlastRows: p.BlastRows})
 		if largest > 0 {
 			p.Beyond = p.Rows / largest
 		}
@@ -235,11 +270,24 @@ func (r *Report) ProjectionSummary() *ProjectionSummary {
 	return s
 }
 
-// validate is the verdict on the whole runbook's model: validated when, fitted without one of
+// plans are the fitted drills' runbooks as recorded (DrillRun.Plan), or false when one of them
+// recorded no step: nothing to compose along.
+func plans(fitted []DrillRun) ([]projection.Plan, bool) {
+	out := make([]projection.Plan, len(fitted))
+	for i, run := range fitted {
+		if len(run.Steps) == 0 {
+			return nil, false
+		}
+		out[i] = run.Plan()
+	}
+	return out, true
+}
+
+// validate is the verdict on the whole runbook's model that projects, named by: validated when, fitted without one of
 // its sizes, it predicts that size within MaxLOOError, every size in turn. The main drill is one
 // of those sizes, so its error (check; nil when not measured) is within the left-out error by
 // construction: it is said, not judged again, as the size the projection's ratios come from.
-func validate(loo float64, check *Check) (bool, string) {
+func validate(by string, loo float64, check *Check) (bool, string) {
 	limit := 100 * MaxLOOError
 	main := func(word string) string {
 		if check == nil {
@@ -248,9 +296,9 @@ func validate(loo float64, check *Check) (bool, string) {
 		return fmt.Sprintf(", the main drill %s %+.0f %%", word, 100*check.Error)
 	}
 	if loo > MaxLOOError {
-		return false, fmt.Sprintf("not validated: fitted without one of its sizes, the whole runbook's model misses it by up to %.0f %% (above %.0f %%)%s", 100*loo, limit, main("by"))
+		return false, fmt.Sprintf("not validated: fitted without one of its sizes, %s misses it by up to %.0f %% (above %.0f %%)%s", by, 100*loo, limit, main("by"))
 	}
-	return true, fmt.Sprintf("validated: fitted without one of its sizes, the whole runbook's model predicts it within %.0f %% (at most %.0f %%)%s", 100*loo, limit, main("within"))
+	return true, fmt.Sprintf("validated: fitted without one of its sizes, %s predicts it within %.0f %% (at most %.0f %%)%s", by, 100*loo, limit, main("within"))
 }
 
 // drillSize is run's size; its runbook and drill count are the caller's to say (a size's

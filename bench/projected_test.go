@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,71 @@ func TestRefit(t *testing.T) {
 	}
 	if _, err := ReadExport(path); err == nil || !strings.Contains(err.Error(), "schema 99") {
 		t.Errorf("another schema: error %v", err)
+	}
+}
+
+// TestProjectionComposed: drills whose runbook is the longer of two side-by-side steps (the
+// blast-radius assessment, growing with the database, and the side database's start) plus a
+// copy in two parallel halves (growing with the blast radius) are predicted exactly by their
+// steps composed along the recorded plan, not by a sum of terms fitted to the whole runbook:
+// the composed model projects the sizes, the check against the main drill is exact, and the
+// projection is validated; the whole runbook's own model is still shown beside it.
+func TestProjectionComposed(t *testing.T) {
+	truth := func(s projection.Size) (assess, side, copy, runbook float64) {
+		assess, side, copy = 0.5e-6*s.Rows, 1+0.25e-6*s.Rows, 0.5+10e-6*s.BlastRows
+		return assess, side, copy, 0.05 + max(assess, side) + copy/2 + 0.1
+	}
+	at := func(tenants int, s projection.Size) DrillRun {
+		a, sd, c, rb := truth(s)
+		ms := func(v float64) float64 { return v * 1000 }
+		gate := 50 + ms(max(a, sd))
+		return DrillRun{Tenants: tenants, Size: s, AffectedSites: 40, RunbookTime: time.Duration(rb * float64(time.Second)),
+			RTOP95: 40 * time.Second, RTOMax: 50 * time.Second, Steps: []results.Step{
+				{Name: "assess the blast radius", StartMS: 50, DurationMS: ms(a)},
+				{Name: "start side db from base-1", StartMS: 50, DurationMS: ms(sd)},
+				{Name: "copy tenants batch 1/2 (20 tenants)", StartMS: gate, DurationMS: ms(c / 2)},
+				{Name: "copy tenants batch 2/2 (20 tenants)", StartMS: gate, DurationMS: ms(c / 2)}}}
+	}
+	main := at(1000, projection.Size{Rows: 12e6, BlastRows: 3e5})
+	r := &Report{Drill: main, DBBytes: 12e9, ProjectTo: []TargetSize{{Given: "1500", Tenants: 1500}},
+		ProjectionRuns: []DrillRun{at(200, projection.Size{Rows: 2e6, BlastRows: 1e5}), at(400, projection.Size{Rows: 4e6, BlastRows: 1e5}),
+			at(200, projection.Size{Rows: 2e6, BlastRows: 3e5}), at(700, projection.Size{Rows: 8e6, BlastRows: 2e5})}}
+	runs, _ := r.fittedRuns()
+	models, err := projection.Fit(samples(runs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Projection = models
+	s := r.ProjectionSummary()
+	var own, composed *ModelSummary
+	for i, m := range s.Models {
+		switch m.Step {
+		case RunbookStep:
+			own = &s.Models[i]
+		case ComposedStep:
+			composed = &s.Models[i]
+		}
+	}
+	if own == nil || composed == nil {
+		t.Fatalf("models %+v: want the whole runbook's own and composed", s.Models)
+	}
+	if !composed.Projects || own.Projects || composed.LOOError > 1e-6 || own.LOOError < 0.05 {
+		t.Errorf("composed %+v, own %+v: want the composed model exact and projecting", *composed, *own)
+	}
+	if !s.Validated || s.Check == nil || math.Abs(s.Check.Error) > 1e-6 {
+		t.Errorf("verdict %q, check %+v: want validated, the main drill predicted exactly", s.Verdict, s.Check)
+	}
+	_, _, _, want := truth(projection.Size{Rows: 18e6, BlastRows: 3e5}) // 1,500 tenants at 12,000 rows each
+	if got := s.Sizes[0]; math.Abs(got.RunbookS-want) > 1e-6 || math.Abs(got.RTOP95S-(40-main.RunbookTime.Seconds()+want)) > 1e-6 {
+		t.Errorf("projected %+v, want runbook %v s", got, want)
+	}
+	// Without recorded steps there is nothing to compose: the whole runbook's own model projects.
+	for i := range r.ProjectionRuns {
+		r.ProjectionRuns[i].Steps = nil
+	}
+	s = r.ProjectionSummary()
+	if slices.ContainsFunc(s.Models, func(m ModelSummary) bool { return m.Step == ComposedStep }) ||
+		!slices.ContainsFunc(s.Models, func(m ModelSummary) bool { return m.Step == RunbookStep && m.Projects }) {
+		t.Errorf("no steps recorded: models %+v", s.Models)
 	}
 }

@@ -245,6 +245,9 @@ func (r *Report) WriteProjection(w io.Writer) error {
 		if m.Note != "" {
 			note = " (" + m.Note + ")"
 		}
+		if m.Projects {
+			note += " ← projects the sizes"
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%.0f %%%s\n", m.Step, m.Formula, 100*m.LOOError, note)
 	}
 	if c := s.Check; c != nil {
