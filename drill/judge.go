@@ -35,6 +35,9 @@ func Judge(h History) results.Results {
 			AffectedTenants: len(inc.Blast.Tenants), AffectedSites: len(inc.Blast.Sites),
 			AffectedUsers: int(inc.Blast.Users),
 		}
+		if inc.Assessed > 0 {
+			r.Incident.AssessedMS = results.MSPtr(inc.Assessed)
+		}
 		if rd := inc.Readiness; rd != nil {
 			r.Incident.LastBackup = rd.LastBackup
 			r.Incident.BackupAgeMS, r.Incident.WALArchiveLagMS = measure.ReadinessMS(inc.Run.T0, rd)

@@ -23,8 +23,9 @@ func TestJudge(t *testing.T) {
 		Blast: scenarios.BlastRadius{},
 	}
 	purged := &IncidentRecord{
-		Run:   scenarios.IncidentResult{T0: t0, Duration: time.Second, IDs: 2},
-		Blast: scenarios.BlastRadius{Tenants: []int64{1}, Sites: []int64{10, 11}, Users: 7},
+		Run:      scenarios.IncidentResult{T0: t0, Duration: time.Second, IDs: 2},
+		Blast:    scenarios.BlastRadius{Tenants: []int64{1}, Sites: []int64{10, 11}, Users: 7},
+		Assessed: 1250 * time.Millisecond,
 	}
 	crashed := &IncidentRecord{Run: scenarios.IncidentResult{T0: t0, ExitCode: 1, Log: "panic: boom"}}
 	runbook := &RunbookRecord{Steps: results.Runbook{Name: "tenant-restore", DurationMS: 900}, Findings: []string{"fault db-killed: killed"}}
@@ -80,7 +81,7 @@ func TestJudge(t *testing.T) {
 		{"a refused script: its exit and last line as a finding",
 			History{Identity: id, Incident: refused},
 			func(t *testing.T, r results.Results) {
-				if !r.Incident.Refused || r.Incident.ExitCode != 3 || r.Incident.DurationMS != 1500 || r.Incident.IDs != 12 {
+				if !r.Incident.Refused || r.Incident.ExitCode != 3 || r.Incident.DurationMS != 1500 || r.Incident.IDs != 12 || r.Incident.AssessedMS != nil {
 					t.Errorf("incident %+v", r.Incident)
 				}
 				want := []string{"A guardrail refused the faulty script (exit 3): refused: 30 sites > max-scope 10"}
@@ -101,6 +102,9 @@ func TestJudge(t *testing.T) {
 			func(t *testing.T, r results.Results) {
 				if r.Incident.AffectedTenants != 1 || r.Incident.AffectedSites != 2 || r.Incident.AffectedUsers != 7 {
 					t.Errorf("incident %+v, want 1 tenant, 2 sites, 7 users from the blast radius", r.Incident)
+				}
+				if deref(r.Incident.AssessedMS) != 1250 {
+					t.Errorf("the harness's assessment %v ms, want 1250 as recorded", deref(r.Incident.AssessedMS))
 				}
 				if r.Runbook.Name != "tenant-restore" || r.Findings[0] != "fault db-killed: killed" {
 					t.Errorf("runbook %+v findings %q", r.Runbook, r.Findings)

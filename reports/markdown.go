@@ -47,6 +47,9 @@ func WriteSummary(w io.Writer, rep *Report) error {
 		if d.Deletions != "" {
 			fmt.Fprintf(&b, "%s\n\n", md(d.Deletions))
 		}
+		if d.BeforeRunbook != "" {
+			fmt.Fprintf(&b, "%s\n\n", md(d.BeforeRunbook))
+		}
 		if d.RunbookErr != "" {
 			fmt.Fprintf(&b, "**Runbook error:** %s\n\n", md(d.RunbookErr))
 		}

@@ -228,7 +228,7 @@ func samplePass() *results.Results {
 		Tags: []string{"@quick", "@tenant-restore"}, StartedAt: sampleStart,
 		Params:   quickParams("tenant-restore", 42),
 		Phases:   phases(t0, 89, 15),
-		Incident: results.Incident{T0: t0, DurationMS: 1200, IDs: 12, AffectedTenants: 10, AffectedSites: 12, AffectedUsers: 240},
+		Incident: results.Incident{T0: t0, DurationMS: 1200, IDs: 12, AffectedTenants: 10, AffectedSites: 12, AffectedUsers: 240, AssessedMS: results.MSPtr(3800 * time.Millisecond)},
 		Runbook:  results.Runbook{Name: "tenant-restore", Steps: steps, DurationMS: 89000},
 		Traffic:  results.Traffic{Acked: 27412, Failed: 1893},
 	}

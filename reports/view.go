@@ -45,15 +45,17 @@ type drillView struct {
 	Lost       []figure       `json:"lost"`
 	Precision  string         `json:"precision"`
 	Deletions  string         `json:"deletions,omitempty"` // the deletion timeline, in a line
-	Worst      []tenantRow    `json:"worst_tenants"`
-	Bystanders []string       `json:"bystanders"`
-	Findings   []string       `json:"findings,omitempty"`
-	Affected   bool           `json:"affected"` // any tenant affected: else there is nothing to chart
-	Steps      []stepRow      `json:"steps"`
-	RunbookErr string         `json:"runbook_error,omitempty"`
-	NotShown   string         `json:"rto_not_shown,omitempty"`
-	Trend      []trendRow     `json:"trend,omitempty"`
-	Charts     drillCharts    `json:"-"`
+	// BeforeRunbook is what every RTO holds before the runbook's first step, in a line.
+	BeforeRunbook string      `json:"before_runbook,omitempty"`
+	Worst         []tenantRow `json:"worst_tenants"`
+	Bystanders    []string    `json:"bystanders"`
+	Findings      []string    `json:"findings,omitempty"`
+	Affected      bool        `json:"affected"` // any tenant affected: else there is nothing to chart
+	Steps         []stepRow   `json:"steps"`
+	RunbookErr    string      `json:"runbook_error,omitempty"`
+	NotShown      string      `json:"rto_not_shown,omitempty"`
+	Trend         []trendRow  `json:"trend,omitempty"`
+	Charts        drillCharts `json:"-"`
 }
 
 type drillCharts struct {
@@ -286,6 +288,7 @@ func buildDrill(i int, r *results.Results, past []*results.Results) drillView {
 		d.Incident = "refused by a guardrail: nothing deleted"
 	}
 	d.Deletions = deletionLine(r.Incident)
+	d.BeforeRunbook = beforeRunbookLine(r)
 	met, breached, unknown := 0, 0, 0
 	for _, o := range r.Objectives {
 		d.Objectives = append(d.Objectives, objectiveRow{
@@ -466,6 +469,26 @@ func stepRows(steps []results.Step) []stepRow {
 		})
 	}
 	return rows
+}
+
+// beforeRunbookLine says what every RTO holds before the runbook's first step: the script's
+// run, the harness's assessment of the blast radius, the detection delay ("" when the drill
+// recorded neither an assessment nor a runbook step).
+func beforeRunbookLine(r *results.Results) string {
+	in, rb := r.Incident, r.Runbook
+	if in.AssessedMS == nil || len(rb.Steps) == 0 {
+		return ""
+	}
+	first := rb.Steps[0].StartMS
+	for _, s := range rb.Steps {
+		first = min(first, s.StartMS)
+	}
+	line := fmt.Sprintf("Before the runbook, in every RTO: the faulty script ran %s from T0; the harness then assessed the blast radius from the data in %s",
+		fmtMS(in.DurationMS), fmtMS(*in.AssessedMS))
+	if d := r.Params.DetectionDelayMS; d > 0 {
+		line += fmt.Sprintf("; the incident was noticed at T0+%s", fmtMS(d))
+	}
+	return line + fmt.Sprintf("; the runbook's first step started at T0+%s.", fmtMS(first))
 }
 
 // deletionLine says how the blast radius went down over time, as the probes saw it: how many of

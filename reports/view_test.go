@@ -125,3 +125,29 @@ func TestTruncateIncidentNames(t *testing.T) {
 		t.Errorf("incident line %q", got)
 	}
 }
+
+// TestBeforeRunbookLine: what every RTO holds before the runbook, from the script's run, the
+// harness's assessment, the detection delay and the runbook's earliest step; nothing without
+// an assessment recorded (older files) or without a runbook step.
+func TestBeforeRunbookLine(t *testing.T) {
+	ms := func(v float64) *float64 { return &v }
+	steps := []results.Step{{Name: "b", StartMS: 9000}, {Name: "a", StartMS: 2600}}
+	for _, tt := range []struct {
+		name string
+		r    results.Results
+		want string
+	}{
+		{"script, assessment, first step", results.Results{Incident: results.Incident{DurationMS: 1200, AssessedMS: ms(1400)}, Runbook: results.Runbook{Steps: steps}},
+			"Before the runbook, in every RTO: the faulty script ran 1.2s from T0; the harness then assessed the blast radius from the data in 1.4s; the runbook's first step started at T0+2.6s."},
+		{"noticed later", results.Results{Params: results.Params{DetectionDelayMS: 10000}, Incident: results.Incident{DurationMS: 1200, AssessedMS: ms(1400)}, Runbook: results.Runbook{Steps: []results.Step{{StartMS: 10100}}}},
+			"Before the runbook, in every RTO: the faulty script ran 1.2s from T0; the harness then assessed the blast radius from the data in 1.4s; the incident was noticed at T0+10s; the runbook's first step started at T0+10.1s."},
+		{"no assessment recorded", results.Results{Incident: results.Incident{DurationMS: 1200}, Runbook: results.Runbook{Steps: steps}}, ""},
+		{"no runbook step", results.Results{Incident: results.Incident{DurationMS: 1200, AssessedMS: ms(1400)}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := beforeRunbookLine(&tt.r); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}

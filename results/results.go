@@ -99,6 +99,10 @@ type Incident struct {
 	AffectedSites   int       `json:"affected_sites"`
 	AffectedUsers   int       `json:"affected_users"`
 	Log             string    `json:"log,omitempty"` // tail of the script's output
+	// AssessedMS is how long the harness's blast-radius assessment took once the script
+	// exited: the runbook starts after it (and after any detection delay), so it is part of
+	// every RTO measured; absent in older files.
+	AssessedMS *float64 `json:"assessed_ms,omitempty"`
 	// Readiness just before T0, measured from the repository (or the plain route's backup
 	// list) and the live database; absent from results written before it was measured.
 	LastBackup         string   `json:"last_backup,omitempty"`          // the newest completed backup
