@@ -95,8 +95,10 @@ type Report struct {
 	ProjectionRuns []DrillRun
 	Projection     []projection.Model
 	ProjectTo      []TargetSize // Config.ProjectTo
-	// Scaled is tenant-restore at Config.Scale tenants, the main drill's faulty list.
-	Scaled DrillRun
+	// Scaled is tenant-restore at Config.Scale tenants, the main drill's faulty list; zero
+	// when it failed, and ScaledErr says why (the projection is fitted without it).
+	Scaled    DrillRun
+	ScaledErr string
 }
 
 // DrillRun is one drill end to end.
@@ -249,6 +251,11 @@ func (c Config) withDefaults() Config {
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg = cfg.withDefaults()
 	r := &Report{Profile: cfg.Profile, ProjectTo: cfg.ProjectTo}
+	defer func() { // a bench cut short says how loaded the machine was too
+		if b, err := os.ReadFile("/proc/loadavg"); err == nil && len(b) > 14 {
+			r.Load = string(b[:14])
+		}
+	}()
 	startPeakRSS()
 	u0 := rusage.Now()
 	var err error
@@ -294,13 +301,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, n := range cfg.LedgerSizes {
 		r.LedgerCost = append(r.LedgerCost, ledgerCost(n))
 	}
+	var failed error // the scaled drill's
 	if cfg.Scale > 0 {
 		p := Point{Tenants: cfg.Scale, VictimSites: r.Drill.AffectedSites, VictimTenants: r.Drill.AffectedTenants}
 		logf(cfg.Log, "bench: tenant-restore at %d tenants, the same faulty list (%d sites of %d tenants)", p.Tenants, p.VictimSites, p.VictimTenants)
 		if r.Scaled, err = runDrillAt(ctx, cfg, p, "tenant-restore", nil); err != nil {
-			return r, fmt.Errorf("drill at %d tenants: %w", cfg.Scale, err)
-		}
-		if len(cfg.Project) > 0 {
+			if ctx.Err() != nil {
+				return r, fmt.Errorf("drill at %d tenants: %w", cfg.Scale, err)
+			}
+			// The rest of the bench goes on without it (the projection is fitted on the other
+			// sizes), and the bench fails at its end, saying why.
+			failed = fmt.Errorf("drill at %d tenants failed, the bench went on without it: %w", cfg.Scale, err)
+			logf(cfg.Log, "bench: %v", failed)
+			r.Scaled, r.ScaledErr = DrillRun{}, failed.Error()
+		} else if len(cfg.Project) > 0 {
 			if r.Scaled.Repeats, err = repeat(ctx, cfg, p, fmt.Sprintf("%d tenants, the same faulty list", p.Tenants)); err != nil {
 				return r, err
 			}
@@ -308,13 +322,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if len(cfg.Project) > 0 {
 		if err := project(ctx, cfg, r); err != nil {
-			return r, err
+			return r, errors.Join(err, failed)
 		}
 	}
-	if b, err := os.ReadFile("/proc/loadavg"); err == nil && len(b) > 14 {
-		r.Load = string(b[:14])
-	}
-	return r, nil
+	return r, failed
 }
 
 // runDrill runs one drill as atlassian-2022.feature does (purge with site IDs, traffic on),

@@ -312,6 +312,15 @@ func TestSplit(t *testing.T) {
 			t.Errorf("not longest first: %+v", got)
 		}
 	}
+	// A scaled drill that failed is said in place of its split, and left out of the fit.
+	r := &Report{Drill: small, ScaledErr: "drill at 30000 tenants failed, the bench went on without it: tenant 63 was never verified restored"}
+	var out strings.Builder
+	if err := r.writeSplit(&out); err != nil || !strings.Contains(out.String(), "tenant 63 was never verified restored") {
+		t.Errorf("a failed scaled drill: %q, %v", out.String(), err)
+	}
+	if runs, _ := r.fittedRuns(); len(runs) != 1 {
+		t.Errorf("fitted on %d drills, want the main one alone", len(runs))
+	}
 }
 
 // TestPeakRSSPerRun: a bench of several runs reports each run's own peak memory, not the

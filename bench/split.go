@@ -52,6 +52,10 @@ func Split(small, large DrillRun) []Growth {
 
 // writeSplit prints Split of the main drill and the scaled one.
 func (r *Report) writeSplit(w io.Writer) error {
+	if r.ScaledErr != "" {
+		_, err := fmt.Fprintf(w, "tenant-restore with the same blast radius on a larger database: %s\n", r.ScaledErr)
+		return err
+	}
 	if r.Scaled.Size.Rows == 0 {
 		return nil
 	}

@@ -103,12 +103,14 @@ func cmdBench(ctx context.Context, args []string) error {
 		}
 		r, err = bench.Run(ctx, cfg)
 		if r != nil && r.Drill.Wall > 0 {
+			// A run cut short by a later drill keeps what its main drill measured: printed,
+			// and in the page and bench.json below.
 			r.WriteTable(os.Stdout)
+			done = append(done, r)
 		}
 		if err != nil {
 			break
 		}
-		done = append(done, r)
 	}
 	if len(done) > 1 {
 		fmt.Println()
