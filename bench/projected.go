@@ -220,7 +220,8 @@ func (r *Report) ProjectionSummary() *ProjectionSummary {
 	s.Models[wholeAt].Projects = true
 	if plans, ok := plans(fitted); ok {
 		preds, composedLOO := projection.ComposedError(ss, plans, r.Projection, RunbookStep)
-		ms := ModelSummary{Step: ComposedStep, Formula: "each step kind's model, along the nearest fitted drill's recorded chains of steps", LOOError: composedLOO}
+		ms := ModelSummary{Step: ComposedStep, Formula: "each step kind's model, along the nearest fitted drill's recorded chains of steps",
+			Terms: []string{}, Coef: []float64{}, LOOError: composedLOO}
 		if composedLOO > MaxLOOError {
 			ms.Note = fmt.Sprintf("above %.0f %%", 100*MaxLOOError)
 		}
