@@ -284,10 +284,11 @@ func plans(fitted []DrillRun) ([]projection.Plan, bool) {
 	return out, true
 }
 
-// validate is the verdict on the whole runbook's model that projects, named by: validated when, fitted without one of
-// its sizes, it predicts that size within MaxLOOError, every size in turn. The main drill is one
-// of those sizes, so its error (check; nil when not measured) is within the left-out error by
-// construction: it is said, not judged again, as the size the projection's ratios come from.
+// validate is the verdict on the whole runbook's model that projects (named by): validated
+// when, fitted without one of its sizes, it predicts that size within MaxLOOError, every size in
+// turn. The main drill is one of those sizes, so its error (check; nil when not measured) is
+// within the left-out error by construction: it is said, not judged again, as the size the
+// projection's ratios come from.
 func validate(by string, loo float64, check *Check) (bool, string) {
 	limit := 100 * MaxLOOError
 	main := func(word string) string {

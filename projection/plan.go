@@ -65,9 +65,6 @@ func NewPlan(spans []Span, total float64) Plan {
 	return p
 }
 
-// Kinds is the recorded seconds of each kind of step, its steps summed.
-func (p Plan) Kinds() map[string]float64 { return p.kinds }
-
 // Length is the runbook's duration with each kind of step taking kinds[kind] seconds in all
 // instead of what it took (its steps in the proportions recorded); a kind kinds lacks keeps
 // its recorded durations, and the time outside the steps is carried over as recorded.

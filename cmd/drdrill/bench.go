@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -40,6 +41,15 @@ func cmdBench(ctx context.Context, args []string) error {
 		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if *refit != "" {
+		var other []string // -refit runs no drill: a drill's flag beside it would be ignored
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "refit" && f.Name != "project-to" && f.Name != "q" {
+				other = append(other, "-"+f.Name)
+			}
+		})
+		if len(other) > 0 {
+			return usagef("-refit runs no drill: %s would be ignored (only -project-to goes with it)", strings.Join(other, ", "))
+		}
 		return refitBench(*refit, *projectTo)
 	}
 	if *scale < 0 {

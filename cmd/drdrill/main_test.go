@@ -134,6 +134,7 @@ func TestBenchBadFlags(t *testing.T) {
 		{[]string{"bench", "-project", "1000:40:30,3000:40:30,1000:120:90", "-project-to", "200000,2XB"}, `-project-to: "2XB": want a tenant count or a size like 2TB`},
 		{[]string{"bench", "-project-to", "200000"}, `-project-to 200000: needs -project`},
 		{[]string{"bench", "-project-runs", "3"}, `-project-runs 3: needs -project`},
+		{[]string{"bench", "-refit", "b.json", "-runs", "3", "-scale", "30000"}, `-refit runs no drill: -runs, -scale would be ignored`},
 		{[]string{"bench", "-project", "1000:40:30,3000:40:30,1000:120:90", "-project-runs", "0"}, `-project-runs 0: want 1 to 10`},
 	} {
 		var stderr strings.Builder
