@@ -301,13 +301,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, n := range cfg.LedgerSizes {
 		r.LedgerCost = append(r.LedgerCost, ledgerCost(n))
 	}
+	return r, sizes(ctx, cfg, r, func(ctx context.Context, p Point) (DrillRun, error) {
+		return runDrillAt(ctx, cfg, p, "tenant-restore", nil)
+	})
+}
+
+// drillAt runs tenant-restore at the size p gives, as the bench's main drill (runDrillAt).
+type drillAt func(ctx context.Context, p Point) (DrillRun, error)
+
+// sizes runs the drills at other sizes, with at: the scaled drill (Config.Scale) and the
+// projection's (Config.Project), then fits the projection. A failed scaled drill does not end
+// it: the projection is fitted without it, and the error is returned at the end.
+func sizes(ctx context.Context, cfg Config, r *Report, at drillAt) error {
 	var failed error // the scaled drill's
 	if cfg.Scale > 0 {
 		p := Point{Tenants: cfg.Scale, VictimSites: r.Drill.AffectedSites, VictimTenants: r.Drill.AffectedTenants}
 		logf(cfg.Log, "bench: tenant-restore at %d tenants, the same faulty list (%d sites of %d tenants)", p.Tenants, p.VictimSites, p.VictimTenants)
-		if r.Scaled, err = runDrillAt(ctx, cfg, p, "tenant-restore", nil); err != nil {
+		var err error
+		if r.Scaled, err = at(ctx, p); err != nil {
 			if ctx.Err() != nil {
-				return r, fmt.Errorf("drill at %d tenants: %w", cfg.Scale, err)
+				return fmt.Errorf("drill at %d tenants: %w", cfg.Scale, err)
 			}
 			// The rest of the bench goes on without it (the projection is fitted on the other
 			// sizes), and the bench fails at its end, saying why.
@@ -315,17 +328,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			logf(cfg.Log, "bench: %v", failed)
 			r.Scaled, r.ScaledErr = DrillRun{}, failed.Error()
 		} else if len(cfg.Project) > 0 {
-			if r.Scaled.Repeats, err = repeat(ctx, cfg, p, fmt.Sprintf("%d tenants, the same faulty list", p.Tenants)); err != nil {
-				return r, err
+			if r.Scaled.Repeats, err = repeat(ctx, cfg, at, p, fmt.Sprintf("%d tenants, the same faulty list", p.Tenants)); err != nil {
+				return err
 			}
 		}
 	}
 	if len(cfg.Project) > 0 {
-		if err := project(ctx, cfg, r); err != nil {
-			return r, errors.Join(err, failed)
+		if err := project(ctx, cfg, r, at); err != nil {
+			return errors.Join(err, failed)
 		}
 	}
-	return r, failed
+	return failed
 }
 
 // runDrill runs one drill as atlassian-2022.feature does (purge with site IDs, traffic on),
@@ -411,13 +424,13 @@ func runDrillAt(ctx context.Context, cfg Config, p Point, runbook string, after 
 	return run, nil
 }
 
-// repeat runs tenant-restore at p Config.ProjectRuns − 1 more times, for the projection's
-// medians; what names the size in the progress lines.
-func repeat(ctx context.Context, cfg Config, p Point, what string) ([]DrillRun, error) {
+// repeat runs tenant-restore at p Config.ProjectRuns − 1 more times, with at, for the
+// projection's medians; what names the size in the progress lines.
+func repeat(ctx context.Context, cfg Config, at drillAt, p Point, what string) ([]DrillRun, error) {
 	var out []DrillRun
 	for i := 2; i <= cfg.ProjectRuns; i++ {
 		logf(cfg.Log, "bench: %s again (%d of %d, for the projection's medians)", what, i, cfg.ProjectRuns)
-		run, err := runDrillAt(ctx, cfg, p, "tenant-restore", nil)
+		run, err := at(ctx, p)
 		if err != nil {
 			return out, fmt.Errorf("%s, drill %d of %d: %w", what, i, cfg.ProjectRuns, err)
 		}
@@ -629,24 +642,29 @@ func databaseBytes(ctx context.Context, dsn string) (int64, error) {
 	return n, nil
 }
 
-// project runs tenant-restore at each of cfg.Project's sizes on the bench's profile (traffic
-// and probes as the main drill) and fits the cost model to their runbooks.
-func project(ctx context.Context, cfg Config, r *Report) error {
+// project runs tenant-restore, with at, at each of cfg.Project's sizes on the bench's profile
+// (traffic and probes as the main drill) and fits the cost model to their runbooks.
+func project(ctx context.Context, cfg Config, r *Report, at drillAt) error {
 	var err error
-	if r.Drill.Repeats, err = repeat(ctx, cfg, Point{Tenants: cfg.Tenants}, "the main drill's size"); err != nil {
+	if r.Drill.Repeats, err = repeat(ctx, cfg, at, Point{Tenants: cfg.Tenants}, "the main drill's size"); err != nil {
 		return err
 	}
 	for i, p := range cfg.Project {
 		logf(cfg.Log, "bench: projection drill %d of %d: %d tenants, faulty list of %d sites of %d tenants", i+1, len(cfg.Project), p.Tenants, p.VictimSites, p.VictimTenants)
-		run, err := runDrillAt(ctx, cfg, p, "tenant-restore", nil)
+		run, err := at(ctx, p)
 		if err != nil {
 			return fmt.Errorf("projection drill at %d tenants: %w", p.Tenants, err)
 		}
-		if run.Repeats, err = repeat(ctx, cfg, p, fmt.Sprintf("projection drill %d", i+1)); err != nil {
+		if run.Repeats, err = repeat(ctx, cfg, at, p, fmt.Sprintf("projection drill %d", i+1)); err != nil {
 			return err
 		}
 		r.ProjectionRuns = append(r.ProjectionRuns, run)
 	}
+	return r.fit()
+}
+
+// fit fits the projection's cost models to the fitted drills' samples (fittedRuns).
+func (r *Report) fit() error {
 	runs, _ := r.fittedRuns()
 	models, err := projection.Fit(samples(runs))
 	if err != nil {

@@ -187,12 +187,9 @@ func TestRefit(t *testing.T) {
 	r := &Report{Profile: "atlassian", Rows: 1e6, DBBytes: 1e9, Drill: main, Scaled: at(3000, 3e6, 5e4, 20, 6000, 9000),
 		ProjectionRuns: []DrillRun{at(500, 5e5, 2.5e4, 7, 1500, 4000), at(500, 5e5, 5e4, 9, 1600, 7900)},
 		ProjectTo:      []TargetSize{{Given: "200000", Tenants: 200000}}}
-	runs, _ := r.fittedRuns()
-	models, err := projection.Fit(samples(runs))
-	if err != nil {
+	if err := r.fit(); err != nil {
 		t.Fatal(err)
 	}
-	r.Projection = models
 	dir := t.TempDir()
 	if _, err := WriteFiles(dir, []*Report{r}); err != nil {
 		t.Fatal(err)
@@ -254,12 +251,9 @@ func TestProjectionComposed(t *testing.T) {
 	r := &Report{Drill: main, DBBytes: 12e9, ProjectTo: []TargetSize{{Given: "1500", Tenants: 1500}},
 		ProjectionRuns: []DrillRun{at(200, projection.Size{Rows: 2e6, BlastRows: 1e5}), at(400, projection.Size{Rows: 4e6, BlastRows: 1e5}),
 			at(200, projection.Size{Rows: 2e6, BlastRows: 3e5}), at(700, projection.Size{Rows: 8e6, BlastRows: 2e5})}}
-	runs, _ := r.fittedRuns()
-	models, err := projection.Fit(samples(runs))
-	if err != nil {
+	if err := r.fit(); err != nil {
 		t.Fatal(err)
 	}
-	r.Projection = models
 	s := r.ProjectionSummary()
 	var own, composed *ModelSummary
 	for i, m := range s.Models {

@@ -103,11 +103,8 @@ func (e Export) Refit(to []TargetSize) (*Report, error) {
 			r.ProjectionRuns = append(r.ProjectionRuns, rec.run())
 		}
 	}
-	runs, _ := r.fittedRuns()
-	models, err := projection.Fit(samples(runs))
-	if err != nil {
+	if err := r.fit(); err != nil {
 		return nil, fmt.Errorf("refit: %w", err)
 	}
-	r.Projection = models
 	return r, nil
 }
