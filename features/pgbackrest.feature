@@ -3,8 +3,10 @@ Feature: The same incident restored with pgBackRest
   Most PostgreSQL teams do not restore by hand: they run pgBackRest. Here the stack archives WAL
   with pgbackrest archive-push into a repository on its own volume, takes a full backup after
   seeding and a differential one under traffic, and the runbooks restore with pgbackrest restore
-  (point in time, --process-max from the restore parallelism) after pgbackrest verify has checked
-  every backup file and WAL segment. The objectives are those of the plain route's drills: the
+  (point in time, --process-max from the restore parallelism). full-pitr runs it after pgbackrest
+  verify has checked every backup file and WAL segment, before it stops the live database;
+  tenant-restore restores into a disposable side database, and its restore is the verification:
+  pgBackRest checks each file it writes against the manifest's checksum. The objectives are those of the plain route's drills: the
   tool must not cost a customer anything the plain route would not. Backup age and WAL archive
   lag at T0 are read from the repository and the database when the incident starts.
   (The default set runs the per-tenant restore; full PITR and undo-mark are behind @pgbackrest.)

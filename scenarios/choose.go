@@ -15,6 +15,11 @@ import (
 // ErrNoValidBackup means every base backup before the restore target failed verification.
 var ErrNoValidBackup = errors.New("no base backup before the restore target passes pg_verifybackup")
 
+// ErrBackupInvalid means a restore that checks the backup as it reads it (pgBackRest's, which
+// checks every file against the checksum its manifest holds) found a file that does not match:
+// the backup fails as a verification would fail it.
+var ErrBackupInvalid = errors.New("the base backup does not match its checksums")
+
 // chooseBackup picks the base backup a restore to target starts from: the newest one that
 // finished before target and passes pg_verifybackup. One that fails is passed over for the
 // next older one (more WAL to replay), with a finding; none left is ErrNoValidBackup.
@@ -25,9 +30,15 @@ func (e *Env) chooseBackup(ctx context.Context, runbook string, target time.Time
 // startFrom is a restore started from a backup candidate while it is verified: start runs it
 // (cancelled when the candidate fails verification), undo takes away what a cancelled start
 // left.
+//
+// With checks, the start is the verification: it checks the backup as it reads it (pgBackRest's
+// restore checks every file against its manifest's checksum and size), so no separate
+// verification reads the backup a second time beside it; a start that fails with
+// ErrBackupInvalid fails its candidate as a verification would, and is undone.
 type startFrom struct {
-	start func(ctx context.Context, bk Backup) error
-	undo  func(ctx context.Context) error
+	start  func(ctx context.Context, bk Backup) error
+	undo   func(ctx context.Context) error
+	checks bool
 }
 
 // begin runs the start from bk beside the caller. wait waits for it and returns its error;
@@ -71,7 +82,30 @@ func (e *Env) chooseBackupStarting(ctx context.Context, runbook string, target t
 		return Backup{}, err
 	}
 	var failed []string
+	// chosen reports the candidate taken, after any that failed.
+	chosen := func(bk Backup) {
+		if len(failed) > 0 {
+			e.findingf("%s: base backup %s failed verification; fell back to the older base backup %s (finished %.1fs before T0, %.1fs older: more WAL to replay)",
+				runbook, strings.Join(failed, ", "), bk.Name, target.Sub(bk.Finished).Seconds(), cands[0].Finished.Sub(bk.Finished).Seconds())
+		}
+		e.progressf("%s: %s (finished %s) to %s", runbook, bk.Name, bk.Finished.UTC().Format(time.RFC3339Nano), recoveryTime(target))
+	}
 	for _, bk := range cands {
+		if from != nil && from.checks {
+			if err := e.hook(ctx, Point{Hook: HookBackupChosen, Backup: bk}); err != nil {
+				return Backup{}, err
+			}
+			err := from.start(ctx, bk)
+			if errors.Is(err, ErrBackupInvalid) && ctx.Err() == nil {
+				if uerr := from.undo(context.WithoutCancel(ctx)); uerr != nil {
+					return Backup{}, fmt.Errorf("undo the start from %s: %w", bk.Name, uerr)
+				}
+				failed = append(failed, fmt.Sprintf("%s (%s)", bk.Name, shortErr(cmp.Or(errors.Unwrap(err), err)))) // without the step's name
+				continue
+			}
+			chosen(bk)
+			return bk, err
+		}
 		name, verify := "verify base backup "+bk.Name, func(ctx context.Context) error {
 			return verifyBackup(ctx, e.Stack, bk)
 		}
@@ -112,11 +146,7 @@ func (e *Env) chooseBackupStarting(ctx context.Context, runbook string, target t
 			failed = append(failed, fmt.Sprintf("%s (%s)", bk.Name, shortErr(errors.Unwrap(err))))
 			continue
 		}
-		if len(failed) > 0 {
-			e.findingf("%s: base backup %s failed verification; fell back to the older base backup %s (finished %.1fs before T0, %.1fs older: more WAL to replay)",
-				runbook, strings.Join(failed, ", "), bk.Name, target.Sub(bk.Finished).Seconds(), cands[0].Finished.Sub(bk.Finished).Seconds())
-		}
-		e.progressf("%s: %s (finished %s) to %s", runbook, bk.Name, bk.Finished.UTC().Format(time.RFC3339Nano), recoveryTime(target))
+		chosen(bk)
 		if from != nil {
 			return bk, wait()
 		}

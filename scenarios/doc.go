@@ -6,7 +6,7 @@
 // one a restore starts from (LatestBefore; ErrNoBackup when none finished before the target).
 // On a stack whose backup tool is pgBackRest, Backups runs pgbackrest backup (full, diff or
 // incr) and records what pgbackrest info says of each; the runbooks then restore with
-// pgbackrest restore (point in time, --process-max from Params.Parallelism) and verify with
+// pgbackrest restore (point in time, --process-max from Params.Parallelism), full-pitr after
 // pgbackrest verify, each command a timed step. ReadReadiness reads the backup age and the WAL
 // archive's lag just before T0.
 // RunIncident runs the faulty script (/legacy-cleanup in the saasd image) as a one-shot
@@ -20,7 +20,9 @@
 // Point-in-time restores target T0 exclusive; when the WAL archive ends before T0 they
 // recover to its end instead and say so in Env.Findings (that is an RPO > 0), with the
 // point reached and the archive's gap if one stopped them. Restores verify their base backup
-// with pg_verifybackup (pgbackrest verify) and fall back to the next older one when it fails.
+// with pg_verifybackup (pgbackrest verify; tenant-restore's pgbackrest restore is its own
+// verification, each file against its checksum: ErrBackupInvalid) and fall back to the next
+// older one when it fails.
 //
 // Faults during recovery (db-killed, side-db-killed, network-cut, wal-segment-missing,
 // corrupt-base-backup) are small implementations of Fault, one file each, in one registry.

@@ -11,8 +11,9 @@ import (
 
 // corruptBaseBackup truncates the largest relation file of the newest base backup before T0,
 // as the runbook starts: a backup that looks complete and restores to a database with pages
-// missing, unless the runbook verifies it (pg_verifybackup, or pgbackrest verify against the
-// repository's checksums) and falls back to an older one. With pgBackRest the file is one the
+// missing, unless the runbook verifies it (pg_verifybackup, pgbackrest verify against the
+// repository's checksums, or pgbackrest restore's own check of each file) and falls back to an
+// older one. With pgBackRest the file is one the
 // backup set itself stored (a differential holds only what changed since its full).
 type corruptBaseBackup struct{}
 

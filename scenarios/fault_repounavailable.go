@@ -13,10 +13,9 @@ import (
 // just before the restore reads it (its backup and archive directories moved away on the
 // repository volume, as a storage outage or a lost mount would leave them), and brings it
 // back after For, whether or not the runbook has ended by then. The restore (full-pitr's, or
-// tenant-restore's into its side database, whose pgbackrest verify runs beside it and is
-// waited for too) then fails, waits for the repository and runs again; the retried step and
-// what it cost are in the runbook and the findings. On the plain route there is no
-// repository: nothing is done, and a finding says so.
+// tenant-restore's into its side database) then fails, waits for the repository and runs
+// again; the retried step and what it cost are in the runbook and the findings. On the plain
+// route there is no repository: nothing is done, and a finding says so.
 type repoUnavailable struct {
 	For time.Duration
 }

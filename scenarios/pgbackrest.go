@@ -125,6 +125,9 @@ func (b *Backups) takePgBackRest(ctx context.Context, typ BackupType) (Backup, e
 // before target (--target-exclusive: nothing committed at T0 or later survives), then
 // promote; a zero target recovers to the end of the archive. processMax restores that many
 // files at once; delta reuses the files of the data directory that match the backup.
+// --job-retry=0: pgBackRest does not read a file that failed again itself (twice by default,
+// the second time 15 s later): a file that does not match its checksum fails the restore at
+// once (ErrBackupInvalid), and the runbook's own retry waits for an unreachable repository.
 func restoreOptions(bk Backup, target time.Time, processMax int, delta bool) []string {
 	return restoreOptionsThen(bk, target, processMax, delta, "promote")
 }
@@ -139,7 +142,7 @@ func restoreOptionsThen(bk Backup, target time.Time, processMax int, delta bool,
 	if !target.IsZero() {
 		opts = append(opts, "--type=time", "--target="+recoveryTime(target), "--target-exclusive", "--target-action="+action)
 	}
-	return append(opts, fmt.Sprintf("--process-max=%d", max(processMax, 1)))
+	return append(opts, fmt.Sprintf("--process-max=%d", max(processMax, 1)), "--job-retry=0")
 }
 
 // pgBackRestRestoreScript restores the data directory of a stopped server in place with
@@ -160,6 +163,26 @@ func sidePgBackRestInitScript(s *stack.Stack, opts []string) string {
   chmod 700 "$D"
   echo "archive_mode = off" >> "$D/postgresql.auto.conf"
 `, stack.ShellQuote(s.PgBackRestCommand("restore", opts...))))
+}
+
+// restoreBadFile is the error line pgbackrest restore ends with when a file of the backup is
+// not what the repository's manifest says: ChecksumError [026] (a file whose SHA-1 or size
+// does not match) or FormatError [029] (a compressed file that does not decompress), also when
+// raised in one of its --process-max processes.
+var restoreBadFile = regexp.MustCompile(`ERROR: \[0(?:26|29)\]: [^\n]*`)
+
+// restoreChecked is err, the error of a start that ran pgbackrest restore, marked
+// ErrBackupInvalid when the restore failed on a file of the backup that does not match its
+// checksum (the container's last lines are in err). Any other error stays as it is: a
+// repository that cannot be read says nothing of the backup.
+func restoreChecked(err error) error {
+	if err == nil {
+		return nil
+	}
+	if line := restoreBadFile.FindString(err.Error()); line != "" {
+		return fmt.Errorf("%w: pgbackrest restore: %s\n%w", ErrBackupInvalid, line, err)
+	}
+	return err
 }
 
 // verifyReport is what pgbackrest verify --output=text --verbose says of the repository.

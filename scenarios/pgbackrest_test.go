@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -83,9 +84,9 @@ func TestRestoreOptions(t *testing.T) {
 		delta  bool
 		want   string
 	}{
-		{t0, 4, true, "--set=20261202-190113F --delta --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=4"},
-		{t0, 0, false, "--set=20261202-190113F --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=1"},
-		{time.Time{}, 2, false, "--set=20261202-190113F --process-max=2"}, // to the archive's end
+		{t0, 4, true, "--set=20261202-190113F --delta --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=4 --job-retry=0"},
+		{t0, 0, false, "--set=20261202-190113F --type=time --target=2026-12-02 19:01:22.123456+00 --target-exclusive --target-action=promote --process-max=1 --job-retry=0"},
+		{time.Time{}, 2, false, "--set=20261202-190113F --process-max=2 --job-retry=0"}, // to the archive's end
 	}
 	for _, tt := range tests {
 		if got := strings.Join(restoreOptions(bk, tt.target, tt.procs, tt.delta), " "); got != tt.want {
@@ -210,10 +211,13 @@ func TestReadReadiness(t *testing.T) {
 	}
 }
 
-// TestPgBackRestVerifyFallsBack corrupts a file of the newest pgBackRest backup in the
-// repository: pgbackrest verify's checksums must catch it, the finding must name the backup,
-// tenant-restore must fall back to the older backup, and the ground truth still hold.
-func TestPgBackRestVerifyFallsBack(t *testing.T) {
+// TestPgBackRestRestoreChecksFallsBack corrupts a file of the newest pgBackRest backup in the
+// repository: tenant-restore's pgbackrest restore, which is its verification, must catch it by
+// the manifest's checksums (no pgbackrest verify runs), the finding must name the backup and
+// what pgBackRest said, tenant-restore must fall back to the older backup, on the first
+// attempt (a bad backup is not waited for like an unreachable repository), and the ground
+// truth still hold.
+func TestPgBackRestRestoreChecksFallsBack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second, BackupTool: stack.PgBackRest})
@@ -243,12 +247,22 @@ echo "$f"`})
 	}
 	findings := strings.Join(env.Findings, "\n")
 	for _, want := range []string{
-		"pgbackrest verify: backup " + newest.Label + ": invalid",
-		"base backup " + newest.Label + " (pgbackrest verify: backup " + newest.Label + ": invalid",
+		"base backup " + newest.Label + " (" + ErrBackupInvalid.Error() + ": pgbackrest restore: ERROR: [0",
 		"fell back to the older base backup " + older.Label,
 	} {
 		if !strings.Contains(findings, want) {
 			t.Errorf("no finding containing %q in:\n%s", want, findings)
+		}
+	}
+	if strings.Contains(findings, "pgbackrest verify") {
+		t.Errorf("pgbackrest verify ran: tenant-restore's restore is its verification:\n%s", findings)
+	}
+	for _, s := range rb.Steps {
+		if strings.HasPrefix(s.Name, "verify base backup") {
+			t.Errorf("step %q: tenant-restore's restore is its verification", s.Name)
+		}
+		if strings.HasPrefix(s.Name, "pgbackrest restore --set="+newest.Label) && (s.Error == "" || s.Attempt != 1) {
+			t.Errorf("the restore of the corrupt %s: %+v, want it failed on attempt 1 and not retried", newest.Label, s)
 		}
 	}
 	if !slices.ContainsFunc(rb.Steps, func(s results.Step) bool {
@@ -258,5 +272,38 @@ echo "$f"`})
 	}
 	if diff := before.Diff(manifest(t, ctx, dsn, d.scope)); len(diff) != 0 {
 		t.Errorf("%d tenants differ from the manifest after the fallback: %+v", len(diff), diff)
+	}
+}
+
+// TestRestoreChecked: a start whose pgbackrest restore failed on a file of the backup (a
+// checksum or a compressed file that does not decompress, from a --process-max process too)
+// fails the backup; any other failure (the repository gone, a server that exited) does not.
+func TestRestoreChecked(t *testing.T) {
+	const frame = "start restore (drdrill/postgres:15): start container: started hook: wait until ready: container exited with code %s\ncontainer output (last lines):\ndrdrill: running init script\n%s\n"
+	tests := []struct {
+		name, code, line string
+		invalid          bool
+	}{
+		{"lz4 frame checksum, as seen (2.45)", "29", "ERROR: [029]: raised from local-2 protocol: lz4 error: [-18] ERROR_contentChecksum_invalid", true},
+		{"file checksum", "26", "ERROR: [026]: raised from local-1 protocol: error restoring 'base/5/2838': actual checksum 'aa' does not match expected checksum 'bb'", true},
+		{"repository moved away", "55", "ERROR: [055]: unable to load info file '/var/lib/pgbackrest/backup/drdrill/backup.info' or '/var/lib/pgbackrest/backup/drdrill/backup.info.copy'", false},
+		{"a code that merely contains 026", "103", "ERROR: [103]: unable to find a valid repository: 0260 tried", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := restoreChecked(fmt.Errorf(frame, tt.code, tt.line))
+			if got := errors.Is(err, ErrBackupInvalid); got != tt.invalid {
+				t.Fatalf("ErrBackupInvalid %v, want %v: %v", got, tt.invalid, err)
+			}
+			if first, _, _ := strings.Cut(err.Error(), "\n"); tt.invalid && !strings.HasSuffix(first, tt.line) {
+				t.Errorf("first line %q, want it to end with pgBackRest's %q", first, tt.line)
+			}
+			if !strings.Contains(err.Error(), "container exited with code "+tt.code) {
+				t.Errorf("the start's own error is lost: %v", err)
+			}
+		})
+	}
+	if restoreChecked(nil) != nil {
+		t.Error("restoreChecked(nil) != nil")
 	}
 }

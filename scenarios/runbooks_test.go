@@ -187,21 +187,23 @@ func sqlIncident(t *testing.T, ctx context.Context, dsn, mode string, ids []int6
 // pre-incident manifest, the blast radius was found from the data, writes before T0 survive,
 // and a bystander's write after T0 is lost by full-pitr only (collateral) and kept otherwise.
 // The same ground truth holds with pgBackRest as the backup tool, whose restores must show
-// as runbook steps (pgbackrest restore, pgbackrest verify).
+// as runbook steps (pgbackrest restore, and pgbackrest verify for full-pitr only: tenant-restore's
+// restore is its verification).
 func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 	tests := []struct {
 		runbook, mode  string
 		collateralGone bool
 		tool           stack.BackupTool // "": plain
 		wantSteps      []string         // prefixes of step names the runbook must record
+		noSteps        []string         // prefixes of step names it must not
 	}{
-		{"undo-mark", "mark", false, "", nil},
-		{"tenant-restore", "purge", false, "", nil},
-		{"tenant-restore", "purge-apps", false, "", nil},
-		{"full-pitr", "purge", true, "", nil},
-		{"undo-mark", "mark", false, stack.PgBackRest, nil},
-		{"tenant-restore", "purge", false, stack.PgBackRest, []string{"verify base backup 2", "pgbackrest restore --set=", "copy tenants batch"}},
-		{"full-pitr", "purge", true, stack.PgBackRest, []string{"verify base backup 2", "pgbackrest restore --set=", "start db and replay WAL to T0"}},
+		{"undo-mark", "mark", false, "", nil, nil},
+		{"tenant-restore", "purge", false, "", nil, nil},
+		{"tenant-restore", "purge-apps", false, "", nil, nil},
+		{"full-pitr", "purge", true, "", nil, nil},
+		{"undo-mark", "mark", false, stack.PgBackRest, nil, nil},
+		{"tenant-restore", "purge", false, stack.PgBackRest, []string{"pgbackrest restore --set=", "copy tenants batch"}, []string{"verify base backup"}},
+		{"full-pitr", "purge", true, stack.PgBackRest, []string{"verify base backup 2", "pgbackrest restore --set=", "start db and replay WAL to T0"}, nil},
 	}
 	for _, tt := range tests {
 		name := tt.runbook + "/" + tt.mode
@@ -244,6 +246,11 @@ func TestRunbooksRestoreAffectedTenants(t *testing.T) {
 			for _, want := range tt.wantSteps {
 				if !slices.ContainsFunc(rb.Steps, func(st results.Step) bool { return strings.HasPrefix(st.Name, want) && st.Error == "" }) {
 					t.Errorf("no successful step starting %q", want)
+				}
+			}
+			for _, no := range tt.noSteps {
+				if slices.ContainsFunc(rb.Steps, func(st results.Step) bool { return strings.HasPrefix(st.Name, no) }) {
+					t.Errorf("a step starting %q ran", no)
 				}
 			}
 			if len(env.Findings) != 0 {

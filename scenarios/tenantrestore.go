@@ -106,34 +106,42 @@ func prepareSide(ctx context.Context, env *Env) (side *stack.Postgres, err error
 		side, err = startSide(ctx, s, SideAlias, vol, init)
 		return err
 	}
-	// The side db starts from each candidate while it is verified (pg_verifybackup, or
-	// pgbackrest verify): a side db is disposable, unlike full-pitr's live one.
-	start := func(ctx context.Context, bk Backup) error {
-		return env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
-			return startFresh(ctx, sideInitScript(bk.Dir, recoverySettings(target), env.Params.parallelism()))
-		})
-	}
-	if s.BackupTool() == stack.PgBackRest {
-		// The restore runs in the side container's init, into its fresh volume: the step
-		// times restore and start together. An unreachable repository is waited for and the
-		// restore run again into a fresh volume; an archive that ends before T0 is handled
-		// below, not retried.
-		start = func(ctx context.Context, bk Backup) error {
-			opts := restoreOptions(bk, target, env.Params.parallelism(), false)
-			name, init := "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
-			fromRepo := retry{attempts: 3, retryable: func(err error) bool { return !errors.Is(err, ErrTargetNotReached) },
-				ready: env.repoBack, what: "the pgBackRest repository was back"}
-			return env.stepRetry(ctx, name, fromRepo, func(ctx context.Context) error { return startFresh(ctx, init) })
-		}
-	}
-	bk, err := env.chooseBackupStarting(ctx, "tenant-restore", target, &startFrom{
-		start: start,
+	// The side db starts from each candidate while it is verified (pg_verifybackup): a side db
+	// is disposable, unlike full-pitr's live one.
+	from := &startFrom{
+		start: func(ctx context.Context, bk Backup) error {
+			return env.Step(ctx, "start side db from "+bk.Name, func(ctx context.Context) error {
+				return startFresh(ctx, sideInitScript(bk.Dir, recoverySettings(target), env.Params.parallelism()))
+			})
+		},
 		undo: func(ctx context.Context) error {
 			old := side
 			side = nil
 			return old.Terminate(ctx) // nil-safe: a cancelled start left no container
 		},
-	})
+	}
+	if s.BackupTool() == stack.PgBackRest {
+		// The restore runs in the side container's init, into its fresh volume: the step
+		// times restore and start together. It is the verification too: pgbackrest restore
+		// checks each file it writes against the repository manifest's checksum, so
+		// pgbackrest verify, which reads every backup and WAL segment of the repository, does
+		// not read it again beside it; a file that does not match fails the backup
+		// (ErrBackupInvalid) and the next older one is restored. An unreachable repository is
+		// waited for and the restore run again into a fresh volume; an archive that ends
+		// before T0 is handled below, not retried.
+		from.checks = true
+		from.start = func(ctx context.Context, bk Backup) error {
+			opts := restoreOptions(bk, target, env.Params.parallelism(), false)
+			name, init := "pgbackrest restore "+strings.Join(opts, " ")+" into side db and start it", sidePgBackRestInitScript(s, opts)
+			fromRepo := retry{attempts: 3, retryable: func(err error) bool {
+				return !errors.Is(err, ErrTargetNotReached) && !errors.Is(err, ErrBackupInvalid)
+			}, ready: env.repoBack, what: "the pgBackRest repository was back"}
+			return env.stepRetry(ctx, name, fromRepo, func(ctx context.Context) error {
+				return restoreChecked(startFresh(ctx, init))
+			})
+		}
+	}
+	bk, err := env.chooseBackupStarting(ctx, "tenant-restore", target, from)
 	if err != nil && bk.Name == "" {
 		return side, err
 	}
