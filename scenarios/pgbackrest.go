@@ -167,9 +167,11 @@ func sidePgBackRestInitScript(s *stack.Stack, opts []string) string {
 
 // restoreBadFile is the error line pgbackrest restore ends with when a file of the backup is
 // not what the repository's manifest says: ChecksumError [026] (a file whose SHA-1 or size
-// does not match) or FormatError [029] (a compressed file that does not decompress), also when
-// raised in one of its --process-max processes.
-var restoreBadFile = regexp.MustCompile(`ERROR: \[0(?:26|29)\]: [^\n]*`)
+// does not match), FormatError [029] (a compressed file that does not decompress), or
+// FileMissingError [055] naming a file of a backup set (under its pg_data/: the repository's
+// info files, which an unreachable repository is missing, are not), also when raised in one of
+// its --process-max processes.
+var restoreBadFile = regexp.MustCompile(`ERROR: \[0(?:26|29)\]: [^\n]*|ERROR: \[055\]: [^\n]*missing file '[^'\n]*/pg_data/[^'\n]*'[^\n]*`)
 
 // restoreChecked is err, the error of a start that ran pgbackrest restore, marked
 // ErrBackupInvalid when the restore failed on a file of the backup that does not match its

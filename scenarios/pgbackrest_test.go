@@ -211,73 +211,85 @@ func TestReadReadiness(t *testing.T) {
 	}
 }
 
-// TestPgBackRestRestoreChecksFallsBack corrupts a file of the newest pgBackRest backup in the
-// repository: tenant-restore's pgbackrest restore, which is its verification, must catch it by
-// the manifest's checksums (no pgbackrest verify runs), the finding must name the backup and
-// what pgBackRest said, tenant-restore must fall back to the older backup, on the first
-// attempt (a bad backup is not waited for like an unreachable repository), and the ground
-// truth still hold.
+// TestPgBackRestRestoreChecksFallsBack damages the newest pgBackRest backup in the repository
+// (bytes of its largest file flipped, its size kept; or that file gone from the backup set):
+// tenant-restore's pgbackrest restore, which is its verification, must catch it (no pgbackrest
+// verify runs), the finding must name the backup and what pgBackRest said, tenant-restore must
+// fall back to the older backup, on the first attempt (a bad backup is not waited for like an
+// unreachable repository), and the ground truth still hold.
 func TestPgBackRestRestoreChecksFallsBack(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second, BackupTool: stack.PgBackRest})
-	older := d.backups.List()[0]
-	newest, err := d.backups.Take(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Flip bytes in the middle of the largest file of the newest backup (its size is kept).
-	code, out, err := d.s.Exec(ctx, stack.DB, []string{"sh", "-ec", `f=$(find ` + newest.Dir + `/pg_data -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
-size=$(stat -c %s "$f")
+	const largest = `f=$(find "$1/pg_data" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
+`
+	tests := []struct {
+		name, damage, said string
+	}{
+		{"bytes flipped", largest + `size=$(stat -c %s "$f")
 printf 'drdrill corrupts this' | dd of="$f" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
-echo "$f"`})
-	if err != nil || code != 0 {
-		t.Fatalf("corrupt %s (exit %d): %v %s", newest.Label, code, err, out)
+echo "$f"`, "ERROR: [029]"},
+		{"file gone", largest + `rm "$f"
+echo "$f"`, "ERROR: [055]"},
 	}
-	t.Logf("corrupted %s", out)
-	dsn := d.s.DSN()
-	before := manifest(t, ctx, dsn, d.scope)
-	t0 := time.Now()
-	sqlIncident(t, ctx, dsn, "purge", d.targets.SiteIDs)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+			defer cancel()
+			d := seedTiny(t, ctx, stack.Config{WithoutApp: true, ArchiveTimeout: time.Second, BackupTool: stack.PgBackRest})
+			older := d.backups.List()[0]
+			newest, err := d.backups.Take(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, err := d.s.Exec(ctx, stack.DB, []string{"sh", "-ec", tt.damage, "damage", newest.Dir})
+			if err != nil || code != 0 {
+				t.Fatalf("damage %s (exit %d): %v %s", newest.Label, code, err, out)
+			}
+			t.Logf("damaged %s", out)
+			dsn := d.s.DSN()
+			before := manifest(t, ctx, dsn, d.scope)
+			t0 := time.Now()
+			sqlIncident(t, ctx, dsn, "purge", d.targets.SiteIDs)
 
-	env := &Env{Stack: d.s, Backups: d.backups, T0: t0, Before: before, Progress: os.Stderr}
-	rb, err := RunRunbook(ctx, "tenant-restore", env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	findings := strings.Join(env.Findings, "\n")
-	for _, want := range []string{
-		"base backup " + newest.Label + " (" + ErrBackupInvalid.Error() + ": pgbackrest restore: ERROR: [0",
-		"fell back to the older base backup " + older.Label,
-	} {
-		if !strings.Contains(findings, want) {
-			t.Errorf("no finding containing %q in:\n%s", want, findings)
-		}
-	}
-	if strings.Contains(findings, "pgbackrest verify") {
-		t.Errorf("pgbackrest verify ran: tenant-restore's restore is its verification:\n%s", findings)
-	}
-	for _, s := range rb.Steps {
-		if strings.HasPrefix(s.Name, "verify base backup") {
-			t.Errorf("step %q: tenant-restore's restore is its verification", s.Name)
-		}
-		if strings.HasPrefix(s.Name, "pgbackrest restore --set="+newest.Label) && (s.Error == "" || s.Attempt != 1) {
-			t.Errorf("the restore of the corrupt %s: %+v, want it failed on attempt 1 and not retried", newest.Label, s)
-		}
-	}
-	if !slices.ContainsFunc(rb.Steps, func(s results.Step) bool {
-		return strings.HasPrefix(s.Name, "pgbackrest restore --set="+older.Label) && s.Error == ""
-	}) {
-		t.Errorf("no restore of %s in %+v", older.Label, rb.Steps)
-	}
-	if diff := before.Diff(manifest(t, ctx, dsn, d.scope)); len(diff) != 0 {
-		t.Errorf("%d tenants differ from the manifest after the fallback: %+v", len(diff), diff)
+			env := &Env{Stack: d.s, Backups: d.backups, T0: t0, Before: before, Progress: os.Stderr}
+			rb, err := RunRunbook(ctx, "tenant-restore", env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			findings := strings.Join(env.Findings, "\n")
+			for _, want := range []string{
+				"base backup " + newest.Label + " (" + ErrBackupInvalid.Error() + ": pgbackrest restore: " + tt.said,
+				"fell back to the older base backup " + older.Label,
+			} {
+				if !strings.Contains(findings, want) {
+					t.Errorf("no finding containing %q in:\n%s", want, findings)
+				}
+			}
+			if strings.Contains(findings, "pgbackrest verify") {
+				t.Errorf("pgbackrest verify ran: tenant-restore's restore is its verification:\n%s", findings)
+			}
+			for _, s := range rb.Steps {
+				if strings.HasPrefix(s.Name, "verify base backup") {
+					t.Errorf("step %q: tenant-restore's restore is its verification", s.Name)
+				}
+				if strings.HasPrefix(s.Name, "pgbackrest restore --set="+newest.Label) && (s.Error == "" || s.Attempt != 1) {
+					t.Errorf("the restore of the damaged %s: %+v, want it failed on attempt 1 and not retried", newest.Label, s)
+				}
+			}
+			if !slices.ContainsFunc(rb.Steps, func(s results.Step) bool {
+				return strings.HasPrefix(s.Name, "pgbackrest restore --set="+older.Label) && s.Error == ""
+			}) {
+				t.Errorf("no restore of %s in %+v", older.Label, rb.Steps)
+			}
+			if diff := before.Diff(manifest(t, ctx, dsn, d.scope)); len(diff) != 0 {
+				t.Errorf("%d tenants differ from the manifest after the fallback: %+v", len(diff), diff)
+			}
+		})
 	}
 }
 
 // TestRestoreChecked: a start whose pgbackrest restore failed on a file of the backup (a
-// checksum or a compressed file that does not decompress, from a --process-max process too)
-// fails the backup; any other failure (the repository gone, a server that exited) does not.
+// checksum, a compressed file that does not decompress, a file of the set gone; from a
+// --process-max process too) fails the backup; any other failure (the repository gone, a
+// server that exited) does not.
 func TestRestoreChecked(t *testing.T) {
 	const frame = "start restore (drdrill/postgres:15): start container: started hook: wait until ready: container exited with code %s\ncontainer output (last lines):\ndrdrill: running init script\n%s\n"
 	tests := []struct {
@@ -286,6 +298,7 @@ func TestRestoreChecked(t *testing.T) {
 	}{
 		{"lz4 frame checksum, as seen (2.45)", "29", "ERROR: [029]: raised from local-2 protocol: lz4 error: [-18] ERROR_contentChecksum_invalid", true},
 		{"file checksum", "26", "ERROR: [026]: raised from local-1 protocol: error restoring 'base/5/2838': actual checksum 'aa' does not match expected checksum 'bb'", true},
+		{"a file gone from the backup set, as seen (2.45)", "55", "ERROR: [055]: raised from local-2 protocol: unable to open missing file '/var/lib/pgbackrest/backup/drdrill/20261208-033111F/pg_data/base/5/2838.lz4' for read", true},
 		{"repository moved away", "55", "ERROR: [055]: unable to load info file '/var/lib/pgbackrest/backup/drdrill/backup.info' or '/var/lib/pgbackrest/backup/drdrill/backup.info.copy'", false},
 		{"a code that merely contains 026", "103", "ERROR: [103]: unable to find a valid repository: 0260 tried", false},
 	}
