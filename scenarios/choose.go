@@ -13,7 +13,7 @@ import (
 )
 
 // ErrNoValidBackup means every base backup before the restore target failed verification.
-var ErrNoValidBackup = errors.New("no base backup before the restore target passes pg_verifybackup")
+var ErrNoValidBackup = errors.New("no base backup before the restore target passes verification")
 
 // ErrBackupInvalid means a restore that checks the backup as it reads it (pgBackRest's, which
 // checks every file against the checksum its manifest holds) found a file that does not match:
@@ -21,8 +21,9 @@ var ErrNoValidBackup = errors.New("no base backup before the restore target pass
 var ErrBackupInvalid = errors.New("the base backup does not match its checksums")
 
 // chooseBackup picks the base backup a restore to target starts from: the newest one that
-// finished before target and passes pg_verifybackup. One that fails is passed over for the
-// next older one (more WAL to replay), with a finding; none left is ErrNoValidBackup.
+// finished before target and passes pg_verifybackup (pgbackrest verify). One that fails is
+// passed over for the next older one (more WAL to replay), with a finding; none left is
+// ErrNoValidBackup.
 func (e *Env) chooseBackup(ctx context.Context, runbook string, target time.Time) (Backup, error) {
 	return e.chooseBackupStarting(ctx, runbook, target, nil)
 }
@@ -61,10 +62,11 @@ func (f *startFrom) begin(ctx context.Context, bk Backup) (wait, abandon func() 
 
 // chooseBackupStarting is chooseBackup that, with from set, starts the restore from each
 // candidate while verifying it instead of after: both read the whole backup (the page cache
-// serves the second), and the verification leaves the restore's critical path. A candidate
-// that fails has its start cancelled and undone before the next older one is tried; the one
-// that passes returns once its start has too, with the start's error. HookBackupChosen is
-// then reached as a candidate's start begins, before its verification ends.
+// serves the second when it holds it), and the verification leaves the restore's critical
+// path. A candidate that fails has its start cancelled and undone before the next older one is
+// tried; the one that passes returns once its start has too, with the start's error.
+// HookBackupChosen is then reached as a candidate's start begins, before its verification
+// ends. With from.checks the start is the verification, and the backup is read once.
 func (e *Env) chooseBackupStarting(ctx context.Context, runbook string, target time.Time, from *startFrom) (Backup, error) {
 	var cands []Backup
 	if err := e.Step(ctx, "choose base backup", func(ctx context.Context) error {

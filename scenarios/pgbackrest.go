@@ -175,8 +175,8 @@ var restoreBadFile = regexp.MustCompile(`ERROR: \[0(?:26|29)\]: [^\n]*|ERROR: \[
 
 // restoreChecked is err, the error of a start that ran pgbackrest restore, marked
 // ErrBackupInvalid when the restore failed on a file of the backup that does not match its
-// checksum (the container's last lines are in err). Any other error stays as it is: a
-// repository that cannot be read says nothing of the backup.
+// checksum or is gone (restoreBadFile; the container's last lines are in err). Any other error
+// stays as it is: a repository that cannot be read says nothing of the backup.
 func restoreChecked(err error) error {
 	if err == nil {
 		return nil
